@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * linecap: capture from a DPDK port into nanosecond pcap shards.
+ * parse -> compile filter -> plan -> check output -> EAL -> pipeline -> run -> summary.
+ * Everything that can be refused is refused before any port is touched (exit 2).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lc_version.h"
+#include "linecap/capture.h"
+#include "linecap/config.h"
+#include "linecap/eal_args.h"
+#include "linecap/filter.h"
+#include "linecap/outpath.h"
+#include "linecap/stats.h"
+
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int
+die(int status, const char *msg)
+{
+	fprintf(stderr, "linecap: %s\n", msg);
+	return status;
+}
+
+/* Bad input (a device, a path, a value) is a usage error; anything else is runtime. */
+static int
+status_for(int err)
+{
+	switch (err) {
+	case EINVAL: case ENODEV: case ENOENT: case EEXIST: case EACCES: case EPERM:
+	case ENOTDIR: case EROFS: case ENAMETOOLONG:
+		return EXIT_USAGE;
+	default:
+		return 1;
+	}
+}
+
+static void
+print_status(const struct lc_stats *now, const struct lc_stats *prev, double dt, void *arg)
+{
+	char line[512];
+	int tty = *(const int *)arg;
+
+	lc_stats_format_status(line, sizeof(line), now, prev, dt);
+	fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line);
+}
+
+/* The stats file is checked before the capture so a typo does not cost a capture. */
+static int
+check_stats_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return 0;
+	f = fopen(path, "a");
+	if (f == NULL) {
+		snprintf(err, errlen, "--stats-file %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int
+start_eal(const struct lc_config *cfg, const struct lc_capture_plan *plan, char *err,
+	  size_t errlen)
+{
+	static struct lc_eal_args args;
+	int cpus[1024];
+	struct lc_eal_plan ep = {
+		.interface = cfg->interface,
+		.rx_lcores = plan->queues,
+		.writer_lcores = plan->writers,
+		.cpus = cpus,
+		.ncpus = lc_eal_allowed_cpus(cpus, 1024),
+		.mem_bytes = plan->mem_bytes,
+		.huge_free_bytes = lc_eal_huge_free_bytes(),
+		.pid = (int)getpid(),
+		.extra = cfg->eal_args,
+		.verbose = cfg->verbose,
+	};
+	int rc = lc_eal_args_build(&ep, &args, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (cfg->verbose) {
+		fprintf(stderr, "linecap: EAL");
+		for (int i = 1; i < args.argc; i++)
+			fprintf(stderr, " %s", args.argv[i]);
+		fprintf(stderr, "\n");
+	}
+	return lc_eal_start(&args, cfg->verbose >= 2, err, errlen);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lc_config cfg;
+	struct lc_capture_plan plan;
+	struct lc_outpath out;
+	struct lc_filter_prog *prog = NULL;
+	struct lc_capture *cap;
+	struct lc_stats st;
+	char err[LC_ERRLEN];
+	int rc, tty = isatty(STDERR_FILENO);
+
+	if (lc_config_parse(&cfg, argc, argv, err, sizeof(err)) < 0)
+		return die(EXIT_USAGE, err);
+	if (cfg.help) {
+		fputs(lc_config_usage(), stdout);
+		return 0;
+	}
+	if (cfg.version) {
+		printf("linecap %s\n", LC_VERSION);
+		return 0;
+	}
+	if (cfg.filter != NULL) {
+		prog = lc_filter_compile(cfg.filter, cfg.snaplen, err, sizeof(err));
+		if (prog == NULL)
+			return die(EXIT_USAGE, err);
+	}
+	if (lc_capture_plan(&cfg, &plan, err, sizeof(err)) < 0 ||
+	    lc_outpath_init(&out, cfg.write_path, err, sizeof(err)) < 0 ||
+	    lc_outpath_check(&out, plan.queues, err, sizeof(err)) < 0 ||
+	    check_stats_file(cfg.stats_file, err, sizeof(err)) < 0)
+		return die(EXIT_USAGE, err);
+
+	rc = start_eal(&cfg, &plan, err, sizeof(err));
+	if (rc < 0)
+		return die(EXIT_USAGE, err);
+	cap = lc_capture_create(&cfg, &plan, &out, prog, err, sizeof(err));
+	if (cap == NULL) {
+		rc = status_for(errno);
+		lc_eal_stop();
+		return die(rc, err);
+	}
+	lc_capture_describe(cap, stderr);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rc = lc_capture_run(cap, &interrupted, print_status, &tty, err, sizeof(err));
+	if (tty)
+		fputc('\n', stderr);
+	lc_capture_stats(cap, &st);
+	lc_stats_print_summary(stderr, &st);
+	if (rc < 0)
+		fprintf(stderr, "linecap: %s\n", err);
+	if (cfg.stats_file != NULL && lc_stats_write_json(cfg.stats_file, &st, err,
+							   sizeof(err)) < 0) {
+		fprintf(stderr, "linecap: %s\n", err);
+		rc = -EIO;
+	}
+	lc_capture_free(cap);
+	lc_filter_prog_free(prog);
+	lc_config_release(&cfg);
+	lc_eal_stop();
+	return rc < 0 ? 1 : 0;
+}

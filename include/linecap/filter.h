@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef LINECAP_FILTER_H
+#define LINECAP_FILTER_H
+
+/*
+ * The capture filter, in two steps:
+ *   1. lc_filter_compile() turns a tcpdump expression into a classic BPF program with
+ *      libpcap (dead EN10MB handle, optimizer on, netmask 0 as tcpdump uses offline). It runs
+ *      once, on the main core, before any port is touched.
+ *   2. lc_filter_create() makes one executable instance of that program for one RX core,
+ *      with an engine chosen by name. Engines are an ops table: the interpreter (libpcap's
+ *      bpf_filter) is the first; a JIT slots in as another entry without the RX loop
+ *      changing. Instances are owned by one core and never shared.
+ * The RX loop calls lc_filter_match() per packet; it sees the whole frame, gathered from
+ * multi-segment mbufs when needed (up to LC_FILTER_MAX_FRAME bytes).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_mbuf.h>
+
+#include "linecap/mbuf_bytes.h"
+
+#define LC_FILTER_MAX_FRAME 262144u
+
+struct bpf_insn;
+struct lc_filter_prog;
+
+/* An engine: run a program over one contiguous frame; nonzero means keep. */
+struct lc_filter_ops {
+	const char *name;
+	/* Build engine state for prog on NUMA socket; NULL with errno on failure. */
+	void *(*create)(const struct bpf_insn *insns, unsigned int len, int socket);
+	void (*destroy)(void *state);
+	unsigned int (*run)(const void *state, const uint8_t *pkt, uint32_t wirelen,
+			    uint32_t caplen);
+};
+
+struct lc_filter {
+	unsigned int (*run)(const void *state, const uint8_t *pkt, uint32_t wirelen,
+			    uint32_t caplen);
+	const void *state;
+	const struct lc_filter_ops *ops;
+	uint8_t *scratch;	/* LC_FILTER_MAX_FRAME bytes for multi-segment frames */
+};
+
+/*
+ * Compile expr (tcpdump syntax) for Ethernet. Returns the program, or NULL with errno set
+ * (EINVAL for a bad expression) and a one-line reason in err: "filter 'hots 1.2.3.4':
+ * syntax error". Free with lc_filter_prog_free().
+ */
+struct lc_filter_prog *lc_filter_compile(const char *expr, uint32_t snaplen, char *err,
+					 size_t errlen);
+
+/* Release a program. Accepts NULL. */
+void lc_filter_prog_free(struct lc_filter_prog *prog);
+
+/* The expression the program was compiled from. */
+const char *lc_filter_prog_expr(const struct lc_filter_prog *prog);
+
+/* The classic BPF instructions and their count. */
+const struct bpf_insn *lc_filter_prog_insns(const struct lc_filter_prog *prog,
+					    unsigned int *len);
+
+/* Engine by name ("interp"); NULL if unknown. lc_filter_default_engine() names the default. */
+const struct lc_filter_ops *lc_filter_engine(const char *name);
+const char *lc_filter_default_engine(void);
+
+/*
+ * One instance of prog for one RX core, memory on socket (SOCKET_ID_ANY allowed). The
+ * instance does not keep a reference to prog. Returns NULL with errno on failure.
+ */
+struct lc_filter *lc_filter_create(const struct lc_filter_prog *prog,
+				   const struct lc_filter_ops *engine, int socket);
+
+/* Release an instance. Accepts NULL. */
+void lc_filter_free(struct lc_filter *f);
+
+/* Run the filter over a contiguous frame. Nonzero: keep. */
+static inline unsigned int
+lc_filter_match_bytes(const struct lc_filter *f, const uint8_t *pkt, uint32_t wirelen,
+		      uint32_t caplen)
+{
+	return f->run(f->state, pkt, wirelen, caplen);
+}
+
+/* Run the filter over an mbuf (single or multi-segment). Nonzero: keep. */
+static inline unsigned int
+lc_filter_match(const struct lc_filter *f, const struct rte_mbuf *m)
+{
+	uint32_t caplen;
+
+	if (likely(m->nb_segs == 1))
+		return f->run(f->state, rte_pktmbuf_mtod(m, const uint8_t *), m->pkt_len,
+			      m->data_len < m->pkt_len ? m->data_len : m->pkt_len);
+	caplen = lc_mbuf_copy(f->scratch, m, LC_FILTER_MAX_FRAME);
+	return f->run(f->state, f->scratch, m->pkt_len, caplen);
+}
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef LINECAP_MBUF_BYTES_H
+#define LINECAP_MBUF_BYTES_H
+
+/*
+ * Reading the bytes of a (possibly multi-segment) mbuf defensively. A driver may hand us a
+ * chain whose segments hold fewer bytes than pkt_len claims (net_pcap does so for frames
+ * over 65535 bytes); we never read past the last segment and report what was really there.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+/* Bytes actually present in the chain, capped at pkt_len. */
+static inline uint32_t
+lc_mbuf_present(const struct rte_mbuf *m)
+{
+	uint32_t n = 0;
+
+	for (const struct rte_mbuf *s = m; s != NULL; s = s->next)
+		n += s->data_len;
+	return n < m->pkt_len ? n : m->pkt_len;
+}
+
+/* Copy up to max bytes of the frame into dst; returns the number copied. */
+static inline uint32_t
+lc_mbuf_copy(uint8_t *dst, const struct rte_mbuf *m, uint32_t max)
+{
+	uint32_t want = m->pkt_len < max ? m->pkt_len : max;
+	uint32_t done = 0;
+
+	for (const struct rte_mbuf *s = m; s != NULL && done < want; s = s->next) {
+		uint32_t n = s->data_len;
+
+		if (n > want - done)
+			n = want - done;
+		memcpy(dst + done, rte_pktmbuf_mtod(s, const uint8_t *), n);
+		done += n;
+	}
+	return done;
+}
+
+#endif

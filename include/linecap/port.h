@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef LINECAP_PORT_H
+#define LINECAP_PORT_H
+
+/*
+ * The capture port: finding it, configuring N RX queues (symmetric RSS when N > 1 and the
+ * port can), promiscuous mode, frames up to LC_MAX_FRAME bytes (scattered RX, or large
+ * mbufs on a NIC that cannot scatter), and the mbuf pool on the port's NUMA socket.
+ *
+ * Before EAL starts, lc_port_inspect() reads what the device string alone tells: for a
+ * net_pcap replay, the files, their link type and their packet counts (a replay with
+ * infinite_rx=1 preloads every packet into the pool, so the pool is sized for it).
+ */
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+
+#include "linecap/config.h"
+
+#define LC_MAX_FRAME 9600u
+#define LC_RX_DESC 1024u
+#define LC_POOL_CACHE 256u
+#define LC_MBUF_SMALL RTE_MBUF_DEFAULT_BUF_SIZE
+#define LC_MBUF_LARGE (LC_MAX_FRAME + RTE_PKTMBUF_HEADROOM)
+
+struct lc_port_plan {
+	char driver[64];	   /* part of the device name before its digits: "net_pcap" */
+	char name[128];		   /* device name: "net_pcap0", "0000:3b:00.0" */
+	int is_pcap_replay;	   /* net_pcap with rx_pcap= files */
+	int infinite;		   /* infinite_rx=1 */
+	unsigned int nfiles;
+	uint64_t file_packets[LC_QUEUES_MAX];
+	uint64_t replay_mbufs;	   /* mbufs an infinite replay keeps for itself */
+};
+
+struct lc_port {
+	uint16_t port_id;
+	int socket;
+	unsigned int nb_queues;
+	int rss;		/* RSS configured */
+	int scatter;		/* scattered RX enabled */
+	uint32_t mtu;
+	uint16_t data_room;
+	struct rte_mempool *pool;
+	char name[RTE_ETH_NAME_MAX_LEN];
+	char driver[64];
+	uint16_t max_rx_queues;
+};
+
+struct lc_port_counters {
+	uint64_t ipackets, imissed, rx_nombuf, ierrors;
+};
+
+/* Read what the device string tells before EAL. 0, or -errno with a reason in err. */
+int lc_port_inspect(const char *devspec, struct lc_port_plan *plan, char *err, size_t errlen);
+
+/* Find the port EAL probed for the device. 0, or -ENODEV with a reason in err. */
+int lc_port_find(const struct lc_port_plan *plan, uint16_t *port_id, char *err,
+		 size_t errlen);
+
+/* Largest RX queue count the port accepts (0 on error). */
+unsigned int lc_port_max_queues(uint16_t port_id);
+
+/*
+ * Configure port_id with nb_queues RX queues and a pool of nb_mbufs mbufs on its socket.
+ * Does not start it. Returns 0, or -errno with a reason in err.
+ */
+int lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
+		  unsigned int nb_mbufs, char *err, size_t errlen);
+
+/* Start the port and turn on promiscuous mode. 0, or -errno with a reason in err. */
+int lc_port_start(struct lc_port *p, char *err, size_t errlen);
+
+/* One line on the link: "link up, 10 Gbps, full-duplex". */
+void lc_port_link_describe(const struct lc_port *p, char *buf, size_t len);
+
+/* Port-wide counters (imissed, rx_nombuf, ierrors). */
+void lc_port_counters(const struct lc_port *p, struct lc_port_counters *c);
+
+/* Stop and close the port, free the pool (after all mbufs are back). Accepts a zeroed p. */
+void lc_port_close(struct lc_port *p);
+
+#endif

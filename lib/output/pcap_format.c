@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include "linecap/mbuf_bytes.h"
+#include "linecap/pcap_format.h"
+
+struct file_hdr {
+	uint32_t magic;
+	uint16_t version_major;
+	uint16_t version_minor;
+	int32_t thiszone;
+	uint32_t sigfigs;
+	uint32_t snaplen;
+	uint32_t linktype;
+};
+
+struct rec_hdr {
+	uint32_t ts_sec;
+	uint32_t ts_nsec;
+	uint32_t caplen;
+	uint32_t len;
+};
+
+size_t
+lc_pcap_file_header(uint8_t *dst, uint32_t snaplen)
+{
+	const struct file_hdr h = {
+		.magic = LC_PCAP_MAGIC_NS,
+		.version_major = 2,
+		.version_minor = 4,
+		.snaplen = snaplen,
+		.linktype = LC_PCAP_LINKTYPE_ETHERNET,
+	};
+
+	memcpy(dst, &h, sizeof(h));
+	return sizeof(h);
+}
+
+static inline void
+put_rec_hdr(uint8_t *dst, uint64_t ts_ns, uint32_t caplen, uint32_t len)
+{
+	const struct rec_hdr r = {
+		.ts_sec = (uint32_t)(ts_ns / 1000000000ull),
+		.ts_nsec = (uint32_t)(ts_ns % 1000000000ull),
+		.caplen = caplen,
+		.len = len,
+	};
+
+	memcpy(dst, &r, sizeof(r));
+}
+
+uint32_t
+lc_pcap_record_len(const struct rte_mbuf *m, uint32_t snaplen)
+{
+	uint32_t cap = m->nb_segs == 1 ? RTE_MIN(m->data_len, m->pkt_len) : lc_mbuf_present(m);
+
+	return LC_PCAP_REC_HDR_LEN + RTE_MIN(cap, snaplen);
+}
+
+size_t
+lc_pcap_put_record(uint8_t *dst, size_t room, const struct rte_mbuf *m, uint64_t ts_ns,
+		   uint32_t snaplen)
+{
+	uint32_t caplen;
+
+	if (likely(m->nb_segs == 1)) {
+		caplen = RTE_MIN(RTE_MIN((uint32_t)m->data_len, m->pkt_len), snaplen);
+		if (unlikely(room < LC_PCAP_REC_HDR_LEN + caplen))
+			return 0;
+		memcpy(dst + LC_PCAP_REC_HDR_LEN, rte_pktmbuf_mtod(m, const uint8_t *), caplen);
+	} else {
+		caplen = RTE_MIN(lc_mbuf_present(m), snaplen);
+		if (unlikely(room < LC_PCAP_REC_HDR_LEN + caplen))
+			return 0;
+		lc_mbuf_copy(dst + LC_PCAP_REC_HDR_LEN, m, caplen);
+	}
+	put_rec_hdr(dst, ts_ns, caplen, m->pkt_len);
+	return LC_PCAP_REC_HDR_LEN + caplen;
+}
+
+size_t
+lc_pcap_put_record_bytes(uint8_t *dst, size_t room, const uint8_t *data, uint32_t caplen,
+			 uint32_t len, uint64_t ts_ns)
+{
+	if (room < LC_PCAP_REC_HDR_LEN + (size_t)caplen)
+		return 0;
+	put_rec_hdr(dst, ts_ns, caplen, len);
+	memcpy(dst + LC_PCAP_REC_HDR_LEN, data, caplen);
+	return LC_PCAP_REC_HDR_LEN + caplen;
+}

@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+
+#include "linecap/capture.h"
+#include "linecap/clock.h"
+#include "linecap/log.h"
+#include "linecap/rx.h"
+#include "linecap/writer.h"
+
+#define TICK_US 20000u			/* main lcore wakes every 20 ms */
+#define REPLAY_IDLE_S 2.0		/* a finite replay that makes no progress this long is over */
+#define EAL_SLACK_BYTES (96ull << 20)	/* EAL, drivers, rings of virtual devices */
+
+struct lc_capture {
+	const struct lc_config *cfg;
+	const struct lc_capture_plan *plan;
+	const struct lc_outpath *out;
+	const struct lc_filter_prog *prog;
+	struct lc_port port;
+	struct lc_clock clock;
+	unsigned int nq, nw;
+	unsigned int rx_lcore[LC_QUEUES_MAX];
+	unsigned int wr_lcore[LC_WRITERS_MAX];
+	struct lc_rx_queue *rxq[LC_QUEUES_MAX];
+	struct lc_writer_shard *shard[LC_QUEUES_MAX];
+	struct lc_writer *writer[LC_WRITERS_MAX];
+	int ts_offset;
+	int stop;			/* read by RX lcores */
+	int64_t budget;			/* -c */
+	uint64_t start_tsc, end_tsc;
+	int running;
+};
+
+int
+lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char *err,
+		size_t errlen)
+{
+	uint64_t per_mbuf, lcores;
+	int rc;
+
+	memset(plan, 0, sizeof(*plan));
+	rc = lc_port_inspect(cfg->interface, &plan->port, err, errlen);
+	if (rc < 0)
+		return rc;
+	plan->queues = cfg->queues;
+	if (plan->queues == 0)
+		plan->queues = plan->port.is_pcap_replay ? plan->port.nfiles : 1;
+	if (plan->port.is_pcap_replay && plan->queues > plan->port.nfiles) {
+		snprintf(err, errlen, "--queues %u: port %s replays %u file%s, one queue each",
+			 plan->queues, plan->port.name, plan->port.nfiles,
+			 plan->port.nfiles == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	plan->writers = cfg->writers ? cfg->writers : (plan->queues + 3) / 4;
+	if (plan->writers > plan->queues) {
+		snprintf(err, errlen, "--writers %u: more writers than queues (%u)", plan->writers,
+			 plan->queues);
+		return -EINVAL;
+	}
+
+	lcores = 1 + plan->queues + plan->writers;
+	if (cfg->mbufs != 0) {
+		plan->mbufs = cfg->mbufs;
+	} else {
+		/* Per queue: a full ring, a full descriptor ring, bursts in flight; per lcore a
+		 * pool cache; plus what an infinite replay holds on to. */
+		uint64_t n = (uint64_t)plan->queues * (cfg->ring_size + LC_RX_DESC +
+						       4 * LC_WRITER_BURST);
+		n += lcores * LC_POOL_CACHE * 3 / 2;
+		n += plan->port.replay_mbufs + (uint64_t)plan->port.nfiles * LC_RX_BURST;
+		n += 1024;
+		if (n > LC_MBUFS_MAX) {
+			snprintf(err, errlen, "the capture would need %" PRIu64 " packet buffers "
+				 "(more than %u): use a smaller --ring-size or replay file", n,
+				 LC_MBUFS_MAX);
+			return -EINVAL;
+		}
+		plan->mbufs = (unsigned int)n;
+	}
+	per_mbuf = (strcmp(plan->port.driver, "pci") == 0 ? LC_MBUF_LARGE : LC_MBUF_SMALL) +
+		   sizeof(struct rte_mbuf) + 64;
+	plan->mem_bytes = (uint64_t)plan->mbufs * per_mbuf;
+	plan->mem_bytes += (uint64_t)plan->queues * (LC_WRITER_BUF + LC_FILTER_MAX_FRAME +
+						     (uint64_t)cfg->ring_size * 8 + 65536);
+	/* net_pcap's own ring of preloaded packets, and the slack EAL itself needs. */
+	plan->mem_bytes += plan->port.replay_mbufs * 16 + EAL_SLACK_BYTES;
+	return 0;
+}
+
+static int
+fail(int rc, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+fail(int rc, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int
+assign_lcores(struct lc_capture *cap, char *err, size_t errlen)
+{
+	unsigned int ids[RTE_MAX_LCORE], n = 0, lcore;
+
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		ids[n++] = lcore;
+	if (n < cap->nq + cap->nw)
+		return fail(-EINVAL, err, errlen, "%u queue%s and %u writer%s need %u worker "
+			    "lcores, EAL has %u (check --eal)", cap->nq, cap->nq == 1 ? "" : "s",
+			    cap->nw, cap->nw == 1 ? "" : "s", cap->nq + cap->nw, n);
+	for (unsigned int q = 0; q < cap->nq; q++)
+		cap->rx_lcore[q] = ids[q];
+	for (unsigned int w = 0; w < cap->nw; w++)
+		cap->wr_lcore[w] = ids[cap->nq + w];
+	return 0;
+}
+
+static int
+build_rx(struct lc_capture *cap, unsigned int q, char *err, size_t errlen)
+{
+	struct lc_rx_queue *rxq;
+	char name[RTE_RING_NAMESIZE];
+	int socket = cap->port.socket;
+
+	rxq = rte_zmalloc_socket("lc_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE, socket);
+	if (rxq == NULL)
+		return fail(-ENOMEM, err, errlen, "out of memory for RX queue %u", q);
+	cap->rxq[q] = rxq;
+	rxq->port_id = cap->port.port_id;
+	rxq->queue_id = (uint16_t)q;
+	rxq->ts_offset = cap->ts_offset;
+	rxq->clock = &cap->clock;
+	rxq->stop = &cap->stop;
+	rxq->budget = cap->cfg->count ? &cap->budget : NULL;
+	snprintf(name, sizeof(name), "lc_ring_q%u", q);
+	rxq->ring = rte_ring_create(name, cap->cfg->ring_size, socket,
+				    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (rxq->ring == NULL)
+		return fail(-ENOMEM, err, errlen, "cannot create ring %s of %u: %s", name,
+			    cap->cfg->ring_size, rte_strerror(rte_errno));
+	if (cap->prog != NULL) {
+		rxq->filter = lc_filter_create(cap->prog,
+					       lc_filter_engine(lc_filter_default_engine()),
+					       socket);
+		if (rxq->filter == NULL)
+			return fail(-errno, err, errlen, "cannot build the filter for queue %u: %s",
+				    q, strerror(errno));
+	}
+	return 0;
+}
+
+static int
+build_writers(struct lc_capture *cap, char *err, size_t errlen)
+{
+	int socket = cap->port.socket;
+	int rc;
+
+	for (unsigned int w = 0; w < cap->nw; w++) {
+		cap->writer[w] = rte_zmalloc_socket("lc_writer", sizeof(struct lc_writer),
+						    RTE_CACHE_LINE_SIZE, socket);
+		if (cap->writer[w] == NULL)
+			return fail(-ENOMEM, err, errlen, "out of memory for writer %u", w);
+		cap->writer[w]->id = w;
+		cap->writer[w]->out = cap->out;
+		cap->writer[w]->snaplen = cap->cfg->snaplen;
+		cap->writer[w]->ts_offset = cap->ts_offset;
+	}
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		struct lc_writer *w = cap->writer[q % cap->nw];
+
+		cap->shard[q] = rte_zmalloc_socket("lc_shard", sizeof(struct lc_writer_shard),
+						   RTE_CACHE_LINE_SIZE, socket);
+		if (cap->shard[q] == NULL)
+			return fail(-ENOMEM, err, errlen, "out of memory for shard %u", q);
+		rc = lc_writer_shard_init(cap->shard[q], cap->rxq[q], cap->out,
+					  cap->cfg->snaplen, socket, err, errlen);
+		if (rc < 0)
+			return rc;
+		w->shards[w->nshards++] = cap->shard[q];
+	}
+	return 0;
+}
+
+struct lc_capture *
+lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *plan,
+		  const struct lc_outpath *out, const struct lc_filter_prog *prog, char *err,
+		  size_t errlen)
+{
+	struct lc_capture *cap;
+	uint16_t port_id;
+	int rc;
+
+	cap = calloc(1, sizeof(*cap));
+	if (cap == NULL) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	cap->cfg = cfg;
+	cap->plan = plan;
+	cap->out = out;
+	cap->prog = prog;
+	cap->nq = plan->queues;
+	cap->nw = plan->writers;
+	cap->budget = (int64_t)cfg->count;
+	lc_clock_init(&cap->clock);
+
+	rc = assign_lcores(cap, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rc = lc_port_find(&plan->port, &port_id, err, errlen);
+	if (rc < 0)
+		goto fail;
+	cap->ts_offset = lc_rx_ts_dynfield();
+	if (cap->ts_offset < 0) {
+		rc = fail(cap->ts_offset, err, errlen, "cannot register the timestamp field: %s",
+			  rte_strerror(-cap->ts_offset));
+		goto fail;
+	}
+	rc = lc_port_setup(&cap->port, port_id, cap->nq, plan->mbufs, err, errlen);
+	if (rc < 0)
+		goto fail;
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		rc = build_rx(cap, q, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = lc_outpath_prepare(out, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rc = build_writers(cap, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rc = lc_port_start(&cap->port, err, errlen);
+	if (rc < 0)
+		goto fail;
+	return cap;
+fail:
+	lc_capture_free(cap);
+	errno = -rc;
+	return NULL;
+}
+
+void
+lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
+{
+	struct lc_port_counters pc;
+	uint64_t end = cap->end_tsc ? cap->end_tsc : rte_rdtsc();
+
+	memset(s, 0, sizeof(*s));
+	s->nq = cap->nq;
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		struct lc_rx_counters rc;
+		struct lc_writer_counters wc;
+
+		lc_rx_read(cap->rxq[q], &rc);
+		lc_writer_read(cap->shard[q], &wc);
+		s->q[q] = (struct lc_queue_stats){
+			.queue = q,
+			.received = rc.received,
+			.passed = rc.passed,
+			.filtered = rc.received - rc.passed,
+			.ring_drops = rc.ring_drops,
+			.written = wc.written,
+			.written_bytes = wc.written_bytes,
+			.write_errors = wc.write_errors,
+			.files = wc.files,
+		};
+	}
+	lc_stats_sum(s);
+	lc_port_counters(&cap->port, &pc);
+	s->imissed = pc.imissed;
+	s->rx_nombuf = pc.rx_nombuf;
+	s->ierrors = pc.ierrors;
+	s->seconds = cap->start_tsc ? (double)(end - cap->start_tsc) / rte_get_tsc_hz() : 0;
+}
+
+/* A finite replay (net_pcap without infinite_rx) is over when every packet of its files
+ * was received or lost, or nothing has moved for a while. */
+static uint64_t
+replay_expected(const struct lc_capture *cap)
+{
+	uint64_t n = 0;
+
+	if (!cap->plan->port.is_pcap_replay || cap->plan->port.infinite)
+		return 0;
+	for (unsigned int q = 0; q < cap->nq; q++)
+		n += cap->plan->port.file_packets[q];
+	return n;
+}
+
+static void
+stop_and_drain(struct lc_capture *cap)
+{
+	__atomic_store_n(&cap->stop, 1, __ATOMIC_RELAXED);
+	for (unsigned int q = 0; q < cap->nq; q++)
+		rte_eal_wait_lcore(cap->rx_lcore[q]);
+	cap->end_tsc = rte_rdtsc();
+	for (unsigned int w = 0; w < cap->nw; w++)
+		rte_eal_wait_lcore(cap->wr_lcore[w]);
+	cap->running = 0;
+}
+
+int
+lc_capture_run(struct lc_capture *cap, const volatile sig_atomic_t *interrupted,
+	       lc_status_fn status, void *arg, char *err, size_t errlen)
+{
+	const uint64_t hz = rte_get_tsc_hz();
+	uint64_t expected = replay_expected(cap);
+	uint64_t last_status, last_progress, last_received = UINT64_MAX;
+	struct lc_stats now, prev;
+
+	cap->start_tsc = rte_rdtsc();
+	for (unsigned int w = 0; w < cap->nw; w++)
+		rte_eal_remote_launch(lc_writer_main, cap->writer[w], cap->wr_lcore[w]);
+	for (unsigned int q = 0; q < cap->nq; q++)
+		rte_eal_remote_launch(lc_rx_main, cap->rxq[q], cap->rx_lcore[q]);
+	cap->running = 1;
+	last_status = last_progress = cap->start_tsc;
+	lc_capture_stats(cap, &prev);
+
+	for (;;) {
+		uint64_t t;
+
+		usleep(TICK_US);
+		t = rte_rdtsc();
+		if (*interrupted)
+			break;
+		if (cap->cfg->duration_ms &&
+		    (t - cap->start_tsc) * 1000 / hz >= cap->cfg->duration_ms)
+			break;
+		if (cap->cfg->count && __atomic_load_n(&cap->budget, __ATOMIC_RELAXED) <= 0)
+			break;
+		if (expected != 0 || (cap->plan->port.is_pcap_replay && !cap->plan->port.infinite)) {
+			lc_capture_stats(cap, &now);
+			if (now.received + now.rx_nombuf + now.ierrors >= expected)
+				break;
+			if (now.received != last_received) {
+				last_received = now.received;
+				last_progress = t;
+			} else if ((double)(t - last_progress) / hz > REPLAY_IDLE_S) {
+				break;
+			}
+		}
+		if (t - last_status >= hz) {
+			double dt = (double)(t - last_status) / hz;
+
+			lc_clock_refresh(&cap->clock);
+			lc_capture_stats(cap, &now);
+			if (status != NULL)
+				status(&now, &prev, dt, arg);
+			prev = now;
+			last_status = t;
+		}
+	}
+	stop_and_drain(cap);
+	for (unsigned int w = 0; w < cap->nw; w++) {
+		if (cap->writer[w]->rc != 0) {
+			snprintf(err, errlen, "%s", cap->writer[w]->err);
+			return cap->writer[w]->rc;
+		}
+	}
+	return 0;
+}
+
+void
+lc_capture_describe(const struct lc_capture *cap, FILE *f)
+{
+	char link[128];
+
+	lc_port_link_describe(&cap->port, link, sizeof(link));
+	fprintf(f, "linecap: port %s (%s, socket %d): %s\n", cap->port.name, cap->port.driver,
+		cap->port.socket, link);
+	fprintf(f, "linecap: %u RX queue%s%s, %u writer%s, ring %u, %u mbufs of %u bytes%s, "
+		"frames up to %u bytes\n", cap->nq, cap->nq == 1 ? "" : "s",
+		cap->port.rss ? " (symmetric RSS)" : "", cap->nw, cap->nw == 1 ? "" : "s",
+		cap->cfg->ring_size, cap->plan->mbufs, cap->port.data_room,
+		cap->port.scatter ? " (scattered RX)" : "",
+		cap->port.mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN);
+	for (unsigned int q = 0; q < cap->nq; q++)
+		fprintf(f, "linecap: queue %u on lcore %u (cpu %d) -> writer %u on lcore %u "
+			"(cpu %d) -> %s\n", q, cap->rx_lcore[q],
+			rte_lcore_to_cpu_id((int)cap->rx_lcore[q]), q % cap->nw,
+			cap->wr_lcore[q % cap->nw],
+			rte_lcore_to_cpu_id((int)cap->wr_lcore[q % cap->nw]),
+			cap->shard[q]->file.part);
+	if (cap->prog != NULL)
+		fprintf(f, "linecap: filter '%s' (engine %s), snaplen %u\n",
+			lc_filter_prog_expr(cap->prog), lc_filter_default_engine(),
+			cap->cfg->snaplen);
+	else
+		fprintf(f, "linecap: no filter, snaplen %u\n", cap->cfg->snaplen);
+}
+
+void
+lc_capture_free(struct lc_capture *cap)
+{
+	if (cap == NULL)
+		return;
+	if (cap->running)
+		stop_and_drain(cap);
+	/* A capture that never ran leaves nothing behind: its first files are removed. */
+	for (unsigned int q = 0; q < cap->nq; q++)
+		if (cap->shard[q] != NULL && cap->start_tsc == 0)
+			lc_shard_file_discard(&cap->shard[q]->file);
+	lc_port_close(&cap->port);
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		if (cap->shard[q] != NULL) {
+			lc_writer_shard_release(cap->shard[q]);
+			rte_free(cap->shard[q]);
+		}
+		if (cap->rxq[q] != NULL) {
+			struct rte_mbuf *m;
+
+			while (cap->rxq[q]->ring != NULL &&
+			       rte_ring_dequeue(cap->rxq[q]->ring, (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(cap->rxq[q]->ring);
+			lc_filter_free(cap->rxq[q]->filter);
+			rte_free(cap->rxq[q]);
+		}
+	}
+	for (unsigned int w = 0; w < cap->nw; w++)
+		rte_free(cap->writer[w]);
+	free(cap);
+}

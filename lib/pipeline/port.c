@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "linecap/eal_args.h"
+#include "linecap/log.h"
+#include "linecap/port.h"
+
+/* Count the records libpcap reads from a replay file; check it is Ethernet. */
+static int
+inspect_pcap_file(const char *path, uint64_t *packets, char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *p;
+	int dlt;
+
+	p = pcap_open_offline(path, perr);
+	if (p == NULL) {
+		snprintf(err, errlen, "%s: %s", path, perr);
+		return -EINVAL;
+	}
+	dlt = pcap_datalink(p);
+	if (dlt != DLT_EN10MB) {
+		const char *name = pcap_datalink_val_to_name(dlt);
+
+		snprintf(err, errlen, "%s: link type %s (%d) is not Ethernet; linecap captures "
+			 "Ethernet only", path, name ? name : "unknown", dlt);
+		pcap_close(p);
+		return -EINVAL;
+	}
+	*packets = 0;
+	while (pcap_next_ex(p, &h, &data) == 1)
+		(*packets)++;
+	pcap_close(p);
+	return 0;
+}
+
+int
+lc_port_inspect(const char *devspec, struct lc_port_plan *plan, char *err, size_t errlen)
+{
+	char buf[4096];
+	char *save, *tok;
+	size_t n;
+
+	memset(plan, 0, sizeof(*plan));
+	if (strlen(devspec) >= sizeof(buf)) {
+		snprintf(err, errlen, "-i: device string too long");
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", devspec);
+	n = strcspn(buf, ",");
+	snprintf(plan->name, sizeof(plan->name), "%.*s", (int)n, buf);
+	if (lc_eal_is_pci_addr(devspec)) {
+		snprintf(plan->driver, sizeof(plan->driver), "pci");
+		return 0;
+	}
+	while (n > 0 && isdigit((unsigned char)buf[n - 1]))
+		n--;
+	snprintf(plan->driver, sizeof(plan->driver), "%.*s", (int)n, buf);
+	if (strcmp(plan->driver, "net_pcap") != 0)
+		return 0;
+
+	tok = strtok_r(buf, ",", &save);	/* the device name itself */
+	while ((tok = strtok_r(NULL, ",", &save)) != NULL) {
+		if (strncmp(tok, "infinite_rx=", 12) == 0) {
+			plan->infinite = atoi(tok + 12) > 0;
+		} else if (strncmp(tok, "rx_pcap=", 8) == 0) {
+			int rc;
+
+			if (plan->nfiles >= LC_QUEUES_MAX) {
+				snprintf(err, errlen, "-i: more than %u rx_pcap files",
+					 LC_QUEUES_MAX);
+				return -EINVAL;
+			}
+			rc = inspect_pcap_file(tok + 8, &plan->file_packets[plan->nfiles], err,
+					       errlen);
+			if (rc < 0)
+				return rc;
+			plan->nfiles++;
+		}
+	}
+	plan->is_pcap_replay = plan->nfiles > 0;
+	if (plan->infinite)
+		for (unsigned int i = 0; i < plan->nfiles; i++)
+			plan->replay_mbufs += plan->file_packets[i];
+	return 0;
+}
+
+int
+lc_port_find(const struct lc_port_plan *plan, uint16_t *port_id, char *err, size_t errlen)
+{
+	uint16_t pid;
+
+	if (rte_eth_dev_get_port_by_name(plan->name, port_id) == 0)
+		return 0;
+	/* PCI names are normalised by EAL (0000:3b:00.0); take the only port there is. */
+	if (rte_eth_dev_count_avail() == 1) {
+		RTE_ETH_FOREACH_DEV(pid) {
+			*port_id = pid;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "-i %s: no such device (no DPDK port was found for it)",
+		 plan->name);
+	return -ENODEV;
+}
+
+unsigned int
+lc_port_max_queues(uint16_t port_id)
+{
+	struct rte_eth_dev_info info;
+
+	if (rte_eth_dev_info_get(port_id, &info) != 0)
+		return 0;
+	return info.max_rx_queues;
+}
+
+/* A Toeplitz key of repeated 0x6d5a hashes (a,b) and (b,a) alike: both directions of a
+ * flow land on one queue. */
+static void
+symmetric_key(uint8_t *key, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		key[i] = (i & 1) ? 0x5a : 0x6d;
+}
+
+int
+lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
+	      unsigned int nb_mbufs, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	static uint8_t rss_key[256];
+	uint16_t nb_rxd = LC_RX_DESC, nb_txd = 0;
+	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	uint32_t mtu;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->port_id = port_id;
+	p->nb_queues = nb_queues;
+	rte_eth_dev_get_name_by_port(port_id, p->name);
+	rc = rte_eth_dev_info_get(port_id, &info);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot read device info: %s", p->name, strerror(-rc));
+		return rc;
+	}
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	p->max_rx_queues = info.max_rx_queues;
+	if (nb_queues > info.max_rx_queues) {
+		snprintf(err, errlen, "--queues %u: port %s has at most %u RX queue%s", nb_queues,
+			 p->name, info.max_rx_queues, info.max_rx_queues == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	p->socket = rte_eth_dev_socket_id(port_id);
+	if (p->socket < 0)
+		p->socket = (int)rte_socket_id();
+
+	memset(&conf, 0, sizeof(conf));
+	mtu = LC_MAX_FRAME - overhead;
+	if (info.max_mtu != 0 && mtu > info.max_mtu)
+		mtu = info.max_mtu;
+	if (info.max_rx_pktlen > overhead && mtu > info.max_rx_pktlen - overhead)
+		mtu = info.max_rx_pktlen - overhead;
+	conf.rxmode.mtu = mtu;
+	p->mtu = mtu;
+
+	/* Scatter where the port can; a NIC that cannot gets mbufs that hold a whole frame.
+	 * Virtual ports chain segments themselves (or are limited by their own design). */
+	p->data_room = LC_MBUF_SMALL;
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+		p->scatter = 1;
+	} else if (info.device != NULL && rte_dev_bus(info.device) != NULL &&
+		   strcmp(rte_bus_name(rte_dev_bus(info.device)), "pci") == 0) {
+		p->data_room = LC_MBUF_LARGE;
+	}
+
+	if (nb_queues > 1 && info.flow_type_rss_offloads != 0) {
+		size_t klen = info.hash_key_size ? info.hash_key_size : 40;
+
+		if (klen > sizeof(rss_key))
+			klen = sizeof(rss_key);
+		symmetric_key(rss_key, klen);
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = rss_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = (uint8_t)klen;
+		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
+						    RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+		p->rss = 1;
+	}
+
+	rc = rte_eth_dev_configure(port_id, (uint16_t)nb_queues, 0, &conf);
+	if (rc != 0) {
+		/* Some drivers insist on a TX queue even for a receive-only user. */
+		nb_txd = 1;
+		rc = rte_eth_dev_configure(port_id, (uint16_t)nb_queues, 1, &conf);
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot configure %u RX queue%s: %s", p->name,
+			 nb_queues, nb_queues == 1 ? "" : "s", strerror(-rc));
+		return rc;
+	}
+	rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, nb_txd ? &nb_txd : NULL);
+
+	p->pool = rte_pktmbuf_pool_create("lc_mbufs", nb_mbufs, LC_POOL_CACHE, 0,
+					  p->data_room, p->socket);
+	if (p->pool == NULL) {
+		snprintf(err, errlen, "cannot allocate %u packet buffers of %u bytes on socket "
+			 "%d: %s (try fewer --mbufs or --ring-size)", nb_mbufs, p->data_room,
+			 p->socket, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (unsigned int q = 0; q < nb_queues; q++) {
+		struct rte_eth_rxconf rxconf = info.default_rxconf;
+
+		rxconf.offloads = conf.rxmode.offloads;
+		rc = rte_eth_rx_queue_setup(port_id, (uint16_t)q, nb_rxd, (unsigned int)p->socket,
+					    &rxconf, p->pool);
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: cannot set up RX queue %u: %s%s", p->name, q,
+				 strerror(-rc), strcmp(p->driver, "net_pcap") == 0 ?
+				 " (a replay needs one mbuf per packet: see --mbufs)" : "");
+			return rc;
+		}
+	}
+	if (nb_txd) {
+		rc = rte_eth_tx_queue_setup(port_id, 0, nb_txd, (unsigned int)p->socket, NULL);
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: cannot set up TX queue: %s", p->name,
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int
+lc_port_start(struct lc_port *p, char *err, size_t errlen)
+{
+	int rc = rte_eth_dev_start(p->port_id);
+
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot start port: %s", p->name, strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_promiscuous_enable(p->port_id);
+	if (rc != 0 && rc != -ENOTSUP)
+		LC_LOG(WARNING, "%s: cannot enable promiscuous mode: %s", p->name,
+		       strerror(-rc));
+	return 0;
+}
+
+void
+lc_port_link_describe(const struct lc_port *p, char *buf, size_t len)
+{
+	struct rte_eth_link link;
+	char text[RTE_ETH_LINK_MAX_STR_LEN];
+
+	memset(&link, 0, sizeof(link));
+	if (rte_eth_link_get_nowait(p->port_id, &link) != 0) {
+		snprintf(buf, len, "link state unknown");
+		return;
+	}
+	rte_eth_link_to_str(text, sizeof(text), &link);
+	snprintf(buf, len, "%s", text);
+}
+
+void
+lc_port_counters(const struct lc_port *p, struct lc_port_counters *c)
+{
+	struct rte_eth_stats st;
+
+	memset(c, 0, sizeof(*c));
+	if (rte_eth_stats_get(p->port_id, &st) != 0)
+		return;
+	c->ipackets = st.ipackets;
+	c->imissed = st.imissed;
+	c->rx_nombuf = st.rx_nombuf;
+	c->ierrors = st.ierrors;
+}
+
+void
+lc_port_close(struct lc_port *p)
+{
+	if (p->pool == NULL && p->name[0] == '\0')
+		return;
+	if (p->name[0] != '\0') {
+		rte_eth_dev_stop(p->port_id);
+		rte_eth_dev_close(p->port_id);
+	}
+	rte_mempool_free(p->pool);
+	p->pool = NULL;
+	p->name[0] = '\0';
+}

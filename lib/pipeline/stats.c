@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "linecap/stats.h"
+
+void
+lc_stats_sum(struct lc_stats *s)
+{
+	s->received = s->passed = s->filtered = s->ring_drops = 0;
+	s->written = s->written_bytes = s->write_errors = s->files = 0;
+	for (unsigned int i = 0; i < s->nq; i++) {
+		const struct lc_queue_stats *q = &s->q[i];
+
+		s->received += q->received;
+		s->passed += q->passed;
+		s->filtered += q->filtered;
+		s->ring_drops += q->ring_drops;
+		s->written += q->written;
+		s->written_bytes += q->written_bytes;
+		s->write_errors += q->write_errors;
+		s->files += q->files;
+	}
+}
+
+static double
+rate(uint64_t now, uint64_t before, double dt)
+{
+	return dt > 0 && now >= before ? (double)(now - before) / dt : 0.0;
+}
+
+void
+lc_stats_format_status(char *buf, size_t len, const struct lc_stats *now,
+		       const struct lc_stats *prev, double dt)
+{
+	snprintf(buf, len,
+		 "linecap: %.0fs received %" PRIu64 " (%.2f Mpps) passed %" PRIu64
+		 " written %" PRIu64 " (%.1f MB/s) drops: ring %" PRIu64 " imissed %" PRIu64
+		 " nombuf %" PRIu64,
+		 now->seconds, now->received,
+		 rate(now->received, prev->received, dt) / 1e6, now->passed, now->written,
+		 rate(now->written_bytes, prev->written_bytes, dt) / 1e6, now->ring_drops,
+		 now->imissed, now->rx_nombuf);
+}
+
+void
+lc_stats_print_summary(FILE *f, const struct lc_stats *s)
+{
+	fprintf(f, "%-6s %14s %14s %14s %12s %14s %14s\n", "queue", "received", "passed",
+		"filtered-out", "ring-drops", "written", "bytes");
+	for (unsigned int i = 0; i < s->nq; i++) {
+		const struct lc_queue_stats *q = &s->q[i];
+
+		fprintf(f, "q%02u    %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %12" PRIu64
+			" %14" PRIu64 " %14" PRIu64 "\n", q->queue, q->received, q->passed,
+			q->filtered, q->ring_drops, q->written, q->written_bytes);
+	}
+	fprintf(f, "%" PRIu64 " packets received in %.3f s (%.2f Mpps)\n", s->received,
+		s->seconds, s->seconds > 0 ? (double)s->received / s->seconds / 1e6 : 0.0);
+	fprintf(f, "%" PRIu64 " packets passed the filter, %" PRIu64 " filtered out\n",
+		s->passed, s->filtered);
+	fprintf(f, "%" PRIu64 " packets written (%" PRIu64 " bytes in %" PRIu64 " file%s)\n",
+		s->written, s->written_bytes, s->files, s->files == 1 ? "" : "s");
+	fprintf(f, "%" PRIu64 " packets dropped because a ring was full\n", s->ring_drops);
+	if (s->write_errors)
+		fprintf(f, "%" PRIu64 " packets lost to write errors\n", s->write_errors);
+	fprintf(f, "%" PRIu64 " packets dropped by the port (imissed), %" PRIu64
+		" for want of buffers (rx_nombuf), %" PRIu64 " errors (ierrors)\n", s->imissed,
+		s->rx_nombuf, s->ierrors);
+}
+
+int
+lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_t errlen)
+{
+	json_t *root = json_object(), *queues = json_array();
+	int rc = 0;
+
+	for (unsigned int i = 0; i < s->nq; i++) {
+		const struct lc_queue_stats *q = &s->q[i];
+
+		json_array_append_new(queues, json_pack(
+			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"queue", (json_int_t)q->queue,
+			"received", (json_int_t)q->received,
+			"passed_filter", (json_int_t)q->passed,
+			"filtered_out", (json_int_t)q->filtered,
+			"ring_drops", (json_int_t)q->ring_drops,
+			"written", (json_int_t)q->written,
+			"written_bytes", (json_int_t)q->written_bytes,
+			"write_errors", (json_int_t)q->write_errors,
+			"files", (json_int_t)q->files));
+	}
+	json_object_set_new(root, "received", json_integer((json_int_t)s->received));
+	json_object_set_new(root, "passed_filter", json_integer((json_int_t)s->passed));
+	json_object_set_new(root, "filtered_out", json_integer((json_int_t)s->filtered));
+	json_object_set_new(root, "ring_drops", json_integer((json_int_t)s->ring_drops));
+	json_object_set_new(root, "written", json_integer((json_int_t)s->written));
+	json_object_set_new(root, "written_bytes", json_integer((json_int_t)s->written_bytes));
+	json_object_set_new(root, "write_errors", json_integer((json_int_t)s->write_errors));
+	json_object_set_new(root, "files", json_integer((json_int_t)s->files));
+	json_object_set_new(root, "imissed", json_integer((json_int_t)s->imissed));
+	json_object_set_new(root, "rx_nombuf", json_integer((json_int_t)s->rx_nombuf));
+	json_object_set_new(root, "ierrors", json_integer((json_int_t)s->ierrors));
+	json_object_set_new(root, "seconds", json_real(s->seconds));
+	json_object_set_new(root, "queues", queues);
+	if (json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+		rc = errno ? -errno : -EIO;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	}
+	json_decref(root);
+	return rc;
+}
