@@ -189,13 +189,13 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 			cfg->write_path = optarg;
 			break;
 		case 's':
-			rc = parse_u64("-s", optarg, 0, LC_SNAPLEN_MAX, "snaplen", &v, err, errlen);
-			if (rc == 0 && v != 0 && v < LC_SNAPLEN_MIN) {
+			rc = parse_u64("-s", optarg, 0, UINT32_MAX, "snaplen", &v, err, errlen);
+			if (rc == 0 && v != 0 && (v < LC_SNAPLEN_MIN || v > LC_SNAPLEN_MAX))
+				rc = -EINVAL;
+			if (rc < 0 && strstr(err, "whole number") == NULL)
 				snprintf(err, errlen, "-s %s: snaplen must be between %u and %u "
 					 "(or 0 for %u)", optarg, LC_SNAPLEN_MIN, LC_SNAPLEN_MAX,
 					 LC_SNAPLEN_MAX);
-				rc = -EINVAL;
-			}
 			cfg->snaplen = v == 0 ? LC_SNAPLEN_MAX : (uint32_t)v;
 			break;
 		case 'c':

@@ -165,7 +165,9 @@ lc_outpath_prepare(const struct lc_outpath *op, char *err, size_t errlen)
 		if (tmp[i] != '/' && tmp[i] != '\0')
 			continue;
 		tmp[i] = '\0';
-		if (mkdir(tmp, 0750) != 0 && errno != EEXIST) {
+		if (mkdir(tmp, 0750) == 0) {
+			chmod(tmp, 0750);	/* whatever the umask says */
+		} else if (errno != EEXIST) {
 			int rc = -errno;
 
 			snprintf(err, errlen, "%s: %s", tmp, strerror(errno));

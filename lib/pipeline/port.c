@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ inspect_pcap_file(const char *path, uint64_t *packets, char *err, size_t errlen)
 	char perr[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
 	const u_char *data;
+	uint64_t huge = 0, cut = 0;
 	pcap_t *p;
 	int dlt;
 
@@ -40,9 +42,20 @@ inspect_pcap_file(const char *path, uint64_t *packets, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	*packets = 0;
-	while (pcap_next_ex(p, &h, &data) == 1)
+	while (pcap_next_ex(p, &h, &data) == 1) {
 		(*packets)++;
+		huge += h->caplen > UINT16_MAX;
+		cut += h->caplen < h->len;
+	}
 	pcap_close(p);
+	/* Limits of DPDK's net_pcap, said once so nobody mistakes them for linecap's. */
+	if (huge)
+		LC_LOG(WARNING, "warning: %s: %" PRIu64 " record%s over 65535 bytes; DPDK's "
+		       "net_pcap keeps only part of such frames", path, huge, huge == 1 ? "" : "s");
+	if (cut)
+		LC_LOG(WARNING, "warning: %s: %" PRIu64 " record%s shorter than on the wire; "
+		       "net_pcap replays the captured part as the whole frame", path, cut,
+		       cut == 1 ? "" : "s");
 	return 0;
 }
 

@@ -40,12 +40,9 @@ count_window(struct lc_rx_queue *q, struct rte_mbuf **pkts, const uint8_t *keep,
 		} else if ((int64_t)taken > avail) {
 			uint16_t seen = 0;
 
-			for (window = 0; window < n; window++) {
+			for (window = 0; window < n && (int64_t)seen < avail; window++)
 				if (keep == NULL || keep[window])
 					seen++;
-				if ((int64_t)seen > avail)
-					break;
-			}
 			taken = (uint16_t)avail;
 		}
 		if (taken == 0 || __atomic_compare_exchange_n(q->budget, &avail, avail - taken,

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Option parsing: defaults, every option, and table-driven bad input with its message. */
+#include "lc_test.h"
+
+#include "linecap/config.h"
+
+#define MAXARGS 32
+
+static int
+parse(struct lc_config *cfg, char *err, const char *const *args)
+{
+	char *argv[MAXARGS + 1];
+	int argc = 0;
+
+	argv[argc++] = "linecap";
+	for (; *args && argc < MAXARGS; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	return lc_config_parse(cfg, argc, argv, err, LC_ERRLEN);
+}
+
+static void
+test_defaults_and_filter(void)
+{
+	struct lc_config cfg;
+	char err[LC_ERRLEN];
+	const char *args[] = { "-i", "net_null0", "-w", "/tmp/x", "host", "192.168.1.100",
+			       "and", "port", "443", NULL };
+
+	CHECK(parse(&cfg, err, args) == 0);
+	CHECK(strcmp(cfg.interface, "net_null0") == 0);
+	CHECK(strcmp(cfg.write_path, "/tmp/x") == 0);
+	CHECK_EQ_U64(cfg.snaplen, 262144);
+	CHECK_EQ_U64(cfg.ring_size, LC_RING_DEFAULT);
+	CHECK_EQ_U64(cfg.queues, 0);
+	CHECK_EQ_U64(cfg.count, 0);
+	CHECK(cfg.filter != NULL && strcmp(cfg.filter, "host 192.168.1.100 and port 443") == 0);
+	lc_config_release(&cfg);
+}
+
+static void
+test_all_options(void)
+{
+	struct lc_config cfg;
+	char err[LC_ERRLEN];
+	const char *args[] = { "--interface=net_ring0", "--write", "d", "-s", "0", "-c", "10",
+			       "--queues", "4", "--writers", "2", "--duration", "1.5",
+			       "--ring-size", "1024", "tcp", NULL };
+
+	CHECK(parse(&cfg, err, args) == 0);
+	CHECK_EQ_U64(cfg.snaplen, 262144);	/* 0 means the maximum, as in tcpdump */
+	CHECK_EQ_U64(cfg.count, 10);
+	CHECK_EQ_U64(cfg.queues, 4);
+	CHECK_EQ_U64(cfg.writers, 2);
+	CHECK_EQ_U64(cfg.duration_ms, 1500);
+	CHECK_EQ_U64(cfg.ring_size, 1024);
+	CHECK(cfg.filter && strcmp(cfg.filter, "tcp") == 0);
+	lc_config_release(&cfg);
+
+	const char *more[] = { "-i", "x", "-w", "y", "--mbufs", "4096", "--stats-file", "s.json",
+			       "--eal", "--log-level=8", "-v", "-v", NULL };
+	CHECK(parse(&cfg, err, more) == 0);
+	CHECK_EQ_U64(cfg.mbufs, 4096);
+	CHECK(strcmp(cfg.stats_file, "s.json") == 0);
+	CHECK(strcmp(cfg.eal_args, "--log-level=8") == 0);
+	CHECK_EQ_U64(cfg.verbose, 2);
+	CHECK(cfg.filter == NULL);
+	lc_config_release(&cfg);
+}
+
+struct bad_case {
+	const char *args[8];
+	const char *message;
+};
+
+static const struct bad_case bad[] = {
+	{ { "-i", "x", "-w", "y", "-s", "70000000" },
+	  "-s 70000000: snaplen must be between 64 and 262144" },
+	{ { "-i", "x", "-w", "y", "-s", "10" }, "-s 10: snaplen must be between 64" },
+	{ { "-i", "x", "-w", "y", "-s", "abc" }, "-s 'abc': snaplen must be a whole number" },
+	{ { "-i", "x", "-w", "y", "-s", "-5" }, "-s '-5': snaplen must be a whole number" },
+	{ { "-i", "x", "-w", "y", "-c", "0" }, "-c 0: count must be between 1" },
+	{ { "-i", "x", "-w", "y", "--queues", "65" }, "--queues 65: queues must be between 1 and 64" },
+	{ { "-i", "x", "-w", "y", "--writers", "0" }, "--writers 0: writers must be between 1" },
+	{ { "-i", "x", "-w", "y", "--queues", "2", "--writers", "3" },
+	  "--writers 3: more writers than queues (2)" },
+	{ { "-i", "x", "-w", "y", "--duration", "soon" }, "--duration 'soon': must be a number" },
+	{ { "-i", "x", "-w", "y", "--duration", "-1" }, "--duration -1: must be more than 0" },
+	{ { "-i", "x", "-w", "y", "--ring-size", "1000" },
+	  "--ring-size 1000: ring size must be a power of two" },
+	{ { "-i", "x", "-w", "y", "--ring-size", "32" }, "--ring-size 32: ring size must be between" },
+	{ { "-i", "x", "-w", "y", "--mbufs", "10" }, "--mbufs 10: mbufs must be between 1024" },
+	{ { "-i", "x", "-w", "y", "--bogus" }, "--bogus: unknown option" },
+	{ { "-i", "x", "-w", "y", "-Q" }, "-Q: unknown option" },
+	{ { "-i", "x", "-w" }, "-w: option needs a value" },
+	{ { "-w", "y", "tcp" }, "no interface" },
+	{ { "-i", "x", "tcp" }, "no output" },
+	{ { "-i", "", "-w", "y" }, "-i: device must not be empty" },
+};
+
+static void
+test_bad_input(void)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct lc_config cfg;
+		char err[LC_ERRLEN];
+
+		CHECK(parse(&cfg, err, bad[i].args) == -EINVAL);
+		CHECK_STR_HAS(err, bad[i].message);
+		CHECK(strchr(err, '\n') == NULL);	/* one line */
+		lc_config_release(&cfg);
+	}
+}
+
+static void
+test_help_matches_options(void)
+{
+	const char *usage = lc_config_usage();
+	const char *opts[] = { "--interface", "--write", "--snaplen", "--count", "--queues",
+			       "--writers", "--duration", "--ring-size", "--mbufs",
+			       "--stats-file", "--eal", "--verbose", "--help", "--version" };
+	struct lc_config cfg;
+	char err[LC_ERRLEN];
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		const char *args[] = { "-i", "x", "-w", "y", opts[i], "1", NULL };
+
+		CHECK_STR_HAS(usage, opts[i]);
+		/* every option in the help is one the parser knows */
+		if (parse(&cfg, err, args) != 0)
+			CHECK(strstr(err, "unknown option") == NULL);
+		lc_config_release(&cfg);
+	}
+}
+
+int
+main(void)
+{
+	test_defaults_and_filter();
+	test_all_options();
+	test_bad_input();
+	test_help_matches_options();
+	return lc_test_done("test_config");
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Output naming and the checks made before a capture touches anything. */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lc_test.h"
+
+#include "linecap/outpath.h"
+#include "linecap/shard.h"
+
+static char tmpdir[] = "/tmp/lc_test_outpath_XXXXXX";
+
+static void
+test_names(void)
+{
+	struct lc_outpath op;
+	char err[512], name[PATH_MAX];
+
+	CHECK(lc_outpath_init(&op, "/data/case42", err, sizeof(err)) == 0);
+	CHECK(lc_outpath_name(&op, 0, 1, 0, name, sizeof(name)) == 0);
+	CHECK(strcmp(name, "/data/case42/case42-q00-000001.pcap") == 0);
+	CHECK(lc_outpath_name(&op, 7, 123, 1, name, sizeof(name)) == 0);
+	CHECK(strcmp(name, "/data/case42/case42-q07-000123.pcap.part") == 0);
+
+	CHECK(lc_outpath_init(&op, "/data/case42/", err, sizeof(err)) == 0);
+	CHECK(strcmp(op.prefix, "case42") == 0 && op.create_dir);
+
+	CHECK(lc_outpath_init(&op, "/data/x.pcap", err, sizeof(err)) == 0);
+	CHECK(!op.create_dir && strcmp(op.dir, "/data") == 0 && strcmp(op.prefix, "x") == 0);
+	CHECK(lc_outpath_name(&op, 1, 2, 0, name, sizeof(name)) == 0);
+	CHECK(strcmp(name, "/data/x-q01-000002.pcap") == 0);
+
+	CHECK(lc_outpath_init(&op, "y.pcap", err, sizeof(err)) == 0);
+	CHECK(strcmp(op.dir, ".") == 0 && strcmp(op.prefix, "y") == 0);
+
+	CHECK(lc_outpath_init(&op, ".", err, sizeof(err)) == 0);
+	CHECK(strcmp(op.prefix, "linecap") == 0);
+
+	CHECK(lc_outpath_init(&op, "/data/.pcap", err, sizeof(err)) == -EINVAL);
+}
+
+static void
+test_checks(void)
+{
+	struct lc_outpath op;
+	char err[512], path[PATH_MAX], name[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	/* A directory that does not exist yet under a writable one: fine, nothing created. */
+	snprintf(path, sizeof(path), "%s/new/deeper", tmpdir);
+	CHECK(lc_outpath_init(&op, path, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_check(&op, 2, err, sizeof(err)) == 0);
+	CHECK(stat(path, &st) != 0);
+	CHECK(lc_outpath_prepare(&op, err, sizeof(err)) == 0);
+	CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+	CHECK_EQ_U64(st.st_mode & 0777, 0750);
+
+	/* The first file of queue 1 exists: refused, naming it. */
+	CHECK(lc_outpath_name(&op, 1, 1, 0, name, sizeof(name)) == 0);
+	fd = open(name, O_CREAT | O_WRONLY, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK(lc_outpath_check(&op, 1, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_check(&op, 2, err, sizeof(err)) == -EEXIST);
+	CHECK_STR_HAS(err, name);
+	CHECK_STR_HAS(err, "File exists");
+
+	/* A shard file is never opened over an existing name (nor its .part). */
+	struct lc_shard_file f;
+	CHECK(lc_shard_file_open(&f, &op, 1, 1, 65535, err, sizeof(err)) == -EEXIST);
+	CHECK(lc_shard_file_open(&f, &op, 0, 1, 65535, err, sizeof(err)) == 0);
+	CHECK(lc_shard_file_open(&f, &op, 0, 1, 65535, err, sizeof(err)) == -EEXIST);
+
+	/* A path through a regular file. */
+	snprintf(path, sizeof(path), "%s/plain", tmpdir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/plain/sub", tmpdir);
+	CHECK(lc_outpath_init(&op, path, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_check(&op, 1, err, sizeof(err)) < 0);
+	CHECK_STR_HAS(err, "Not a directory");
+	snprintf(path, sizeof(path), "%s/plain", tmpdir);
+	CHECK(lc_outpath_init(&op, path, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_check(&op, 1, err, sizeof(err)) == -ENOTDIR);
+
+	/* A prefix in a directory that does not exist. */
+	snprintf(path, sizeof(path), "%s/missing/x.pcap", tmpdir);
+	CHECK(lc_outpath_init(&op, path, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_check(&op, 1, err, sizeof(err)) == -ENOENT);
+}
+
+int
+main(void)
+{
+	char cmd[256];
+
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	test_names();
+	test_checks();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return lc_test_done("test_outpath");
+}
