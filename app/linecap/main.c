@@ -141,8 +141,13 @@ main(int argc, char **argv)
 		return die(EXIT_USAGE, err);
 
 	rc = start_eal(&cfg, &plan, err, sizeof(err));
-	if (rc < 0)
-		return die(EXIT_USAGE, err);
+	if (rc < 0) {
+		char msg[LC_ERRLEN + 128];
+
+		snprintf(msg, sizeof(msg), rc == -ENODEV ? "-i %s: %s" :
+			 "cannot start DPDK (device %s): %s", cfg.interface, err);
+		return die(rc == -ENODEV ? EXIT_USAGE : 1, msg);
+	}
 	cap = lc_capture_create(&cfg, &plan, &out, prog, err, sizeof(err));
 	if (cap == NULL) {
 		rc = status_for(errno);

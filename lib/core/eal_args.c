@@ -279,8 +279,10 @@ lc_eal_start(struct lc_eal_args *a, int verbose, char *err, size_t errlen)
 
 		if (text != NULL)
 			last_line(text, line, sizeof(line));
-		snprintf(err, errlen, "DPDK EAL failed to start: %s%s%s%s", rte_strerror(e),
-			 line[0] ? " (" : "", line, line[0] ? ")" : "");
+		if (strncmp(line, "EAL: ", 5) == 0)
+			memmove(line, line + 5, strlen(line + 5) + 1);
+		snprintf(err, errlen, "%s%s%s%s", rte_strerror(e), line[0] ? " (EAL: " : "",
+			 line, line[0] ? ")" : "");
 		free(text);
 		return -(e ? e : EINVAL);
 	}

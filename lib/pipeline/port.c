@@ -18,7 +18,8 @@
 
 /* Count the records libpcap reads from a replay file; check it is Ethernet. */
 static int
-inspect_pcap_file(const char *path, uint64_t *packets, char *err, size_t errlen)
+inspect_pcap_file(const char *dev, const char *path, uint64_t *packets, char *err,
+		  size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
@@ -29,7 +30,7 @@ inspect_pcap_file(const char *path, uint64_t *packets, char *err, size_t errlen)
 
 	p = pcap_open_offline(path, perr);
 	if (p == NULL) {
-		snprintf(err, errlen, "%s: %s", path, perr);
+		snprintf(err, errlen, "-i %s: %s", dev, perr);	/* perr names the file */
 		return -EINVAL;
 	}
 	dlt = pcap_datalink(p);
@@ -96,8 +97,8 @@ lc_port_inspect(const char *devspec, struct lc_port_plan *plan, char *err, size_
 					 LC_QUEUES_MAX);
 				return -EINVAL;
 			}
-			rc = inspect_pcap_file(tok + 8, &plan->file_packets[plan->nfiles], err,
-					       errlen);
+			rc = inspect_pcap_file(plan->name, tok + 8,
+					       &plan->file_packets[plan->nfiles], err, errlen);
 			if (rc < 0)
 				return rc;
 			plan->nfiles++;

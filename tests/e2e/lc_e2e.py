@@ -1,0 +1,107 @@
+"""Helpers for end-to-end tests: run the real linecap binary on DPDK virtual ports and read
+pcap files without any third-party module (the reference is tcpdump's own output)."""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+
+
+def linecap_bin():
+    return os.environ["LINECAP"]
+
+
+def corpus():
+    path = os.environ.get("LC_CORPUS", "")
+    if not os.path.isfile(os.path.join(path, "filters.txt")):
+        print(f"corpus not found at '{path}'", file=sys.stderr)
+        sys.exit(SKIP)
+    return path
+
+
+def tmpdir():
+    return tempfile.mkdtemp(prefix="lc_e2e_")
+
+
+class Failures:
+    """Collects failed checks; exit status 1 if any, 0 if all of at least one passed."""
+
+    def __init__(self, name):
+        self.name, self.checks, self.failed = name, 0, 0
+
+    def check(self, cond, what):
+        self.checks += 1
+        if not cond:
+            self.failed += 1
+            print(f"FAIL: {what}", file=sys.stderr)
+        return cond
+
+    def done(self):
+        print(f"{self.name}: {self.checks} checks, {self.failed} failed", file=sys.stderr)
+        sys.exit(1 if self.failed or not self.checks else 0)
+
+
+def parse_pcap(data):
+    """Records of a classic pcap byte string: (ts_ns, caplen, len, bytes), plus header."""
+    if len(data) < 24:
+        raise ValueError("short pcap header")
+    magic_le = struct.unpack("<I", data[:4])[0]
+    magic_be = struct.unpack(">I", data[:4])[0]
+    if magic_le in (0xA1B2C3D4, 0xA1B23C4D):
+        e, magic = "<", magic_le
+    elif magic_be in (0xA1B2C3D4, 0xA1B23C4D):
+        e, magic = ">", magic_be
+    else:
+        raise ValueError(f"bad magic {data[:4].hex()}")
+    nano = magic == 0xA1B23C4D
+    _, _, _, _, snaplen, linktype = struct.unpack(e + "HHiIII", data[4:24])
+    recs, off = [], 24
+    while off < len(data):
+        if off + 16 > len(data):
+            raise ValueError(f"truncated record header at {off}")
+        sec, frac, caplen, length = struct.unpack(e + "IIII", data[off:off + 16])
+        off += 16
+        if off + caplen > len(data):
+            raise ValueError(f"truncated record at {off}")
+        ts = sec * 1000000000 + (frac if nano else frac * 1000)
+        recs.append((ts, caplen, length, data[off:off + caplen]))
+        off += caplen
+    return {"magic": magic, "snaplen": snaplen, "linktype": linktype, "records": recs}
+
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        return parse_pcap(f.read())
+
+
+def tcpdump_keep(pcap, expr):
+    """What tcpdump keeps of pcap with expr (None if tcpdump refuses the file)."""
+    args = ["tcpdump", "-n", "-r", pcap, "-w", "-"]
+    if expr:
+        args.append(expr)
+    p = subprocess.run(args, capture_output=True, timeout=60)
+    if not p.stdout:
+        return None
+    return parse_pcap(p.stdout)["records"]
+
+
+def run_linecap(args, timeout=60):
+    return subprocess.run([linecap_bin()] + args, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def start_linecap(args):
+    return subprocess.Popen([linecap_bin()] + args, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def shard_files(outdir):
+    return sorted(os.path.join(outdir, f) for f in os.listdir(outdir) if f.endswith(".pcap"))
+
+
+def stats(path):
+    with open(path) as f:
+        return json.load(f)
