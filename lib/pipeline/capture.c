@@ -21,7 +21,7 @@
 
 #define TICK_US 20000u			/* main lcore wakes every 20 ms */
 #define REPLAY_IDLE_S 2.0		/* a finite replay that makes no progress this long is over */
-#define EAL_SLACK_BYTES (96ull << 20)	/* EAL, drivers, rings of virtual devices */
+#define EAL_SLACK_BYTES (128ull << 20)	/* EAL, drivers, rings of virtual devices */
 
 struct lc_capture {
 	const struct lc_config *cfg;
@@ -94,8 +94,11 @@ lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char 
 	plan->mem_bytes = (uint64_t)plan->mbufs * per_mbuf;
 	plan->mem_bytes += (uint64_t)plan->queues * (LC_WRITER_BUF + LC_FILTER_MAX_FRAME +
 						     (uint64_t)cfg->ring_size * 8 + 65536);
-	/* net_pcap's own ring of preloaded packets, and the slack EAL itself needs. */
-	plan->mem_bytes += plan->port.replay_mbufs * 16 + EAL_SLACK_BYTES;
+	/* net_pcap's own ring of preloaded packets; then twice the sum, as measured: without
+	 * hugepages EAL's heap needs that much room to place a large pool in one piece (it is
+	 * address space, backed only as it is touched); and the slack EAL itself needs. */
+	plan->mem_bytes += plan->port.replay_mbufs * 16;
+	plan->mem_bytes = plan->mem_bytes * 2 + EAL_SLACK_BYTES;
 	return 0;
 }
 
