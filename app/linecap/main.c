@@ -22,11 +22,12 @@
 
 static volatile sig_atomic_t interrupted;
 
+/* First signal: stop cleanly (drain, close, summary). A second one ends at once. */
 static void
 on_signal(int sig)
 {
-	(void)sig;
 	interrupted = 1;
+	signal(sig, SIG_DFL);
 }
 
 static int

@@ -244,6 +244,8 @@ lc_eal_args_build(const struct lc_eal_plan *p, struct lc_eal_args *out, char *er
 	return 0;
 }
 
+static void remove_runtime_dir(const char *dir);
+
 /* The last non-empty line of text (EAL's final complaint), trimmed. */
 static void
 last_line(const char *text, char *out, size_t len)
@@ -284,6 +286,7 @@ lc_eal_start(struct lc_eal_args *a, int verbose, char *err, size_t errlen)
 		snprintf(err, errlen, "%s%s%s%s", rte_strerror(e), line[0] ? " (EAL: " : "",
 			 line, line[0] ? ")" : "");
 		free(text);
+		remove_runtime_dir(rte_eal_get_runtime_dir());
 		return -(e ? e : EINVAL);
 	}
 	if (verbose && text != NULL)
@@ -292,15 +295,13 @@ lc_eal_start(struct lc_eal_args *a, int verbose, char *err, size_t errlen)
 	return 0;
 }
 
-void
-lc_eal_stop(void)
+/* Remove EAL's per-process runtime directory if it is one of ours (linecap_<pid>). */
+static void
+remove_runtime_dir(const char *dir)
 {
-	char dir[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
 	if (strstr(dir, "/linecap_") == NULL)
 		return;	/* a prefix the user chose is theirs to keep */
 	d = opendir(dir);
@@ -316,4 +317,14 @@ lc_eal_stop(void)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+void
+lc_eal_stop(void)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	remove_runtime_dir(dir);
 }

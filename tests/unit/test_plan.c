@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What linecap learns before EAL: replay files (link type, packet counts), queue and writer
+ * counts, and a pool large enough for an infinite replay with the defaults. */
+#include "lc_test.h"
+
+#include "linecap/capture.h"
+#include "linecap/port.h"
+
+static char corpus_pcap[4][512];
+
+static void
+test_inspect(void)
+{
+	struct lc_port_plan p;
+	char dev[2048], err[512];
+
+	CHECK(lc_port_inspect("net_ring0", &p, err, sizeof(err)) == 0);
+	CHECK(strcmp(p.driver, "net_ring") == 0 && !p.is_pcap_replay);
+	CHECK(lc_port_inspect("0000:3b:00.0", &p, err, sizeof(err)) == 0);
+	CHECK(strcmp(p.driver, "pci") == 0 && strcmp(p.name, "0000:3b:00.0") == 0);
+
+	snprintf(dev, sizeof(dev), "net_pcap1,rx_pcap=%s,rx_pcap=%s,infinite_rx=1",
+		 corpus_pcap[0], corpus_pcap[1]);
+	CHECK(lc_port_inspect(dev, &p, err, sizeof(err)) == 0);
+	CHECK(strcmp(p.name, "net_pcap1") == 0 && strcmp(p.driver, "net_pcap") == 0);
+	CHECK(p.is_pcap_replay && p.infinite);
+	CHECK_EQ_U64(p.nfiles, 2);
+	CHECK_EQ_U64(p.file_packets[0], 11);	/* dns_tcp.pcap */
+	CHECK_EQ_U64(p.file_packets[1], 2);	/* 802.1ad_QinQ.pcap */
+	CHECK_EQ_U64(p.replay_mbufs, 13);
+
+	/* A pcapng file counts too; a cut file counts what libpcap reads before the cut. */
+	snprintf(dev, sizeof(dev), "net_pcap0,rx_pcap=%s", corpus_pcap[3]);
+	CHECK(lc_port_inspect(dev, &p, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(p.file_packets[0], 10);
+	CHECK(!p.infinite && p.replay_mbufs == 0);
+
+	snprintf(dev, sizeof(dev), "net_pcap0,rx_pcap=%s", corpus_pcap[2]);
+	CHECK(lc_port_inspect(dev, &p, err, sizeof(err)) == -EINVAL);
+	CHECK_STR_HAS(err, "is not Ethernet");
+	CHECK(lc_port_inspect("net_pcap0,rx_pcap=/nonexistent.pcap", &p, err, sizeof(err)) < 0);
+	CHECK_STR_HAS(err, "/nonexistent.pcap");
+}
+
+static void
+test_plan(void)
+{
+	struct lc_config cfg = { .snaplen = 262144, .ring_size = LC_RING_DEFAULT };
+	struct lc_capture_plan plan;
+	char dev[2048], err[512];
+
+	cfg.interface = "net_null0";
+	CHECK(lc_capture_plan(&cfg, &plan, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(plan.queues, 1);
+	CHECK_EQ_U64(plan.writers, 1);
+	CHECK(plan.mbufs >= LC_RING_DEFAULT + LC_RX_DESC);
+	CHECK(plan.mem_bytes > (uint64_t)plan.mbufs * 2304);
+
+	/* One queue per replay file by default; an infinite replay's packets are added. */
+	snprintf(dev, sizeof(dev), "net_pcap0,rx_pcap=%s,rx_pcap=%s,infinite_rx=1",
+		 corpus_pcap[0], corpus_pcap[1]);
+	cfg.interface = dev;
+	CHECK(lc_capture_plan(&cfg, &plan, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(plan.queues, 2);
+	struct lc_capture_plan base = plan;
+	cfg.queues = 3;
+	CHECK(lc_capture_plan(&cfg, &plan, err, sizeof(err)) == -EINVAL);
+	CHECK_STR_HAS(err, "--queues 3: port net_pcap0 replays 2 files");
+	cfg.queues = 0;
+
+	/* Ten queues, writers default to one per four queues. */
+	cfg.interface = "net_null0";
+	cfg.queues = 10;
+	CHECK(lc_capture_plan(&cfg, &plan, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(plan.writers, 3);
+	CHECK(plan.mbufs > 10 * LC_RING_DEFAULT);
+	cfg.mbufs = 5000;
+	CHECK(lc_capture_plan(&cfg, &plan, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(plan.mbufs, 5000);
+	CHECK(base.mbufs >= 13 + 2 * (LC_RING_DEFAULT + LC_RX_DESC));
+}
+
+int
+main(void)
+{
+	const char *c = getenv("LC_CORPUS");
+	const char *names[4] = { "dns_tcp.pcap", "802.1ad_QinQ.pcap", "LINKTYPE_RAW_ipv4.pcap",
+				 "derived-dns_tcp-cut.pcap" };
+	char probe[600];
+	FILE *f;
+
+	if (c == NULL)
+		return 77;
+	snprintf(probe, sizeof(probe), "%s/filters.txt", c);
+	f = fopen(probe, "r");
+	if (f == NULL) {
+		fprintf(stderr, "corpus not found at %s\n", c);
+		return 77;
+	}
+	fclose(f);
+	for (int i = 0; i < 4; i++)
+		snprintf(corpus_pcap[i], sizeof(corpus_pcap[i]), "%s/pcaps/%s", c, names[i]);
+	test_inspect();
+	test_plan();
+	return lc_test_done("test_plan");
+}

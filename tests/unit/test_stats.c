@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Stats: totals from queue rows, the JSON file scripts read (keys and values), the summary. */
+#include <jansson.h>
+#include <unistd.h>
+
+#include "lc_test.h"
+
+#include "linecap/stats.h"
+
+int
+main(void)
+{
+	struct lc_stats s = { .nq = 2, .imissed = 3, .rx_nombuf = 4, .ierrors = 5, .seconds = 2.5 };
+	char path[] = "/tmp/lc_test_stats_XXXXXX", err[512], *text = NULL;
+	size_t size = 0;
+	json_error_t jerr;
+	json_t *root;
+	FILE *mem;
+	int fd = mkstemp(path);
+
+	s.q[0] = (struct lc_queue_stats){ .queue = 0, .received = 100, .passed = 40,
+					  .filtered = 60, .ring_drops = 5, .written = 35,
+					  .written_bytes = 3500, .files = 1 };
+	s.q[1] = (struct lc_queue_stats){ .queue = 1, .received = 10, .passed = 10,
+					  .ring_drops = 0, .written = 10, .written_bytes = 1000,
+					  .files = 1 };
+	lc_stats_sum(&s);
+	CHECK_EQ_U64(s.received, 110);
+	CHECK_EQ_U64(s.passed, 50);
+	CHECK_EQ_U64(s.filtered, 60);
+	CHECK_EQ_U64(s.ring_drops, 5);
+	CHECK_EQ_U64(s.written, 45);
+	CHECK_EQ_U64(s.written_bytes, 4500);
+
+	close(fd);
+	CHECK(lc_stats_write_json(path, &s, err, sizeof(err)) == 0);
+	root = json_load_file(path, 0, &jerr);
+	CHECK(root != NULL);
+	if (root != NULL) {
+		const char *keys[] = { "received", "passed_filter", "filtered_out", "ring_drops",
+				       "written", "written_bytes", "write_errors", "imissed",
+				       "rx_nombuf", "ierrors" };
+		const uint64_t want[] = { 110, 50, 60, 5, 45, 4500, 0, 3, 4, 5 };
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			CHECK_EQ_U64(json_integer_value(json_object_get(root, keys[i])), want[i]);
+		CHECK(json_real_value(json_object_get(root, "seconds")) == 2.5);
+		json_t *qs = json_object_get(root, "queues");
+		CHECK(json_array_size(qs) == 2);
+		CHECK_EQ_U64(json_integer_value(json_object_get(json_array_get(qs, 0),
+								"ring_drops")), 5);
+		CHECK_EQ_U64(json_integer_value(json_object_get(json_array_get(qs, 1), "queue")),
+			     1);
+		json_decref(root);
+	}
+	unlink(path);
+	CHECK(lc_stats_write_json("/nonexistent/dir/s.json", &s, err, sizeof(err)) < 0);
+	CHECK_STR_HAS(err, "/nonexistent/dir/s.json");
+
+	mem = open_memstream(&text, &size);
+	lc_stats_print_summary(mem, &s);
+	fclose(mem);
+	CHECK_STR_HAS(text, "110 packets received in 2.500 s");
+	CHECK_STR_HAS(text, "50 packets passed the filter, 60 filtered out");
+	CHECK_STR_HAS(text, "45 packets written (4500 bytes in 2 files)");
+	CHECK_STR_HAS(text, "5 packets dropped because a ring was full");
+	CHECK_STR_HAS(text, "3 packets dropped by the port (imissed), 4 for want of buffers");
+	CHECK_STR_HAS(text, "q01");
+	free(text);
+	return lc_test_done("test_stats");
+}
