@@ -5,6 +5,7 @@
  * Everything that can be refused is refused before any port is touched (exit 2).
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,20 +61,31 @@ print_status(const struct lc_stats *now, const struct lc_stats *prev, double dt,
 	fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line);
 }
 
-/* The stats file is checked before the capture so a typo does not cost a capture. */
+/* The stats file is checked (not created) before the capture, so a typo costs nothing. */
 static int
 check_stats_file(const char *path, char *err, size_t errlen)
 {
-	FILE *f;
+	char dir[PATH_MAX];
+	char *slash;
 
 	if (path == NULL)
 		return 0;
-	f = fopen(path, "a");
-	if (f == NULL) {
+	if (access(path, F_OK) == 0) {
+		if (access(path, W_OK) == 0)
+			return 0;
 		snprintf(err, errlen, "--stats-file %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	fclose(f);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(err, errlen, "--stats-file %s: %s", path, strerror(errno));
+		return -errno;
+	}
 	return 0;
 }
 

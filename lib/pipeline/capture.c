@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,16 +298,15 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 
 /* A finite replay (net_pcap without infinite_rx) is over when every packet of its files
  * was received or lost, or nothing has moved for a while. */
-static uint64_t
-replay_expected(const struct lc_capture *cap)
+static bool
+finite_replay(const struct lc_capture *cap, uint64_t *expected)
 {
-	uint64_t n = 0;
-
+	*expected = 0;
 	if (!cap->plan->port.is_pcap_replay || cap->plan->port.infinite)
-		return 0;
+		return false;
 	for (unsigned int q = 0; q < cap->nq; q++)
-		n += cap->plan->port.file_packets[q];
-	return n;
+		*expected += cap->plan->port.file_packets[q];
+	return true;
 }
 
 static void
@@ -325,7 +326,8 @@ lc_capture_run(struct lc_capture *cap, const volatile sig_atomic_t *interrupted,
 	       lc_status_fn status, void *arg, char *err, size_t errlen)
 {
 	const uint64_t hz = rte_get_tsc_hz();
-	uint64_t expected = replay_expected(cap);
+	uint64_t expected;
+	bool finite = finite_replay(cap, &expected);
 	uint64_t last_status, last_progress, last_received = UINT64_MAX;
 	struct lc_stats now, prev;
 
@@ -350,7 +352,7 @@ lc_capture_run(struct lc_capture *cap, const volatile sig_atomic_t *interrupted,
 			break;
 		if (cap->cfg->count && __atomic_load_n(&cap->budget, __ATOMIC_RELAXED) <= 0)
 			break;
-		if (expected != 0 || (cap->plan->port.is_pcap_replay && !cap->plan->port.infinite)) {
+		if (finite) {
 			lc_capture_stats(cap, &now);
 			if (now.received + now.rx_nombuf + now.ierrors >= expected)
 				break;
