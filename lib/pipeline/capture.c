@@ -332,11 +332,33 @@ lc_capture_run(struct lc_capture *cap, const volatile sig_atomic_t *interrupted,
 	struct lc_stats now, prev;
 
 	cap->start_tsc = rte_rdtsc();
-	for (unsigned int w = 0; w < cap->nw; w++)
-		rte_eal_remote_launch(lc_writer_main, cap->writer[w], cap->wr_lcore[w]);
-	for (unsigned int q = 0; q < cap->nq; q++)
-		rte_eal_remote_launch(lc_rx_main, cap->rxq[q], cap->rx_lcore[q]);
 	cap->running = 1;
+	for (unsigned int w = 0; w < cap->nw; w++) {
+		int rc = rte_eal_remote_launch(lc_writer_main, cap->writer[w], cap->wr_lcore[w]);
+
+		if (rc != 0) {
+			/* Writers already running drain what RX never sends: nothing. */
+			for (unsigned int q = 0; q < cap->nq; q++)
+				__atomic_store_n(&cap->rxq[q]->done, 1, __ATOMIC_RELEASE);
+			for (unsigned int v = 0; v < w; v++)
+				rte_eal_wait_lcore(cap->wr_lcore[v]);
+			cap->running = 0;
+			snprintf(err, errlen, "cannot launch writer %u on lcore %u: %s", w,
+				 cap->wr_lcore[w], strerror(-rc));
+			return rc;
+		}
+	}
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		int rc = rte_eal_remote_launch(lc_rx_main, cap->rxq[q], cap->rx_lcore[q]);
+
+		if (rc != 0) {
+			/* This queue never runs: its writer must not wait for it. */
+			__atomic_store_n(&cap->rxq[q]->done, 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&cap->stop, 1, __ATOMIC_RELAXED);
+			LC_LOG(ERR, "cannot launch RX queue %u on lcore %u: %s", q,
+			       cap->rx_lcore[q], strerror(-rc));
+		}
+	}
 	last_status = last_progress = cap->start_tsc;
 	lc_capture_stats(cap, &prev);
 
