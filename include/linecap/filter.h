@@ -27,19 +27,26 @@
 struct bpf_insn;
 struct lc_filter_prog;
 
-/* An engine: run a program over one contiguous frame; nonzero means keep. */
+/* Run a program over one contiguous frame; nonzero means keep (libpcap's convention). */
+typedef unsigned int (*lc_filter_fn)(const void *state, const uint8_t *pkt, uint32_t wirelen,
+				     uint32_t caplen);
+
+/* An engine. */
 struct lc_filter_ops {
 	const char *name;
-	/* Build engine state for prog on NUMA socket; NULL with errno on failure. */
+	/* Build engine state for prog on NUMA socket; NULL with errno on failure (EINVAL:
+	 * a program this engine will not run). */
 	void *(*create)(const struct bpf_insn *insns, unsigned int len, int socket);
 	void (*destroy)(void *state);
-	unsigned int (*run)(const void *state, const uint8_t *pkt, uint32_t wirelen,
-			    uint32_t caplen);
+	lc_filter_fn run;
+	/* Optional: a function to call directly instead of run (generated code). */
+	lc_filter_fn (*entry)(const void *state);
+	/* Optional: the generated machine code and its length (for --dump-filter). */
+	size_t (*code)(const void *state, const uint8_t **code);
 };
 
 struct lc_filter {
-	unsigned int (*run)(const void *state, const uint8_t *pkt, uint32_t wirelen,
-			    uint32_t caplen);
+	lc_filter_fn run;
 	const void *state;
 	const struct lc_filter_ops *ops;
 	uint8_t *scratch;	/* LC_FILTER_MAX_FRAME bytes for multi-segment frames */
@@ -63,7 +70,8 @@ const char *lc_filter_prog_expr(const struct lc_filter_prog *prog);
 const struct bpf_insn *lc_filter_prog_insns(const struct lc_filter_prog *prog,
 					    unsigned int *len);
 
-/* Engine by name ("interp"); NULL if unknown. lc_filter_default_engine() names the default. */
+/* Engine by name ("jit", "interp"); NULL if unknown or not built for this CPU.
+ * lc_filter_default_engine() names the default: "jit" on x86-64, "interp" elsewhere. */
 const struct lc_filter_ops *lc_filter_engine(const char *name);
 const char *lc_filter_default_engine(void);
 

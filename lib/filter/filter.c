@@ -16,6 +16,9 @@ struct lc_filter_prog {
 };
 
 static const struct lc_filter_ops *const engines[] = {
+#if defined(__x86_64__)
+	&lc_filter_jit_ops,
+#endif
 	&lc_filter_interp_ops,
 };
 
@@ -87,7 +90,7 @@ lc_filter_engine(const char *name)
 const char *
 lc_filter_default_engine(void)
 {
-	return lc_filter_interp_ops.name;
+	return engines[0]->name;
 }
 
 struct lc_filter *
@@ -104,7 +107,6 @@ lc_filter_create(const struct lc_filter_prog *prog, const struct lc_filter_ops *
 	if (f->scratch == NULL)
 		goto nomem;
 	f->ops = engine;
-	f->run = engine->run;
 	f->state = engine->create(prog->bpf.bf_insns, prog->bpf.bf_len, socket);
 	if (f->state == NULL) {
 		int e = errno;
@@ -113,6 +115,7 @@ lc_filter_create(const struct lc_filter_prog *prog, const struct lc_filter_ops *
 		errno = e;
 		return NULL;
 	}
+	f->run = engine->entry != NULL ? engine->entry(f->state) : engine->run;
 	return f;
 nomem:
 	lc_filter_free(f);

@@ -6,5 +6,8 @@
 #include "linecap/filter.h"
 
 extern const struct lc_filter_ops lc_filter_interp_ops;
+#if defined(__x86_64__)
+extern const struct lc_filter_ops lc_filter_jit_ops;
+#endif
 
 #endif
