@@ -89,6 +89,20 @@ check_stats_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* -d: show what the filter compiles to, on this machine's engine, touching no port. */
+static int
+dump_filter(struct lc_filter_prog *prog, const struct lc_filter_ops *engine, int level)
+{
+	struct lc_filter *f = lc_filter_create(prog, engine, -1);
+
+	if (f == NULL)
+		return die(1, strerror(errno));
+	lc_filter_dump(stdout, prog, f, level);
+	lc_filter_free(f);
+	lc_filter_prog_free(prog);
+	return 0;
+}
+
 static int
 start_eal(const struct lc_config *cfg, const struct lc_capture_plan *plan, char *err,
 	  size_t errlen)
@@ -127,6 +141,7 @@ main(int argc, char **argv)
 	struct lc_capture_plan plan;
 	struct lc_outpath out;
 	struct lc_filter_prog *prog = NULL;
+	const struct lc_filter_ops *engine = NULL;
 	struct lc_capture *cap;
 	struct lc_stats st;
 	char err[LC_ERRLEN];
@@ -142,10 +157,15 @@ main(int argc, char **argv)
 		printf("linecap %s\n", LC_VERSION);
 		return 0;
 	}
-	if (cfg.filter != NULL) {
-		prog = lc_filter_compile(cfg.filter, cfg.snaplen, err, sizeof(err));
-		if (prog == NULL)
+	if (cfg.filter_file != NULL &&
+	    lc_filter_read_file(cfg.filter_file, &cfg.filter, err, sizeof(err)) < 0)
+		return die(EXIT_USAGE, err);
+	if (cfg.filter != NULL || cfg.dump) {
+		if (lc_filter_prepare(cfg.filter ? cfg.filter : "", cfg.snaplen, cfg.filter_engine,
+				      &prog, &engine, err, sizeof(err)) < 0)
 			return die(EXIT_USAGE, err);
+		if (cfg.dump)
+			return dump_filter(prog, engine, cfg.dump);
 	}
 	if (lc_capture_plan(&cfg, &plan, err, sizeof(err)) < 0 ||
 	    lc_outpath_init(&out, cfg.write_path, err, sizeof(err)) < 0 ||
@@ -161,7 +181,7 @@ main(int argc, char **argv)
 			 "cannot start DPDK (device %s): %s", cfg.interface, err);
 		return die(rc == -ENODEV ? EXIT_USAGE : 1, msg);
 	}
-	cap = lc_capture_create(&cfg, &plan, &out, prog, err, sizeof(err));
+	cap = lc_capture_create(&cfg, &plan, &out, prog, engine, err, sizeof(err));
 	if (cap == NULL) {
 		rc = status_for(errno);
 		lc_eal_stop();

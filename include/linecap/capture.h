@@ -36,8 +36,9 @@ int lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, c
 		    size_t errlen);
 
 /*
- * Build the pipeline after EAL: port, pool, rings, one filter instance per RX queue (prog
- * may be NULL: no filter stage), writers and their first files; then start the port.
+ * Build the pipeline after EAL: port, pool, rings, one filter instance per RX queue on the
+ * port's node, each self-checked (prog may be NULL: no filter stage; engine runs it),
+ * writers and their first files; then start the port.
  * The capture keeps pointers to cfg, plan, out and prog: they must outlive it.
  * Returns the capture, or NULL with errno set (EINVAL/ENODEV/EEXIST/EACCES for bad input,
  * others for runtime failures) and a reason in err.
@@ -45,7 +46,8 @@ int lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, c
 struct lc_capture *lc_capture_create(const struct lc_config *cfg,
 				     const struct lc_capture_plan *plan,
 				     const struct lc_outpath *out,
-				     const struct lc_filter_prog *prog, char *err, size_t errlen);
+				     const struct lc_filter_prog *prog,
+				     const struct lc_filter_ops *engine, char *err, size_t errlen);
 
 /* Called about once a second while running. */
 typedef void (*lc_status_fn)(const struct lc_stats *now, const struct lc_stats *prev,

@@ -33,6 +33,9 @@ struct lc_config {
 	const char *eal_args;	/* --eal passthrough, split on blanks */
 	const char *stats_file;	/* --stats-file: final numbers as JSON */
 	char *filter;		/* trailing arguments joined by spaces; NULL = no filter */
+	const char *filter_file;	/* -F: read the expression from this file */
+	const char *filter_engine;	/* --filter-engine; NULL = the default for this CPU */
+	int dump;		/* -d: print the compiled filter and exit; -dd: and the code */
 	int verbose;		/* -v: more logs (EAL's included) */
 	bool help;
 	bool version;

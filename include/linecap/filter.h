@@ -16,6 +16,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
@@ -60,6 +61,30 @@ struct lc_filter {
 struct lc_filter_prog *lc_filter_compile(const char *expr, uint32_t snaplen, char *err,
 					 size_t errlen);
 
+/*
+ * Everything before a filter is trusted, in one call: compile expr, find the engine by name
+ * (NULL: the default), build one instance and self-check it against libpcap. On success
+ * *prog and *engine are set (free *prog with lc_filter_prog_free). Returns 0, or -errno
+ * with one line in err (bad expression, unknown engine, engine refuses, self-check fails).
+ */
+int lc_filter_prepare(const char *expr, uint32_t snaplen, const char *engine_name,
+		      struct lc_filter_prog **prog, const struct lc_filter_ops **engine,
+		      char *err, size_t errlen);
+
+/*
+ * Read a filter expression from a file, as tcpdump -F does: '#' starts a comment that runs
+ * to the end of the line; lines are joined with spaces. *expr is malloc'ed. Returns 0 or
+ * -errno with "PATH: reason" in err.
+ */
+int lc_filter_read_file(const char *path, char **expr, char *err, size_t errlen);
+
+/*
+ * Print the program as tcpdump -d does, then the engine and the size of its machine code;
+ * level 2 also prints the code bytes (hex, 16 a line).
+ */
+void lc_filter_dump(FILE *out, const struct lc_filter_prog *prog, const struct lc_filter *f,
+		    int level);
+
 /* Release a program. Accepts NULL. */
 void lc_filter_prog_free(struct lc_filter_prog *prog);
 
@@ -76,14 +101,32 @@ const struct lc_filter_ops *lc_filter_engine(const char *name);
 const char *lc_filter_default_engine(void);
 
 /*
- * One instance of prog for one RX core, memory on socket (SOCKET_ID_ANY allowed). The
- * instance does not keep a reference to prog. Returns NULL with errno on failure.
+ * One instance of prog for one RX core, memory on NUMA node socket (negative: anywhere).
+ * Needs no EAL. The instance does not keep a reference to prog. Returns NULL with errno on
+ * failure (EINVAL: the engine refuses the program).
  */
 struct lc_filter *lc_filter_create(const struct lc_filter_prog *prog,
 				   const struct lc_filter_ops *engine, int socket);
 
 /* Release an instance. Accepts NULL. */
 void lc_filter_free(struct lc_filter *f);
+
+/* The engine an instance runs on ("jit", "interp"). */
+const char *lc_filter_engine_name(const struct lc_filter *f);
+
+/* Generated machine code of an instance (*code set, length returned); 0 for an engine that
+ * generates none. */
+size_t lc_filter_code(const struct lc_filter *f, const uint8_t **code);
+
+/*
+ * Run f and libpcap's interpreter side by side over a built-in set of crafted frames (short,
+ * truncated at every length, VLAN, QinQ, IPv6 with extension headers, fragments, IP options,
+ * ARP, MPLS, PPPoE, jumbo). Returns 0 when every verdict agrees; otherwise -EPROTO with the
+ * first disagreement in err: "filter 'tcp': engine jit disagrees with libpcap on frame
+ * 'vlan-udp' cut at 37 bytes (0 vs 262144)".
+ */
+int lc_filter_selfcheck(const struct lc_filter_prog *prog, const struct lc_filter *f,
+			char *err, size_t errlen);
 
 /* Run the filter over a contiguous frame. Nonzero: keep. */
 static inline unsigned int

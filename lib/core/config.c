@@ -18,6 +18,7 @@ enum {
 	OPT_RING_SIZE,
 	OPT_MBUFS,
 	OPT_VERSION,
+	OPT_FILTER_ENGINE,
 };
 
 static const struct option long_opts[] = {
@@ -35,6 +36,9 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "filter-file", required_argument, NULL, 'F' },
+	{ "filter-engine", required_argument, NULL, OPT_FILTER_ENGINE },
+	{ "dump-filter", no_argument, NULL, 'd' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -65,6 +69,11 @@ static const char usage_text[] =
 "      --stats-file FILE write the final counters as JSON to FILE\n"
 "      --eal 'ARGS'      extra DPDK EAL arguments; lcores, memory, file prefix and devices\n"
 "                        are derived and need not be given\n"
+"  -F, --filter-file FILE\n"
+"                        read the filter expression from FILE ('#' starts a comment)\n"
+"      --filter-engine E jit (default on x86-64) or interp (libpcap's interpreter)\n"
+"  -d, --dump-filter     print the compiled filter and the size of its machine code, then\n"
+"                        exit without touching a port; -dd also prints the code bytes\n"
 "  -v, --verbose         more messages (repeat for DPDK's own logs)\n"
 "  -h, --help            this text\n"
 "      --version         print the version\n"
@@ -171,7 +180,7 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 
 	optind = 0;	/* full getopt reset: callers (tests) may parse several times */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:w:s:c:vh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:w:s:c:F:dvh", long_opts, NULL)) != -1) {
 		rc = 0;
 		switch (c) {
 		case 'i':
@@ -249,6 +258,15 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 		case OPT_VERSION:
 			cfg->version = true;
 			break;
+		case 'F':
+			cfg->filter_file = optarg;
+			break;
+		case OPT_FILTER_ENGINE:
+			cfg->filter_engine = optarg;
+			break;
+		case 'd':
+			cfg->dump++;
+			break;
 		case ':':
 			if (optopt != 0)
 				snprintf(err, errlen, "-%c: option needs a value", optopt);
@@ -280,6 +298,13 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 			cfg->filter = NULL;
 		}
 	}
+	if (cfg->filter != NULL && cfg->filter_file != NULL) {
+		snprintf(err, errlen, "-F %s: a filter file and an expression on the command line "
+			 "('%s'): give one", cfg->filter_file, cfg->filter);
+		return -EINVAL;
+	}
+	if (cfg->dump)
+		return 0;	/* -d only compiles: no port, no output */
 	if (cfg->interface == NULL) {
 		snprintf(err, errlen, "no interface: give one with -i DEV (see --help)");
 		return -EINVAL;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <numa.h>
 #include <pcap/pcap.h>
-#include <rte_malloc.h>
 
 #include "linecap/filter.h"
 #include "filter_engines.h"
@@ -93,17 +93,47 @@ lc_filter_default_engine(void)
 	return engines[0]->name;
 }
 
+/*
+ * Memory for an instance, on its RX core's node when there is one. Plain process memory,
+ * not DPDK's: a filter can be built and checked before EAL starts (and without it, -d).
+ */
+static void *
+node_alloc(size_t size, int socket)
+{
+	void *p;
+
+	if (socket >= 0 && numa_available() >= 0)
+		p = numa_alloc_onnode(size, socket);
+	else
+		p = numa_available() >= 0 ? numa_alloc(size) : NULL;
+	if (p == NULL && posix_memalign(&p, 4096, size) != 0)
+		p = NULL;
+	if (p != NULL)
+		memset(p, 0, size);
+	return p;
+}
+
+static void
+node_free(void *p, size_t size)
+{
+	if (p == NULL)
+		return;
+	if (numa_available() >= 0)
+		numa_free(p, size);
+	else
+		free(p);
+}
+
 struct lc_filter *
 lc_filter_create(const struct lc_filter_prog *prog, const struct lc_filter_ops *engine,
 		 int socket)
 {
 	struct lc_filter *f;
 
-	f = rte_zmalloc_socket("lc_filter", sizeof(*f), RTE_CACHE_LINE_SIZE, socket);
+	f = node_alloc(sizeof(*f), socket);
 	if (f == NULL)
 		goto nomem;
-	f->scratch = rte_malloc_socket("lc_filter_scratch", LC_FILTER_MAX_FRAME,
-				       RTE_CACHE_LINE_SIZE, socket);
+	f->scratch = node_alloc(LC_FILTER_MAX_FRAME, socket);
 	if (f->scratch == NULL)
 		goto nomem;
 	f->ops = engine;
@@ -130,6 +160,125 @@ lc_filter_free(struct lc_filter *f)
 		return;
 	if (f->state != NULL)
 		f->ops->destroy((void *)(uintptr_t)f->state);
-	rte_free(f->scratch);
-	rte_free(f);
+	node_free(f->scratch, LC_FILTER_MAX_FRAME);
+	node_free(f, sizeof(*f));
+}
+
+const char *
+lc_filter_engine_name(const struct lc_filter *f)
+{
+	return f->ops->name;
+}
+
+size_t
+lc_filter_code(const struct lc_filter *f, const uint8_t **code)
+{
+	*code = NULL;
+	return f->ops->code != NULL ? f->ops->code(f->state, code) : 0;
+}
+
+int
+lc_filter_prepare(const char *expr, uint32_t snaplen, const char *engine_name,
+		  struct lc_filter_prog **prog, const struct lc_filter_ops **engine, char *err,
+		  size_t errlen)
+{
+	struct lc_filter *check;
+	int rc;
+
+	*prog = NULL;
+	*engine = lc_filter_engine(engine_name ? engine_name : lc_filter_default_engine());
+	if (*engine == NULL) {
+		snprintf(err, errlen, "--filter-engine %s: unknown engine (one of:%s interp)",
+			 engine_name, engines[0] != &lc_filter_interp_ops ? " jit," : "");
+		return -EINVAL;
+	}
+	*prog = lc_filter_compile(expr, snaplen, err, errlen);
+	if (*prog == NULL)
+		return -errno;
+	check = lc_filter_create(*prog, *engine, -1);
+	if (check == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "filter '%s': engine %s cannot run it: %s", expr,
+			 (*engine)->name, strerror(errno));
+		goto fail;
+	}
+	rc = lc_filter_selfcheck(*prog, check, err, errlen);
+	lc_filter_free(check);
+	if (rc == 0)
+		return 0;
+fail:
+	lc_filter_prog_free(*prog);
+	*prog = NULL;
+	return rc;
+}
+
+int
+lc_filter_read_file(const char *path, char **expr, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 4096, len = 0;
+	int c, in_comment = 0, rc = 0;
+	char *s;
+
+	*expr = NULL;
+	if (f == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "-F %s: %s", path, strerror(errno));
+		return rc;
+	}
+	s = malloc(cap);
+	while (s != NULL && (c = fgetc(f)) != EOF) {
+		if (c == '#')
+			in_comment = 1;
+		if (c == '\n' || c == '\r') {
+			in_comment = 0;
+			c = ' ';
+		}
+		if (in_comment)
+			continue;
+		if (len + 2 > cap) {
+			char *t = len + 2 > (1u << 20) ? NULL : realloc(s, cap *= 2);
+
+			if (t == NULL) {
+				free(s);
+				s = NULL;
+				rc = -EFBIG;
+				break;
+			}
+			s = t;
+		}
+		s[len++] = (char)c;
+	}
+	if (rc == 0 && ferror(f))
+		rc = -EIO;
+	fclose(f);
+	if (s == NULL || rc < 0) {
+		free(s);
+		snprintf(err, errlen, "-F %s: %s", path, rc == -EFBIG ? "larger than 1 MiB" :
+			 rc ? strerror(-rc) : "out of memory");
+		return rc ? rc : -ENOMEM;
+	}
+	s[len] = '\0';
+	*expr = s;
+	return 0;
+}
+
+void
+lc_filter_dump(FILE *out, const struct lc_filter_prog *prog, const struct lc_filter *f,
+	       int level)
+{
+	const uint8_t *code;
+	size_t n = lc_filter_code(f, &code);
+
+	for (unsigned int i = 0; i < prog->bpf.bf_len; i++)
+		fprintf(out, "%s\n", bpf_image(&prog->bpf.bf_insns[i], (int)i));
+	if (n == 0) {
+		fprintf(out, "; engine %s: %u instructions, no machine code\n", f->ops->name,
+			prog->bpf.bf_len);
+		return;
+	}
+	fprintf(out, "; engine %s: %zu bytes of x86-64 machine code for %u instructions\n",
+		f->ops->name, n, prog->bpf.bf_len);
+	for (size_t i = 0; level >= 2 && i < n; i++)
+		fprintf(out, "%02x%s", code[i], (i % 16 == 15 || i + 1 == n) ? "\n" : " ");
 }

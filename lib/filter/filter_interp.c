@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <pcap/pcap.h>
-#include <rte_malloc.h>
 
 #include "filter_engines.h"
 
@@ -22,8 +21,8 @@ interp_create(const struct bpf_insn *insns, unsigned int len, int socket)
 {
 	struct interp_state *s;
 
-	s = rte_malloc_socket("lc_filter_interp", sizeof(*s) + len * sizeof(insns[0]),
-			      RTE_CACHE_LINE_SIZE, socket);
+	(void)socket;	/* a copy of the program; small and read-only */
+	s = malloc(sizeof(*s) + len * sizeof(insns[0]));
 	if (s == NULL) {
 		errno = ENOMEM;
 		return NULL;
@@ -36,7 +35,7 @@ interp_create(const struct bpf_insn *insns, unsigned int len, int socket)
 static void
 interp_destroy(void *state)
 {
-	rte_free(state);
+	free(state);
 }
 
 static unsigned int

@@ -306,10 +306,8 @@ emit_insn(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t i)
 	case BPF_ALU | BPF_MUL | BPF_X: EMIT(j, 0x0f, 0xaf, 0xc1); return 0;	/* imul eax, ecx */
 	case BPF_ALU | BPF_DIV | BPF_K:
 	case BPF_ALU | BPF_MOD | BPF_K:
-		if (k == 0) {				/* libpcap: return 0 */
-			jmp(j, RET0);
-			return 0;
-		}
+		if (k == 0)	/* libpcap's validator refuses it; its interpreter would trap */
+			return -EINVAL;
 		EMIT(j, 0x41, 0xbb);			/* mov r11d, imm32 */
 		u32(j, k);
 		EMIT(j, 0x31, 0xd2);			/* xor edx, edx */
@@ -328,10 +326,8 @@ emit_insn(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t i)
 		return 0;
 	case BPF_ALU | BPF_LSH | BPF_K:
 	case BPF_ALU | BPF_RSH | BPF_K:
-		if (k >= 32) {
-			EMIT(j, 0x31, 0xc0);		/* xor eax, eax */
-			return 0;
-		}
+		if (k >= 32)	/* refused by libpcap's compiler and validator alike */
+			return -EINVAL;
 		u8(j, 0xc1);				/* shl/shr eax, k */
 		u8(j, BPF_OP(in->code) == BPF_LSH ? 0xe0 : 0xe8);
 		u8(j, (uint8_t)k);

@@ -30,6 +30,7 @@ struct lc_capture {
 	const struct lc_capture_plan *plan;
 	const struct lc_outpath *out;
 	const struct lc_filter_prog *prog;
+	const struct lc_filter_ops *engine;
 	struct lc_port port;
 	struct lc_clock clock;
 	unsigned int nq, nw;
@@ -160,12 +161,14 @@ build_rx(struct lc_capture *cap, unsigned int q, char *err, size_t errlen)
 		return fail(-ENOMEM, err, errlen, "cannot create ring %s of %u: %s", name,
 			    cap->cfg->ring_size, rte_strerror(rte_errno));
 	if (cap->prog != NULL) {
-		rxq->filter = lc_filter_create(cap->prog,
-					       lc_filter_engine(lc_filter_default_engine()),
-					       socket);
+		/* One copy per RX core, on its node; each copy proves itself before use. */
+		rxq->filter = lc_filter_create(cap->prog, cap->engine, socket);
 		if (rxq->filter == NULL)
 			return fail(-errno, err, errlen, "cannot build the filter for queue %u: %s",
 				    q, strerror(errno));
+		int rc = lc_filter_selfcheck(cap->prog, rxq->filter, err, errlen);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -204,8 +207,8 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 
 struct lc_capture *
 lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *plan,
-		  const struct lc_outpath *out, const struct lc_filter_prog *prog, char *err,
-		  size_t errlen)
+		  const struct lc_outpath *out, const struct lc_filter_prog *prog,
+		  const struct lc_filter_ops *engine, char *err, size_t errlen)
 {
 	struct lc_capture *cap;
 	uint16_t port_id;
@@ -221,6 +224,7 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	cap->plan = plan;
 	cap->out = out;
 	cap->prog = prog;
+	cap->engine = engine;
 	cap->nq = plan->queues;
 	cap->nw = plan->writers;
 	cap->budget = (int64_t)cfg->count;
@@ -428,9 +432,8 @@ lc_capture_describe(const struct lc_capture *cap, FILE *f)
 			rte_lcore_to_cpu_id((int)cap->wr_lcore[q % cap->nw]),
 			cap->shard[q]->file.part);
 	if (cap->prog != NULL)
-		fprintf(f, "linecap: filter '%s' (engine %s), snaplen %u\n",
-			lc_filter_prog_expr(cap->prog), lc_filter_default_engine(),
-			cap->cfg->snaplen);
+		fprintf(f, "linecap: filter '%s' (engine %s, self-checked), snaplen %u\n",
+			lc_filter_prog_expr(cap->prog), cap->engine->name, cap->cfg->snaplen);
 	else
 		fprintf(f, "linecap: no filter, snaplen %u\n", cap->cfg->snaplen);
 }

@@ -54,6 +54,35 @@ def main():
         t.check(len(files) == 1 and os.path.getsize(files[0]) > 24 + 16 * 1000,
                 f"side by side {name}: little or nothing written")
 
+    # The filter engine, -F, -d: same packets from either engine and from a file.
+    expr = "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0 and port 22"
+    want = [r[3] for r in e.tcpdump_keep(src2, expr)]
+    t.check(len(want) > 0, "ssh.pcap has SYN/FIN packets")
+    ffile = os.path.join(work, "filter.txt")
+    with open(ffile, "w") as fh:
+        fh.write("# handshakes and teardowns\ntcp[tcpflags] & (tcp-syn|tcp-fin) != 0\n"
+                 "  and port 22   # ssh\n")
+    for label, extra in (("jit", [expr]), ("interp", ["--filter-engine", "interp", expr]),
+                         ("-F", ["-F", ffile])):
+        out = os.path.join(work, "eng-" + label.strip("-"))
+        p = e.run_linecap(["-i", f"net_pcap0,rx_pcap={src2}", "-w", out] + extra)
+        t.check(p.returncode == 0, f"{label}: exit {p.returncode}: {p.stderr[-300:]}")
+        engine = "interp" if label == "interp" else "jit"
+        t.check(f"(engine {engine}, self-checked)" in p.stderr, f"{label}: start-up line")
+        got = [r[3] for r in e.read_pcap(e.shard_files(out)[0])["records"]]
+        t.check(got == want, f"{label}: {len(got)} packets written, tcpdump keeps {len(want)}")
+
+    p = e.run_linecap(["-d", "host 192.168.1.100 and port 443"])
+    t.check(p.returncode == 0 and p.stdout.startswith("(000) ldh      [12]"), "-d listing")
+    t.check("; engine jit: " in p.stdout and "bytes of x86-64 machine code" in p.stdout,
+            "-d gives the machine code size")
+    t.check(p.stderr == "", f"-d touches no port: {p.stderr!r}")
+    p = e.run_linecap(["-dd", "-F", ffile])
+    lines = p.stdout.splitlines()
+    hexlines = [ln for ln in lines if ln and all(c in "0123456789abcdef " for c in ln)]
+    size = int([ln for ln in lines if ln.startswith("; engine jit: ")][0].split()[3])
+    t.check(sum(len(ln.split()) for ln in hexlines) == size, "-dd prints every code byte")
+
     p = e.run_linecap(["--help"])
     t.check(p.returncode == 0 and "Usage: linecap -i DEV -w PATH" in p.stdout, "--help")
     p = e.run_linecap(["--version"])

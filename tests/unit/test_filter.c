@@ -4,6 +4,7 @@
 #include "lc_test.h"
 
 #include <rte_mbuf.h>
+#include <unistd.h>
 
 #include "linecap/config.h"
 #include "linecap/filter.h"
@@ -41,23 +42,34 @@ test_compile_errors(void)
 	CHECK_STR_HAS(err, "rejects all packets");
 }
 
+/* The verdict of both engines; 99 when they disagree or the filter does not compile. */
 static unsigned int
-verdict(const char *expr, const uint8_t *f, uint32_t len)
+verdict_on(const char *expr, const uint8_t *f, uint32_t len, uint32_t caplen)
 {
 	char err[LC_ERRLEN];
 	struct lc_filter_prog *p = lc_filter_compile(expr, 262144, err, sizeof(err));
-	struct lc_filter *flt;
+	struct lc_filter *jit, *interp;
 	unsigned int v;
 
 	if (p == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 99;
 	}
-	flt = lc_filter_create(p, lc_filter_engine("interp"), SOCKET_ID_ANY);
-	v = lc_filter_match_bytes(flt, f, len, len) != 0;
-	lc_filter_free(flt);
+	jit = lc_filter_create(p, lc_filter_engine("jit"), -1);
+	interp = lc_filter_create(p, lc_filter_engine("interp"), -1);
+	v = lc_filter_match_bytes(interp, f, len, caplen) != 0;
+	if ((lc_filter_match_bytes(jit, f, len, caplen) != 0) != v)
+		v = 99;
+	lc_filter_free(jit);
+	lc_filter_free(interp);
 	lc_filter_prog_free(p);
 	return v;
+}
+
+static unsigned int
+verdict(const char *expr, const uint8_t *f, uint32_t len)
+{
+	return verdict_on(expr, f, len, len);
 }
 
 static void
@@ -71,8 +83,10 @@ test_verdicts(void)
 	CHECK(verdict("tcp[tcpflags] & tcp-rst != 0", f, n) == 1);
 	CHECK(verdict("tcp[tcpflags] & tcp-syn != 0", f, n) == 0);
 	CHECK(verdict("ip6", f, n) == 0);
-	/* A load past the captured length rejects, as libpcap does. */
-	CHECK(verdict("tcp[13] = 4", f, 40) == 0);
+	/* A load past the captured length rejects, as libpcap does (wire length untouched). */
+	CHECK(verdict_on("tcp[13] = 4", f, n, 47) == 0);
+	CHECK(verdict_on("tcp[13] = 4", f, n, 48) == 1);
+	CHECK(verdict_on("greater 50", f, n, 10) == 1);	/* len is the wire length */
 	CHECK(lc_filter_engine("nope") == NULL);
 	CHECK(strcmp(lc_filter_default_engine(), "jit") == 0);	/* x86-64 */
 	CHECK(lc_filter_engine("interp") != NULL && lc_filter_engine("jit") != NULL);
@@ -108,7 +122,7 @@ test_multi_segment(struct rte_mempool *mp)
 	/* Bytes deep in the frame decide (payload byte i is i mod 256): 4th segment. */
 	struct lc_filter_prog *p = lc_filter_compile("tcp[5000] = 0x74 and tcp[5001] = 0x75",
 						     262144, err, sizeof(err));
-	struct lc_filter *flt = lc_filter_create(p, lc_filter_engine("interp"), SOCKET_ID_ANY);
+	struct lc_filter *flt = lc_filter_create(p, lc_filter_engine("jit"), 0);	/* node 0 */
 	struct rte_mbuf *one = chain(mp, f, n, n);
 	struct rte_mbuf *many = chain(mp, f, n, 1500);
 	struct rte_mbuf *cut = chain(mp, f, 4000, 1500);
@@ -132,6 +146,74 @@ test_multi_segment(struct rte_mempool *mp)
 	lc_filter_prog_free(p);
 }
 
+/* An engine that gets one thing wrong: the self-check must catch it and say where. */
+static lc_filter_fn real_run;
+
+static unsigned int
+wrong_on_vlan(const void *state, const uint8_t *pkt, uint32_t wirelen, uint32_t caplen)
+{
+	if (caplen >= 14 && pkt[12] == 0x81 && pkt[13] == 0x00)
+		return 0;
+	return real_run(state, pkt, wirelen, caplen);
+}
+
+static void
+test_selfcheck(void)
+{
+	char err[LC_ERRLEN];
+	struct lc_filter_prog *p;
+	const struct lc_filter_ops *engine;
+	struct lc_filter *f;
+
+	CHECK(lc_filter_prepare("host 192.168.1.100 and port 443", 262144, NULL, &p, &engine,
+				err, sizeof(err)) == 0);
+	CHECK(strcmp(engine->name, "jit") == 0);
+	f = lc_filter_create(p, engine, -1);
+	CHECK(lc_filter_selfcheck(p, f, err, sizeof(err)) == 0);
+	lc_filter_free(f);
+	lc_filter_prog_free(p);
+
+	/* "vlan" must match the crafted VLAN frames: the broken engine says no. */
+	CHECK(lc_filter_prepare("vlan or not vlan", 262144, "interp", &p, &engine, err,
+				sizeof(err)) == 0);
+	f = lc_filter_create(p, engine, -1);
+	real_run = f->run;
+	f->run = wrong_on_vlan;
+	CHECK(lc_filter_selfcheck(p, f, err, sizeof(err)) == -EPROTO);
+	CHECK_STR_HAS(err, "filter 'vlan or not vlan': engine interp disagrees with libpcap on "
+		      "frame 'vlan-udp' cut at 14 bytes (0 vs 262144)");
+	lc_filter_free(f);
+	lc_filter_prog_free(p);
+
+	CHECK(lc_filter_prepare("tcp", 262144, "nope", &p, &engine, err, sizeof(err)) == -EINVAL);
+	CHECK_STR_HAS(err, "--filter-engine nope: unknown engine");
+	CHECK(lc_filter_prepare("hots 1", 262144, NULL, &p, &engine, err, sizeof(err)) < 0);
+	CHECK_STR_HAS(err, "filter 'hots 1'");
+}
+
+static void
+test_read_file(void)
+{
+	char path[] = "/tmp/lc_test_filter_XXXXXX", err[LC_ERRLEN], *expr;
+	int fd = mkstemp(path);
+	const char text[] = "# evidence flow\nhost 192.168.1.100   # the server\n\tand port 443\n";
+
+	CHECK(fd >= 0 && write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	CHECK(lc_filter_read_file(path, &expr, err, sizeof(err)) == 0);
+	char *prog_err = NULL;
+	struct lc_filter_prog *p = lc_filter_compile(expr, 262144, err, sizeof(err));
+	CHECK(p != NULL);
+	CHECK(strstr(expr, "evidence") == NULL && strstr(expr, "server") == NULL);
+	CHECK(strstr(expr, "host 192.168.1.100") != NULL && strstr(expr, "and port 443") != NULL);
+	(void)prog_err;
+	lc_filter_prog_free(p);
+	free(expr);
+	unlink(path);
+	CHECK(lc_filter_read_file("/nonexistent/f", &expr, err, sizeof(err)) == -ENOENT);
+	CHECK_STR_HAS(err, "-F /nonexistent/f: No such file or directory");
+}
+
 int
 main(void)
 {
@@ -142,5 +224,7 @@ main(void)
 	test_compile_errors();
 	test_verdicts();
 	test_multi_segment(mp);
+	test_selfcheck();
+	test_read_file();
 	return lc_test_done("test_filter");
 }
