@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Write a sample Ethernet pcap: many TCP/UDP flows in both directions, about 1% of the
-packets on the "evidence" flow 192.168.1.100:443, sizes from 64 to 1518 bytes.
+packets on the "evidence" flow 192.168.1.100:443, 5% ICMP echo, sizes from 64 to 1518 bytes.
 Usage: make_sample_pcap.py OUT.pcap [PACKETS]"""
 import random
 import struct
@@ -27,6 +27,8 @@ def frame(src, dst, sport, dport, proto, size, seq):
     if proto == 6:
         l4 = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, 0, 5 << 4, 0x18,
                          65535, 0, 0) + payload
+    elif proto == 1:
+        l4 = struct.pack("!BBHHH", 8, 0, 0, sport, seq & 0xFFFF) + payload[:max(0, len(payload) - 0)]
     else:
         l4 = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
     tot = 20 + len(l4)
@@ -52,7 +54,10 @@ def main():
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         for i in range(count):
-            src, dst, sport, dport, proto = evidence if rnd.random() < 0.01 else rnd.choice(flows)
+            r = rnd.random()
+            src, dst, sport, dport, proto = evidence if r < 0.01 else rnd.choice(flows)
+            if 0.01 <= r < 0.06:
+                proto = 1
             if rnd.random() < 0.5:
                 src, dst, sport, dport = dst, src, dport, sport
             size = rnd.choice([64, 64, 64, 64, 64, 64, 64, 570, 570, 570, 570, 1518])

@@ -21,7 +21,7 @@
 
 #define EXIT_USAGE 2
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, reload;
 
 /* First signal: stop cleanly (drain, close, summary). A second one ends at once. */
 static void
@@ -29,6 +29,14 @@ on_signal(int sig)
 {
 	interrupted = 1;
 	signal(sig, SIG_DFL);
+}
+
+/* SIGHUP: re-read the -F file (the main lcore does it between ticks). */
+static void
+on_hangup(int sig)
+{
+	(void)sig;
+	reload = 1;
 }
 
 static int
@@ -181,7 +189,9 @@ main(int argc, char **argv)
 			 "cannot start DPDK (device %s): %s", cfg.interface, err);
 		return die(rc == -ENODEV ? EXIT_USAGE : 1, msg);
 	}
-	cap = lc_capture_create(&cfg, &plan, &out, prog, engine, err, sizeof(err));
+	lc_filter_prog_free(prog);	/* checked; the capture compiles its own per queue */
+	prog = NULL;
+	cap = lc_capture_create(&cfg, &plan, &out, err, sizeof(err));
 	if (cap == NULL) {
 		rc = status_for(errno);
 		lc_eal_stop();
@@ -189,9 +199,12 @@ main(int argc, char **argv)
 	}
 	lc_capture_describe(cap, stderr);
 
+	struct lc_capture_signals sig = { .stop = &interrupted, .reload = &reload };
+
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	rc = lc_capture_run(cap, &interrupted, print_status, &tty, err, sizeof(err));
+	signal(SIGHUP, on_hangup);
+	rc = lc_capture_run(cap, &sig, print_status, &tty, err, sizeof(err));
 	if (tty)
 		fputc('\n', stderr);
 	lc_capture_stats(cap, &st);

@@ -14,6 +14,7 @@
 
 #include "linecap/config.h"
 #include "linecap/filter.h"
+#include "linecap/filter_set.h"
 #include "linecap/outpath.h"
 #include "linecap/port.h"
 #include "linecap/stats.h"
@@ -36,30 +37,48 @@ int lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, c
 		    size_t errlen);
 
 /*
- * Build the pipeline after EAL: port, pool, rings, one filter instance per RX queue on the
- * port's node, each self-checked (prog may be NULL: no filter stage; engine runs it),
- * writers and their first files; then start the port.
- * The capture keeps pointers to cfg, plan, out and prog: they must outlive it.
+ * Build the pipeline after EAL: port, pool, rings, cfg->filter on every RX queue (one
+ * self-checked instance per queue on the port's node, engine cfg->filter_engine; no filter
+ * stage without one), writers and their first files; then start the port.
+ * The capture keeps pointers to cfg, plan and out: they must outlive it.
  * Returns the capture, or NULL with errno set (EINVAL/ENODEV/EEXIST/EACCES for bad input,
  * others for runtime failures) and a reason in err.
  */
 struct lc_capture *lc_capture_create(const struct lc_config *cfg,
 				     const struct lc_capture_plan *plan,
-				     const struct lc_outpath *out,
-				     const struct lc_filter_prog *prog,
-				     const struct lc_filter_ops *engine, char *err, size_t errlen);
+				     const struct lc_outpath *out, char *err, size_t errlen);
 
 /* Called about once a second while running. */
 typedef void (*lc_status_fn)(const struct lc_stats *now, const struct lc_stats *prev,
 			     double dt, void *arg);
 
+/* Flags the application's signal handlers set. */
+struct lc_capture_signals {
+	const volatile sig_atomic_t *stop;	/* SIGINT/SIGTERM: stop, drain, close */
+	volatile sig_atomic_t *reload;		/* SIGHUP: re-read -F; cleared when done */
+};
+
 /*
- * Run until *interrupted, -c, --duration or the end of a finite replay; then stop RX, drain
- * every ring and close every file. Returns 0, or -errno if a writer failed (reason in err;
- * the counters still tell what was written).
+ * Run until *sig->stop, -c, --duration or the end of a finite replay; then stop RX, drain
+ * every ring and close every file. While running, the main lcore also re-reads the filter
+ * file on *sig->reload and serves filter changes asked over telemetry (lc_control_poll).
+ * Returns 0, or -errno if a writer failed (reason in err; the counters still tell what was
+ * written).
  */
-int lc_capture_run(struct lc_capture *cap, const volatile sig_atomic_t *interrupted,
+int lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 		   lc_status_fn status, void *arg, char *err, size_t errlen);
+
+/*
+ * Change the filter of a running (or ready) capture: compile, self-check, swap on every RX
+ * queue without stopping capture, free the old one when no RX lcore can run it. expr NULL
+ * or blank: no filter. Main lcore only. Returns 0, or -errno with one line in err (the old
+ * filter stays).
+ */
+int lc_capture_set_filter(struct lc_capture *cap, const char *expr, char *err, size_t errlen);
+
+/* Every filter that was in force and since when, oldest first. */
+const struct lc_filter_era *lc_capture_filter_history(const struct lc_capture *cap,
+						      unsigned int *n);
 
 /* Current counters (final ones after lc_capture_run). */
 void lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s);

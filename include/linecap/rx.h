@@ -9,13 +9,16 @@
  * waits: when the ring is full the rest of the burst is freed and counted as ring drops.
  *
  * Counters are owned by the RX lcore and published with relaxed stores once per burst; the
- * main lcore reads them for status lines.
+ * main lcore reads them for status lines. The filter may be replaced while RX runs: each
+ * burst is judged entirely by the filter it loaded at its start, and the RX lcore reports a
+ * quiescent state (DPDK RCU) between bursts, after which an old filter can be freed.
  */
 #include <stdint.h>
 
 #include <rte_common.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "linecap/clock.h"
@@ -35,7 +38,9 @@ struct lc_rx_queue {
 	uint16_t queue_id;
 	int ts_offset;			/* mbuf dynfield holding the ns timestamp */
 	struct rte_ring *ring;		/* SP/SC, to this queue's writer */
-	struct lc_filter *filter;	/* NULL: no filter stage */
+	struct lc_filter *filter;	/* NULL: no filter stage. Swapped live by the main
+					 * lcore; read once per burst (acquire). */
+	struct rte_rcu_qsbr *rcu;	/* quiescent reports after each burst; NULL: none */
 	const struct lc_clock *clock;
 	const int *stop;		/* set by the main lcore */
 	int64_t *budget;		/* -c: packets still to hand over; NULL = unlimited */

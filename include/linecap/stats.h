@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "linecap/config.h"
+#include "linecap/filter_set.h"
 
 struct lc_queue_stats {
 	unsigned int queue;
@@ -27,6 +28,8 @@ struct lc_stats {
 	double seconds;
 	unsigned int nq;
 	struct lc_queue_stats q[LC_QUEUES_MAX];
+	const struct lc_filter_era *filters;	/* which filter was in force when */
+	unsigned int nfilters;
 };
 
 /* Fill the totals from the per-queue rows. */
@@ -41,7 +44,8 @@ void lc_stats_print_summary(FILE *f, const struct lc_stats *s);
 
 /*
  * Write s as JSON to path (keys: received, passed_filter, filtered_out, ring_drops,
- * written, written_bytes, write_errors, imissed, rx_nombuf, ierrors, seconds, queues[]).
+ * written, written_bytes, write_errors, imissed, rx_nombuf, ierrors, seconds, queues[],
+ * filters[] with expression, engine, since_ns and since (UTC, ISO 8601)).
  * Returns 0 or -errno with a reason in err.
  */
 int lc_stats_write_json(const char *path, const struct lc_stats *s, char *err,

@@ -16,6 +16,7 @@
 #include <rte_log.h>
 
 #include "linecap/eal_args.h"
+#include "linecap/log.h"
 
 int
 lc_eal_is_pci_addr(const char *s)
@@ -292,6 +293,8 @@ lc_eal_start(struct lc_eal_args *a, int verbose, char *err, size_t errlen)
 	if (verbose && text != NULL)
 		fputs(text, stderr);
 	free(text);
+	/* EAL's --log-level=*:warning quietened DPDK; linecap's own notices stay on. */
+	rte_log_set_level(lc_logtype, verbose ? RTE_LOG_DEBUG : RTE_LOG_INFO);
 	return 0;
 }
 

@@ -258,7 +258,11 @@ lc_filter_read_file(const char *path, char **expr, char *err, size_t errlen)
 			 rc ? strerror(-rc) : "out of memory");
 		return rc ? rc : -ENOMEM;
 	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
 	s[len] = '\0';
+	size_t lead = strspn(s, " \t");
+	memmove(s, s + lead, len - lead + 1);
 	*expr = s;
 	return 0;
 }

@@ -17,6 +17,8 @@
 
 #include "linecap/capture.h"
 #include "linecap/clock.h"
+#include "linecap/control.h"
+#include "linecap/filter_set.h"
 #include "linecap/log.h"
 #include "linecap/rx.h"
 #include "linecap/writer.h"
@@ -29,8 +31,7 @@ struct lc_capture {
 	const struct lc_config *cfg;
 	const struct lc_capture_plan *plan;
 	const struct lc_outpath *out;
-	const struct lc_filter_prog *prog;
-	const struct lc_filter_ops *engine;
+	struct lc_filter_set *filters;
 	struct lc_port port;
 	struct lc_clock clock;
 	unsigned int nq, nw;
@@ -160,16 +161,6 @@ build_rx(struct lc_capture *cap, unsigned int q, char *err, size_t errlen)
 	if (rxq->ring == NULL)
 		return fail(-ENOMEM, err, errlen, "cannot create ring %s of %u: %s", name,
 			    cap->cfg->ring_size, rte_strerror(rte_errno));
-	if (cap->prog != NULL) {
-		/* One copy per RX core, on its node; each copy proves itself before use. */
-		rxq->filter = lc_filter_create(cap->prog, cap->engine, socket);
-		if (rxq->filter == NULL)
-			return fail(-errno, err, errlen, "cannot build the filter for queue %u: %s",
-				    q, strerror(errno));
-		int rc = lc_filter_selfcheck(cap->prog, rxq->filter, err, errlen);
-		if (rc < 0)
-			return rc;
-	}
 	return 0;
 }
 
@@ -207,8 +198,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 
 struct lc_capture *
 lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *plan,
-		  const struct lc_outpath *out, const struct lc_filter_prog *prog,
-		  const struct lc_filter_ops *engine, char *err, size_t errlen)
+		  const struct lc_outpath *out, char *err, size_t errlen)
 {
 	struct lc_capture *cap;
 	uint16_t port_id;
@@ -223,8 +213,6 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	cap->cfg = cfg;
 	cap->plan = plan;
 	cap->out = out;
-	cap->prog = prog;
-	cap->engine = engine;
 	cap->nq = plan->queues;
 	cap->nw = plan->writers;
 	cap->budget = (int64_t)cfg->count;
@@ -250,6 +238,15 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 		if (rc < 0)
 			goto fail;
 	}
+	cap->filters = lc_filter_set_create(cap->rxq, cap->nq, cap->port.socket,
+					    cfg->filter_engine, cfg->snaplen);
+	if (cap->filters == NULL) {
+		rc = fail(-errno, err, errlen, "cannot set up the filters: %s", strerror(errno));
+		goto fail;
+	}
+	rc = lc_filter_set_change(cap->filters, cfg->filter, err, errlen);
+	if (rc < 0)
+		goto fail;
 	rc = lc_outpath_prepare(out, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -259,6 +256,7 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	rc = lc_port_start(&cap->port, err, errlen);
 	if (rc < 0)
 		goto fail;
+	lc_control_start(cap);
 	return cap;
 fail:
 	lc_capture_free(cap);
@@ -293,6 +291,7 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 		};
 	}
 	lc_stats_sum(s);
+	s->filters = cap->filters ? lc_filter_set_history(cap->filters, &s->nfilters) : NULL;
 	lc_port_counters(&cap->port, &pc);
 	s->imissed = pc.imissed;
 	s->rx_nombuf = pc.rx_nombuf;
@@ -326,7 +325,42 @@ stop_and_drain(struct lc_capture *cap)
 }
 
 int
-lc_capture_run(struct lc_capture *cap, const volatile sig_atomic_t *interrupted,
+lc_capture_set_filter(struct lc_capture *cap, const char *expr, char *err, size_t errlen)
+{
+	int rc = lc_filter_set_change(cap->filters, expr, err, errlen);
+	const char *now = lc_filter_set_expr(cap->filters);
+
+	if (rc < 0)
+		LC_LOG(WARNING, "filter change refused, '%s' stays: %s", now, err);
+	else if (*now != '\0')
+		LC_LOG(NOTICE, "filter now '%s' (engine %s, self-checked)", now,
+		       lc_filter_set_engine(cap->filters));
+	else
+		LC_LOG(NOTICE, "filter removed: every packet is kept");
+	return rc;
+}
+
+/* SIGHUP: the -F file again. */
+static void
+reload_filter_file(struct lc_capture *cap)
+{
+	char err[LC_ERRLEN];
+	char *expr;
+
+	if (cap->cfg->filter_file == NULL) {
+		LC_LOG(WARNING, "SIGHUP: no filter file (-F) to re-read; filter unchanged");
+		return;
+	}
+	if (lc_filter_read_file(cap->cfg->filter_file, &expr, err, sizeof(err)) < 0) {
+		LC_LOG(WARNING, "SIGHUP: %s; filter unchanged", err);
+		return;
+	}
+	lc_capture_set_filter(cap, expr, err, sizeof(err));
+	free(expr);
+}
+
+int
+lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 	       lc_status_fn status, void *arg, char *err, size_t errlen)
 {
 	const uint64_t hz = rte_get_tsc_hz();
@@ -371,8 +405,13 @@ lc_capture_run(struct lc_capture *cap, const volatile sig_atomic_t *interrupted,
 
 		usleep(TICK_US);
 		t = rte_rdtsc();
-		if (*interrupted)
+		if (*sig->stop)
 			break;
+		if (sig->reload != NULL && *sig->reload) {
+			*sig->reload = 0;
+			reload_filter_file(cap);
+		}
+		lc_control_poll(cap);
 		if (cap->cfg->duration_ms &&
 		    (t - cap->start_tsc) * 1000 / hz >= cap->cfg->duration_ms)
 			break;
@@ -401,6 +440,7 @@ lc_capture_run(struct lc_capture *cap, const volatile sig_atomic_t *interrupted,
 		}
 	}
 	stop_and_drain(cap);
+	lc_control_stop();
 	for (unsigned int w = 0; w < cap->nw; w++) {
 		if (cap->writer[w]->rc != 0) {
 			snprintf(err, errlen, "%s", cap->writer[w]->err);
@@ -431,9 +471,10 @@ lc_capture_describe(const struct lc_capture *cap, FILE *f)
 			cap->wr_lcore[q % cap->nw],
 			rte_lcore_to_cpu_id((int)cap->wr_lcore[q % cap->nw]),
 			cap->shard[q]->file.part);
-	if (cap->prog != NULL)
+	if (lc_filter_set_expr(cap->filters)[0] != '\0')
 		fprintf(f, "linecap: filter '%s' (engine %s, self-checked), snaplen %u\n",
-			lc_filter_prog_expr(cap->prog), cap->engine->name, cap->cfg->snaplen);
+			lc_filter_set_expr(cap->filters), lc_filter_set_engine(cap->filters),
+			cap->cfg->snaplen);
 	else
 		fprintf(f, "linecap: no filter, snaplen %u\n", cap->cfg->snaplen);
 }
@@ -443,6 +484,7 @@ lc_capture_free(struct lc_capture *cap)
 {
 	if (cap == NULL)
 		return;
+	lc_control_stop();
 	if (cap->running)
 		stop_and_drain(cap);
 	/* A capture that never ran leaves nothing behind: its first files are removed. */
@@ -462,11 +504,21 @@ lc_capture_free(struct lc_capture *cap)
 			       rte_ring_dequeue(cap->rxq[q]->ring, (void **)&m) == 0)
 				rte_pktmbuf_free(m);
 			rte_ring_free(cap->rxq[q]->ring);
-			lc_filter_free(cap->rxq[q]->filter);
+		}
+	}
+	lc_filter_set_free(cap->filters);
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		if (cap->rxq[q] != NULL) {
 			rte_free(cap->rxq[q]);
 		}
 	}
 	for (unsigned int w = 0; w < cap->nw; w++)
 		rte_free(cap->writer[w]);
 	free(cap);
+}
+
+const struct lc_filter_era *
+lc_capture_filter_history(const struct lc_capture *cap, unsigned int *n)
+{
+	return lc_filter_set_history(cap->filters, n);
 }

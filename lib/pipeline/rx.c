@@ -63,19 +63,21 @@ lc_rx_process(struct lc_rx_queue *q, struct rte_mbuf **pkts, uint16_t n)
 	uint8_t keep[LC_RX_BURST];
 	uint16_t npass = n, nrej = 0, sent;
 	uint64_t tsc = rte_rdtsc();	/* as close to the receive as we can */
+	/* One filter for the whole burst. Pairs with the release exchange of a live change. */
+	const struct lc_filter *f = __atomic_load_n(&q->filter, __ATOMIC_ACQUIRE);
 	uint64_t ns;
 
-	if (q->filter != NULL) {
+	if (f != NULL) {
 		npass = 0;
 		for (uint16_t i = 0; i < n; i++) {
-			keep[i] = lc_filter_match(q->filter, pkts[i]) != 0;
+			keep[i] = lc_filter_match(f, pkts[i]) != 0;
 			npass += keep[i];
 		}
 	}
 	if (unlikely(q->budget != NULL))
-		n = count_window(q, pkts, q->filter ? keep : NULL, n, &npass);
+		n = count_window(q, pkts, f ? keep : NULL, n, &npass);
 
-	if (q->filter != NULL) {
+	if (f != NULL) {
 		uint16_t np = 0;
 
 		for (uint16_t i = 0; i < n; i++) {
@@ -113,6 +115,8 @@ lc_rx_main(void *arg)
 	struct lc_rx_queue *q = arg;
 	struct rte_mbuf *pkts[LC_RX_BURST];
 
+	if (q->rcu != NULL)
+		rte_rcu_qsbr_thread_online(q->rcu, q->queue_id);
 	while (!__atomic_load_n(q->stop, __ATOMIC_RELAXED)) {
 		uint16_t n;
 
@@ -120,10 +124,14 @@ lc_rx_main(void *arg)
 		    __atomic_load_n(q->budget, __ATOMIC_RELAXED) <= 0)
 			break;
 		n = rte_eth_rx_burst(q->port_id, q->queue_id, pkts, LC_RX_BURST);
-		if (n == 0)
-			continue;
-		lc_rx_process(q, pkts, n);
+		if (n != 0)
+			lc_rx_process(q, pkts, n);
+		/* No filter pointer is held here: an old filter may go. */
+		if (q->rcu != NULL)
+			rte_rcu_qsbr_quiescent(q->rcu, q->queue_id);
 	}
+	if (q->rcu != NULL)
+		rte_rcu_qsbr_thread_offline(q->rcu, q->queue_id);
 	/* Pairs with the acquire load in the writer: every enqueue above is visible first. */
 	__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
 	return 0;

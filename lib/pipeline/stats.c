@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -46,6 +47,37 @@ lc_stats_format_status(char *buf, size_t len, const struct lc_stats *now,
 		 now->imissed, now->rx_nombuf);
 }
 
+/* 2026-11-26T14:30:01.123456789Z */
+static void
+iso_time(uint64_t ns, char *buf, size_t len)
+{
+	time_t sec = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned int)(ns % 1000000000ull));
+}
+
+static void
+print_filters(FILE *f, const struct lc_stats *s)
+{
+	char when[64];
+
+	if (s->nfilters <= 1)
+		return;		/* one filter all along: the start-up line said it */
+	fprintf(f, "filters in force:\n");
+	for (unsigned int i = 0; i < s->nfilters; i++) {
+		iso_time(s->filters[i].since_ns, when, sizeof(when));
+		if (s->filters[i].expr != NULL)
+			fprintf(f, "  from %s  '%s' (%s)\n", when, s->filters[i].expr,
+				s->filters[i].engine);
+		else
+			fprintf(f, "  from %s  no filter\n", when);
+	}
+}
+
 void
 lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 {
@@ -70,6 +102,7 @@ lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 	fprintf(f, "%" PRIu64 " packets dropped by the port (imissed), %" PRIu64
 		" for want of buffers (rx_nombuf), %" PRIu64 " errors (ierrors)\n", s->imissed,
 		s->rx_nombuf, s->ierrors);
+	print_filters(f, s);
 }
 
 int
@@ -106,6 +139,16 @@ lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_
 	json_object_set_new(root, "ierrors", json_integer((json_int_t)s->ierrors));
 	json_object_set_new(root, "seconds", json_real(s->seconds));
 	json_object_set_new(root, "queues", queues);
+	json_t *filters = json_array();
+	for (unsigned int i = 0; i < s->nfilters; i++) {
+		char when[64];
+
+		iso_time(s->filters[i].since_ns, when, sizeof(when));
+		json_array_append_new(filters, json_pack("{s:s?, s:s?, s:I, s:s}",
+			"expression", s->filters[i].expr, "engine", s->filters[i].engine,
+			"since_ns", (json_int_t)s->filters[i].since_ns, "since", when));
+	}
+	json_object_set_new(root, "filters", filters);
 	if (json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
 		rc = errno ? -errno : -EIO;
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
