@@ -32,6 +32,17 @@ struct lc_filter_prog;
 typedef unsigned int (*lc_filter_fn)(const void *state, const uint8_t *pkt, uint32_t wirelen,
 				     uint32_t caplen);
 
+/* One frame for a burst call. */
+struct lc_frame {
+	const uint8_t *data;
+	uint32_t wirelen;
+	uint32_t caplen;
+};
+
+/* Judge n frames: keep[i] = 1 when the program's result for frames[i] is nonzero, else 0. */
+typedef void (*lc_filter_burst_fn)(const void *state, const struct lc_frame *frames,
+				   uint32_t n, uint8_t *keep);
+
 /* An engine. */
 struct lc_filter_ops {
 	const char *name;
@@ -42,12 +53,15 @@ struct lc_filter_ops {
 	lc_filter_fn run;
 	/* Optional: a function to call directly instead of run (generated code). */
 	lc_filter_fn (*entry)(const void *state);
+	/* Optional: a whole-burst function (generated loop); else run is called per frame. */
+	lc_filter_burst_fn (*burst_entry)(const void *state);
 	/* Optional: the generated machine code and its length (for --dump-filter). */
 	size_t (*code)(const void *state, const uint8_t **code);
 };
 
 struct lc_filter {
 	lc_filter_fn run;
+	lc_filter_burst_fn burst;	/* NULL: call run per frame */
 	const void *state;
 	const struct lc_filter_ops *ops;
 	uint8_t *scratch;	/* LC_FILTER_MAX_FRAME bytes for multi-segment frames */
@@ -134,6 +148,47 @@ lc_filter_match_bytes(const struct lc_filter *f, const uint8_t *pkt, uint32_t wi
 		      uint32_t caplen)
 {
 	return f->run(f->state, pkt, wirelen, caplen);
+}
+
+/*
+ * Judge a burst of mbufs: keep[i] = 1 or 0. Single-segment frames (the common case) go to
+ * the engine's burst function in one call; a burst with any multi-segment frame is judged
+ * frame by frame (lc_filter_match gathers the segments).
+ */
+static inline unsigned int lc_filter_match(const struct lc_filter *f, const struct rte_mbuf *m);
+
+static inline void
+lc_filter_burst(const struct lc_filter *f, struct rte_mbuf *const *pkts, uint16_t n,
+		uint8_t *keep)
+{
+	struct lc_frame fr[64];
+	uint16_t multi = 0;
+
+	if (unlikely(n > 64)) {
+		for (uint16_t i = 0; i < n; i++)
+			keep[i] = lc_filter_match(f, pkts[i]) != 0;
+		return;
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+
+		fr[i].data = rte_pktmbuf_mtod(m, const uint8_t *);
+		fr[i].wirelen = m->pkt_len;
+		fr[i].caplen = m->data_len < m->pkt_len ? m->data_len : m->pkt_len;
+		multi |= m->nb_segs != 1;
+	}
+	if (likely(!multi)) {
+		if (f->burst != NULL) {
+			f->burst(f->state, fr, n, keep);
+		} else {
+			for (uint16_t i = 0; i < n; i++)
+				keep[i] = f->run(f->state, fr[i].data, fr[i].wirelen,
+						 fr[i].caplen) != 0;
+		}
+		return;
+	}
+	for (uint16_t i = 0; i < n; i++)
+		keep[i] = lc_filter_match(f, pkts[i]) != 0;
 }
 
 /* Run the filter over an mbuf (single or multi-segment). Nonzero: keep. */

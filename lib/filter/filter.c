@@ -146,6 +146,7 @@ lc_filter_create(const struct lc_filter_prog *prog, const struct lc_filter_ops *
 		return NULL;
 	}
 	f->run = engine->entry != NULL ? engine->entry(f->state) : engine->run;
+	f->burst = engine->burst_entry != NULL ? engine->burst_entry(f->state) : NULL;
 	return f;
 nomem:
 	lc_filter_free(f);

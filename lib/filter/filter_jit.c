@@ -30,6 +30,7 @@
 #if defined(__x86_64__)
 
 #define RET0 UINT32_MAX			/* pseudo target: the shared "return 0" exit */
+#define NEXT (UINT32_MAX - 1)		/* pseudo target: the burst loop's next frame */
 #define BACKWARD_JUMPS_MAX 1000000u	/* a safety net; real protochain loops need far less */
 
 enum { EAX = 0, ECX = 1, EDX = 2, ESI = 6, EDI = 7, R8 = 8, R10 = 10, R11 = 11 };
@@ -39,11 +40,14 @@ struct jit {
 	size_t len;
 	const uint32_t *off;	/* code offset of each instruction (second pass) */
 	uint32_t ret0;		/* code offset of the "return 0" exit (second pass) */
+	int burst;		/* emitting the burst loop: a return stores a verdict */
+	uint32_t next;		/* burst loop: code offset of "next frame" (second pass) */
 };
 
 struct jit_state {
 	size_t size;		/* mapping size */
 	size_t code_len;
+	size_t burst_off;	/* where the burst function starts in the mapping */
 	void *map;
 };
 
@@ -80,6 +84,8 @@ target(const struct jit *j, uint32_t insn)
 {
 	if (j->off == NULL)
 		return 0;
+	if (insn == NEXT)
+		return j->next;
 	return insn == RET0 ? j->ret0 : j->off[insn];
 }
 
@@ -165,11 +171,23 @@ emit_insn(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t i)
 
 	switch (in->code) {
 	case BPF_RET | BPF_K:
+		if (j->burst) {
+			EMIT(j, 0x41, 0xc6, 0x45, 0x00);	/* mov byte [r13], k != 0 */
+			u8(j, k != 0);
+			jmp(j, NEXT);
+			return 0;
+		}
 		u8(j, 0xb8);		/* mov eax, imm32; ret */
 		u32(j, k);
 		u8(j, 0xc3);
 		return 0;
 	case BPF_RET | BPF_A:
+		if (j->burst) {
+			EMIT(j, 0x85, 0xc0);			/* test eax, eax */
+			EMIT(j, 0x41, 0x0f, 0x95, 0x45, 0x00);	/* setne byte [r13] */
+			jmp(j, NEXT);
+			return 0;
+		}
 		u8(j, 0xc3);
 		return 0;
 
@@ -375,6 +393,30 @@ reads_memory(const struct bpf_insn *prog, uint32_t len)
 	return 0;
 }
 
+/* Does the program read the frame (then it needs data and caplen) or its length? */
+static int
+reads_frame(const struct bpf_insn *prog, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++) {
+		uint8_t cls = BPF_CLASS(prog[i].code), mode = BPF_MODE(prog[i].code);
+
+		if ((cls == BPF_LD || cls == BPF_LDX) &&
+		    (mode == BPF_ABS || mode == BPF_IND || mode == BPF_MSH))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+reads_length(const struct bpf_insn *prog, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if ((BPF_CLASS(prog[i].code) == BPF_LD || BPF_CLASS(prog[i].code) == BPF_LDX) &&
+		    BPF_MODE(prog[i].code) == BPF_LEN)
+			return 1;
+	return 0;
+}
+
 static int
 has_backward_jump(const struct bpf_insn *prog, uint32_t len)
 {
@@ -384,15 +426,10 @@ has_backward_jump(const struct bpf_insn *prog, uint32_t len)
 	return 0;
 }
 
-/* One pass over the whole program. off[] is filled when record is set. */
-static int
-emit_program(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t *record)
+/* Start of every frame: A = X = 0, the backward-jump budget, zeroed scratch memory. */
+static void
+emit_frame_setup(struct jit *j, const struct bpf_insn *prog, uint32_t len)
 {
-	int rc;
-
-	EMIT(j, 0x48, 0x89, 0xf7);		/* mov rdi, rsi: pkt */
-	EMIT(j, 0x89, 0xd6);			/* mov esi, edx: wirelen */
-	EMIT(j, 0x41, 0x89, 0xca);		/* mov r10d, ecx: caplen, zero-extended */
 	EMIT(j, 0x31, 0xc0);			/* xor eax, eax: A = 0 */
 	EMIT(j, 0x31, 0xc9);			/* xor ecx, ecx: X = 0 */
 	if (has_backward_jump(prog, len)) {
@@ -407,16 +444,93 @@ emit_program(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t 
 			u8(j, (uint8_t)d);
 		}
 	}
+}
+
+static int
+emit_body(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t *record)
+{
 	for (uint32_t i = 0; i < len; i++) {
+		int rc;
+
 		if (record != NULL)
 			record[i] = (uint32_t)j->len;
 		rc = emit_insn(j, prog, len, i);
 		if (rc < 0)
 			return rc;
 	}
+	return 0;
+}
+
+/*
+ * The per-frame function, run(state, pkt, wirelen, caplen). One pass; off[] and ret0 are
+ * recorded when record is set (sizing pass).
+ */
+static int
+emit_single(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t *record)
+{
+	int rc;
+
+	j->burst = 0;
+	EMIT(j, 0x48, 0x89, 0xf7);		/* mov rdi, rsi: pkt */
+	EMIT(j, 0x89, 0xd6);			/* mov esi, edx: wirelen */
+	EMIT(j, 0x41, 0x89, 0xca);		/* mov r10d, ecx: caplen, zero-extended */
+	emit_frame_setup(j, prog, len);
+	rc = emit_body(j, prog, len, record);
+	if (rc < 0)
+		return rc;
 	if (record != NULL)
 		j->ret0 = (uint32_t)j->len;
 	EMIT(j, 0x31, 0xc0, 0xc3);		/* ret0: xor eax, eax; ret (also: fell off the end) */
+	return 0;
+}
+
+/*
+ * The burst function, burst(state, frames, n, keep): the program inlined in a loop over n
+ * frames (struct lc_frame: data, wirelen, caplen), a return storing keep[i] = (A != 0).
+ * rbx walks the frames, r12d counts down, r13 walks keep; all three are saved once.
+ */
+static int
+emit_burst(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t *record,
+	   uint32_t *loop_top, uint32_t *done)
+{
+	int rc;
+
+	j->burst = 1;
+	EMIT(j, 0x53, 0x41, 0x54, 0x41, 0x55);	/* push rbx; push r12; push r13 */
+	EMIT(j, 0x48, 0x89, 0xf3);		/* mov rbx, rsi: frames */
+	EMIT(j, 0x41, 0x89, 0xd4);		/* mov r12d, edx: n */
+	EMIT(j, 0x49, 0x89, 0xcd);		/* mov r13, rcx: keep */
+	EMIT(j, 0x45, 0x85, 0xe4);		/* test r12d, r12d */
+	u8(j, 0x0f);				/* jz done */
+	u8(j, 0x84);
+	u32(j, *done - (uint32_t)(j->len + 4));
+	if (record != NULL)
+		*loop_top = (uint32_t)j->len;
+	if (reads_frame(prog, len)) {
+		EMIT(j, 0x48, 0x8b, 0x3b);		/* mov rdi, [rbx]: data */
+		EMIT(j, 0x44, 0x8b, 0x53, 0x0c);	/* mov r10d, [rbx + 12]: caplen */
+	}
+	if (reads_length(prog, len))
+		EMIT(j, 0x8b, 0x73, 0x08);		/* mov esi, [rbx + 8]: wirelen */
+	emit_frame_setup(j, prog, len);
+	rc = emit_body(j, prog, len, record);
+	if (rc < 0)
+		return rc;
+	if (record != NULL)
+		j->ret0 = (uint32_t)j->len;
+	EMIT(j, 0x41, 0xc6, 0x45, 0x00, 0x00);	/* ret0 (and falling off): mov byte [r13], 0 */
+	if (record != NULL)
+		j->next = (uint32_t)j->len;
+	EMIT(j, 0x48, 0x83, 0xc3, 0x10);	/* next: add rbx, 16 */
+	EMIT(j, 0x49, 0xff, 0xc5);		/* inc r13 */
+	EMIT(j, 0x41, 0xff, 0xcc);		/* dec r12d */
+	u8(j, 0x0f);				/* jnz loop_top */
+	u8(j, 0x85);
+	u32(j, *loop_top - (uint32_t)(j->len + 4));
+	if (record != NULL)
+		*done = (uint32_t)j->len;
+	EMIT(j, 0x41, 0x5d, 0x41, 0x5c, 0x5b);	/* pop r13; pop r12; pop rbx */
+	u8(j, 0xc3);				/* ret */
 	return 0;
 }
 
@@ -424,43 +538,54 @@ static void *
 jit_create(const struct bpf_insn *prog, unsigned int len, int socket)
 {
 	struct jit_state *st;
-	struct jit j = { 0 };
-	uint32_t *off;
+	struct jit j1 = { 0 }, j2 = { 0 };
+	uint32_t *off1, *off2, loop_top = 0, done = 0;
 	int rc;
 
 	if (len == 0 || len > 1000000) {
 		errno = EINVAL;
 		return NULL;
 	}
-	off = calloc(len, sizeof(*off));
+	off1 = calloc(len, sizeof(*off1));
+	off2 = calloc(len, sizeof(*off2));
 	st = calloc(1, sizeof(*st));
-	if (off == NULL || st == NULL) {
-		free(off);
-		free(st);
-		errno = ENOMEM;
-		return NULL;
+	if (off1 == NULL || off2 == NULL || st == NULL) {
+		rc = -ENOMEM;
+		goto fail;
 	}
-	/* Pass 1: sizes and offsets. */
-	rc = emit_program(&j, prog, len, off);
+	/* Pass 1: sizes and offsets of both functions, the burst one placed after the other. */
+	rc = emit_single(&j1, prog, len, off1);
 	if (rc < 0)
 		goto fail;
-	st->code_len = j.len;
-	st->size = (j.len + 4095) & ~(size_t)4095;
+	st->burst_off = (j1.len + 63) & ~(size_t)63;
+	j2.len = st->burst_off;
+	rc = emit_burst(&j2, prog, len, off2, &loop_top, &done);
+	if (rc < 0)
+		goto fail;
+	st->code_len = j2.len;
+	st->size = (j2.len + 4095) & ~(size_t)4095;
 	st->map = mmap(NULL, st->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		       -1, 0);
 	if (st->map == MAP_FAILED) {
+		st->map = NULL;
 		rc = -ENOMEM;
 		goto fail;
 	}
 	/* Place the code on the RX core's node before the first write touches it. */
 	if (socket >= 0 && numa_available() >= 0)
 		numa_tonode_memory(st->map, st->size, socket);
+	memset(st->map, 0xcc, st->size);	/* int3 between and after the functions */
 	/* Pass 2: the bytes, with every jump resolved. */
-	j.buf = st->map;
-	j.off = off;
-	j.len = 0;
-	rc = emit_program(&j, prog, len, NULL);
-	if (rc < 0 || j.len != st->code_len) {
+	j1.buf = j2.buf = st->map;
+	j1.off = off1;
+	j2.off = off2;
+	size_t single_len = j1.len;
+	j1.len = 0;
+	j2.len = st->burst_off;
+	rc = emit_single(&j1, prog, len, NULL);
+	if (rc == 0)
+		rc = emit_burst(&j2, prog, len, NULL, &loop_top, &done);
+	if (rc < 0 || j1.len != single_len || j2.len != st->code_len) {
 		rc = -EINVAL;
 		goto fail;
 	}
@@ -469,12 +594,14 @@ jit_create(const struct bpf_insn *prog, unsigned int len, int socket)
 		goto fail;
 	}
 	__builtin___clear_cache((char *)st->map, (char *)st->map + st->code_len);
-	free(off);
+	free(off1);
+	free(off2);
 	return st;
 fail:
-	if (st->map != NULL && st->map != MAP_FAILED)
+	if (st != NULL && st->map != NULL)
 		munmap(st->map, st->size);
-	free(off);
+	free(off1);
+	free(off2);
 	free(st);
 	errno = -rc;
 	return NULL;
@@ -505,6 +632,14 @@ jit_run(const void *state, const uint8_t *pkt, uint32_t wirelen, uint32_t caplen
 	return jit_entry(state)(state, pkt, wirelen, caplen);
 }
 
+static lc_filter_burst_fn
+jit_burst_entry(const void *state)
+{
+	const struct jit_state *st = state;
+
+	return (lc_filter_burst_fn)(void *)((uint8_t *)st->map + st->burst_off);
+}
+
 static size_t
 jit_code(const void *state, const uint8_t **code)
 {
@@ -520,6 +655,7 @@ const struct lc_filter_ops lc_filter_jit_ops = {
 	.destroy = jit_destroy,
 	.run = jit_run,
 	.entry = jit_entry,
+	.burst_entry = jit_burst_entry,
 	.code = jit_code,
 };
 

@@ -218,6 +218,37 @@ lc_filter_selfcheck(const struct lc_filter_prog *prog, const struct lc_filter *f
 			}
 		}
 	}
+	/* The burst entry, over the same frames and cuts, a burst of up to 32 at a time. */
+	for (unsigned int i = 0; i < nframes && rc == 0 && f->burst != NULL; i++) {
+		const struct frame *fr = &frames[i];
+		struct lc_frame b[32];
+		uint32_t cuts[32];
+		uint8_t keep[32];
+		unsigned int nb = 0;
+
+		for (uint32_t cut = 0; cut <= fr->len && rc == 0; cut++) {
+			if (cut > CUT_MAX && cut < fr->len)
+				cut = fr->len;
+			b[nb] = (struct lc_frame){ fr->b, fr->len, cut };
+			cuts[nb++] = cut;
+			if (nb < 32 && cut < fr->len)
+				continue;
+			f->burst(f->state, b, nb, keep);
+			for (unsigned int k = 0; k < nb; k++) {
+				unsigned int want = bpf_filter(insns, fr->b, fr->len, cuts[k]) != 0;
+
+				if (keep[k] != want) {
+					snprintf(err, errlen, "filter '%s': engine %s (burst) disagrees "
+						 "with libpcap on frame '%s' cut at %u bytes (%u vs %u)",
+						 lc_filter_prog_expr(prog), lc_filter_engine_name(f),
+						 fr->name, cuts[k], keep[k], want);
+					rc = -EPROTO;
+					break;
+				}
+			}
+			nb = 0;
+		}
+	}
 	free(frames);
 	return rc;
 }

@@ -68,11 +68,10 @@ lc_rx_process(struct lc_rx_queue *q, struct rte_mbuf **pkts, uint16_t n)
 	uint64_t ns;
 
 	if (f != NULL) {
+		lc_filter_burst(f, pkts, n, keep);
 		npass = 0;
-		for (uint16_t i = 0; i < n; i++) {
-			keep[i] = lc_filter_match(f, pkts[i]) != 0;
+		for (uint16_t i = 0; i < n; i++)
 			npass += keep[i];
-		}
 	}
 	if (unlikely(q->budget != NULL))
 		n = count_window(q, pkts, f ? keep : NULL, n, &npass);

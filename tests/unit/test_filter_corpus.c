@@ -171,7 +171,7 @@ main(void)
 			struct lc_filter *f = lc_filter_create(prog, lc_filter_engine(engines[e]),
 							       SOCKET_ID_ANY);
 
-			CHECK(f != NULL);
+			CHECK(f != NULL && f->burst != NULL);
 			if (f == NULL) {
 				fprintf(stderr, "%s: engine %s refused '%s'\n", engines[e],
 					engines[e], filters[fi]);
@@ -206,6 +206,32 @@ main(void)
 							"%u: interp %u, %s %u\n", files[fl].name,
 							filters[fi], engines[e], i + 1, cut, a, engines[e],
 							b);
+					}
+				}
+				/* The burst entry over the whole file, 32 frames a call. */
+				for (unsigned int i = 0; f->burst && i < files[fl].npkts; i += 32) {
+					struct lc_frame b[32];
+					uint8_t keep[32];
+					unsigned int nb = 0;
+
+					for (; nb < 32 && i + nb < files[fl].npkts; nb++) {
+						const struct pkt *p = &files[fl].pkts[i + nb];
+
+						b[nb] = (struct lc_frame){ p->data, p->len, p->caplen };
+					}
+					f->burst(f->state, b, nb, keep);
+					for (unsigned int k = 0; k < nb; k++) {
+						unsigned int a = bpf_filter(insns, b[k].data, b[k].wirelen,
+									    b[k].caplen) != 0;
+
+						runs++;
+						if (a != keep[k]) {
+							mismatches++;
+							fprintf(stderr, "MISMATCH %s '%s' %s burst packet "
+								"%u: interp %u, burst %u\n",
+								files[fl].name, filters[fi], engines[e],
+								i + k + 1, a, keep[k]);
+						}
 					}
 				}
 				want = expected(corpus, files[fl].name, fi + 1);

@@ -137,18 +137,31 @@ main(int argc, char **argv)
 			continue;
 		}
 		fn = jit->entry(state);
+		struct lc_frame b[FRAMES];
+		uint8_t keep[FRAMES];
+		unsigned int want[FRAMES];
 		for (int f = 0; f < FRAMES; f++) {
 			uint32_t caplen = rnd() % 200, wirelen = caplen + (rnd() & 1 ? 0 : rnd());
-			unsigned int want = bpf_filter(insns, frames[f], wirelen, caplen);
 			unsigned int got = fn(state, frames[f], wirelen, caplen);
 
+			want[f] = bpf_filter(insns, frames[f], wirelen, caplen);
+			b[f] = (struct lc_frame){ frames[f], wirelen, caplen };
 			runs++;
-			if (want != got && mismatches++ < 5) {
+			if (want[f] != got && mismatches++ < 5) {
 				fprintf(stderr, "MISMATCH program #%ld frame %d caplen %u wirelen %u: "
-					"interp %u jit %u\n", prog_no, f, caplen, wirelen, want, got);
+					"interp %u jit %u\n", prog_no, f, caplen, wirelen, want[f],
+					got);
 				for (unsigned int i = 0; i < n; i++)
 					fprintf(stderr, "  %s\n", bpf_image(&insns[i], (int)i));
 			}
+		}
+		/* The burst entry over the same frames, in one call. */
+		jit->burst_entry(state)(state, b, FRAMES, keep);
+		for (int f = 0; f < FRAMES; f++) {
+			runs++;
+			if ((want[f] != 0) != keep[f] && mismatches++ < 5)
+				fprintf(stderr, "MISMATCH (burst) program #%ld frame %d: interp %u "
+					"burst %u\n", prog_no, f, want[f], keep[f]);
 		}
 		jit->destroy(state);
 	}
