@@ -131,7 +131,7 @@ static void
 measure(const struct lc_filter *f, const struct lc_frame *fr, unsigned int n, int runs,
 	double *ns, double *cycles, uint64_t *matched)
 {
-	unsigned int reps = n >= (1u << 20) ? 1 : (1u << 20) / n;	/* >= 1M packets a run */
+	unsigned int reps = n >= (1u << 23) ? 1 : (1u << 23) / n;	/* >= 8M packets a run */
 	double t[64], c[64];
 
 	for (int r = 0; r < runs; r++) {
