@@ -16,6 +16,7 @@
 #include "linecap/config.h"
 #include "linecap/eal_args.h"
 #include "linecap/filter.h"
+#include "linecap/format.h"
 #include "linecap/outpath.h"
 #include "linecap/stats.h"
 
@@ -176,8 +177,10 @@ main(int argc, char **argv)
 			return dump_filter(prog, engine, cfg.dump);
 	}
 	if (lc_capture_plan(&cfg, &plan, err, sizeof(err)) < 0 ||
-	    lc_outpath_init(&out, cfg.write_path, err, sizeof(err)) < 0 ||
-	    lc_outpath_check(&out, plan.queues, err, sizeof(err)) < 0 ||
+	    lc_outpath_init(&out, cfg.write_path, lc_format_find(cfg.format)->ext, err,
+			    sizeof(err)) < 0 ||
+	    lc_outpath_check(&out, plan.queues, (time_t)lc_capture_period(&cfg), err,
+			     sizeof(err)) < 0 ||
 	    check_stats_file(cfg.stats_file, err, sizeof(err)) < 0)
 		return die(EXIT_USAGE, err);
 

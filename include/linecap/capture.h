@@ -48,6 +48,9 @@ struct lc_capture *lc_capture_create(const struct lc_config *cfg,
 				     const struct lc_capture_plan *plan,
 				     const struct lc_outpath *out, char *err, size_t errlen);
 
+/* The period files start in now: the current -G boundary (s since the epoch), else now. */
+uint64_t lc_capture_period(const struct lc_config *cfg);
+
 /* Called about once a second while running. */
 typedef void (*lc_status_fn)(const struct lc_stats *now, const struct lc_stats *prev,
 			     double dt, void *arg);

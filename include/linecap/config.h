@@ -34,6 +34,12 @@ struct lc_config {
 	const char *stats_file;	/* --stats-file: final numbers as JSON */
 	char *filter;		/* trailing arguments joined by spaces; NULL = no filter */
 	const char *filter_file;	/* -F: read the expression from this file */
+	const char *format;	/* --format: "pcap" (default) or "pcapng" */
+	uint64_t file_bytes;	/* -C: cut files at this many bytes; 0 = no limit */
+	uint64_t rotate_secs;	/* -G: cut files at every multiple of this in wall time */
+	unsigned int max_files;	/* -W: keep at most this many files per queue */
+	uint64_t retain_bytes;	/* --retain-bytes: bound on the capture's files; 0 = none */
+	uint64_t fsync_ms;	/* --fsync-interval: fdatasync open files this often */
 	const char *filter_engine;	/* --filter-engine; NULL = the default for this CPU */
 	int dump;		/* -d: print the compiled filter and exit; -dd: and the code */
 	int verbose;		/* -v: more logs (EAL's included) */

@@ -4,19 +4,27 @@
 
 /*
  * The writer stage: an I/O lcore owning whole shards (one shard = the ring and the files of
- * one RX queue). It dequeues bursts, formats pcap records (up to snaplen, every segment)
- * into a large per-shard buffer, writes the buffer with few large writes, and frees mbufs
- * in bulk. It stops once every producer of its rings is done and the rings are empty, then
- * flushes and closes its files: nothing that reached a ring is left behind.
+ * one RX queue). It dequeues bursts, formats records (up to snaplen, every segment) into a
+ * large per-shard buffer, writes the buffer with few large writes, and frees mbufs in bulk.
+ *
+ * Rotation is decided once per burst (and when idle), never per packet: a file is closed
+ * and the next one opened when it reaches -C bytes (counting what is buffered) or when the
+ * main lcore has started a new -G period. Each closed file is described in a struct
+ * lc_closed_file handed to the main lcore over a ring; the main lcore writes the manifest
+ * and applies retention. The writer stops once every producer of its rings is done and the
+ * rings are empty, then closes its files: nothing that reached a ring is left behind.
  *
  * A packet counts as written when the buffer holding it reached the file; a failed write
  * counts the buffer's packets as write errors instead.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_ring.h>
 
+#include "linecap/format.h"
 #include "linecap/outpath.h"
 #include "linecap/rx.h"
 #include "linecap/shard.h"
@@ -29,6 +37,32 @@ struct lc_writer_counters {
 	uint64_t written_bytes;	/* bytes in files, headers included */
 	uint64_t write_errors;	/* packets lost to failed writes */
 	uint64_t files;		/* files closed */
+	uint64_t open_bytes;	/* bytes in the file now open */
+};
+
+/* A closed file, for the manifest (allocated by the writer, freed by the main lcore). */
+struct lc_closed_file {
+	char path[PATH_MAX];
+	unsigned int queue;
+	uint32_t seq;
+	int rc;			/* 0, or the -errno its closing met */
+	uint64_t bytes, packets, first_ns, last_ns, opened_ns, closed_ns;
+	uint8_t sha256[LC_SHA256_LEN];
+	uint64_t received, passed, ring_drops;	/* on its queue while it was open */
+	uint64_t imissed, rx_nombuf;		/* on the port while it was open */
+	uint64_t write_errors;
+};
+
+/* How files are cut and kept durable; shared by all writers, set before launch. */
+struct lc_writer_policy {
+	const struct lc_format *fmt;
+	uint64_t max_bytes;		/* -C: 0 = no size limit */
+	const uint64_t *period;		/* -G: start of the current period (s), main lcore's */
+	uint64_t fsync_tsc;		/* --fsync-interval in TSC cycles; 0 = at close only */
+	uint16_t port_id;
+	const char *port_name;
+	char *const *filter_now;	/* the filter in force, published by the main lcore */
+	struct rte_ring *closed;	/* MP/SC ring of struct lc_closed_file * to main */
 };
 
 struct lc_writer_shard {
@@ -37,13 +71,19 @@ struct lc_writer_shard {
 	uint8_t *buf;
 	size_t used;
 	uint64_t buf_pkts;		/* records in buf */
-	uint64_t last_flush_tsc;
+	uint64_t buf_first_ns, buf_last_ns;
+	uint64_t last_flush_tsc, last_sync_tsc;
+	uint64_t write_errors_at_open;
+	struct lc_rx_counters rx_at_open;
+	uint64_t imissed_at_open, nombuf_at_open;
+	int failed;			/* no file could be opened: packets count as errors */
 	struct lc_writer_counters c __rte_cache_aligned;
 } __rte_cache_aligned;
 
 struct lc_writer {
 	unsigned int id;
 	const struct lc_outpath *out;
+	const struct lc_writer_policy *policy;
 	uint32_t snaplen;
 	int ts_offset;
 	unsigned int nshards;
@@ -53,11 +93,11 @@ struct lc_writer {
 } __rte_cache_aligned;
 
 /*
- * Allocate the buffer of a shard and open its first file. Returns 0 or -errno with a
- * reason in err.
+ * Allocate the buffer of a shard and open its first file (period when). Returns 0 or -errno
+ * with a reason in err.
  */
-int lc_writer_shard_init(struct lc_writer_shard *s, struct lc_rx_queue *rxq,
-			 const struct lc_outpath *out, uint32_t snaplen, int socket, char *err,
+int lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s,
+			 struct lc_rx_queue *rxq, time_t when, int socket, char *err,
 			 size_t errlen);
 
 /* Free a shard's buffer (files must be closed). Accepts a zeroed shard. */
@@ -66,10 +106,10 @@ void lc_writer_shard_release(struct lc_writer_shard *s);
 /* lcore entry point; arg is a struct lc_writer. Returns 0 (errors in w->rc). */
 int lc_writer_main(void *arg);
 
-/* Write what one shard's ring holds now (tests). Returns packets taken from the ring. */
+/* Write what one shard's ring holds now and rotate if due (tests). Returns packets taken. */
 unsigned int lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s);
 
-/* Flush and close a shard's file. Returns 0 or -errno. */
+/* Flush and close a shard's file, handing its description to the main lcore. 0 or -errno. */
 int lc_writer_close_shard(struct lc_writer *w, struct lc_writer_shard *s);
 
 static inline void
@@ -79,6 +119,7 @@ lc_writer_read(const struct lc_writer_shard *s, struct lc_writer_counters *out)
 	out->written_bytes = __atomic_load_n(&s->c.written_bytes, __ATOMIC_RELAXED);
 	out->write_errors = __atomic_load_n(&s->c.write_errors, __ATOMIC_RELAXED);
 	out->files = __atomic_load_n(&s->c.files, __ATOMIC_RELAXED);
+	out->open_bytes = __atomic_load_n(&s->c.open_bytes, __ATOMIC_RELAXED);
 }
 
 #endif

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "linecap/config.h"
@@ -19,6 +20,9 @@ enum {
 	OPT_MBUFS,
 	OPT_VERSION,
 	OPT_FILTER_ENGINE,
+	OPT_FORMAT,
+	OPT_RETAIN_BYTES,
+	OPT_FSYNC_INTERVAL,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +43,12 @@ static const struct option long_opts[] = {
 	{ "filter-file", required_argument, NULL, 'F' },
 	{ "filter-engine", required_argument, NULL, OPT_FILTER_ENGINE },
 	{ "dump-filter", no_argument, NULL, 'd' },
+	{ "file-size", required_argument, NULL, 'C' },
+	{ "rotate-seconds", required_argument, NULL, 'G' },
+	{ "file-count", required_argument, NULL, 'W' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "retain-bytes", required_argument, NULL, OPT_RETAIN_BYTES },
+	{ "fsync-interval", required_argument, NULL, OPT_FSYNC_INTERVAL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -59,6 +69,21 @@ static const char usage_text[] =
 "  -s, --snaplen N       bytes kept per packet, 64..262144 (0 means 262144; default 262144)\n"
 "  -c, --count N         stop after N packets have been written\n"
 "      --duration SECS   stop after SECS seconds (decimals allowed)\n"
+"  -C, --file-size N     cut a queue's file once it holds N million bytes (decimals\n"
+"                        allowed: -C 0.5 is 500000 bytes); the next file gets the next number\n"
+"  -G, --rotate-seconds S\n"
+"                        cut every queue's file at each multiple of S seconds of wall time,\n"
+"                        so file sets line up; strftime patterns in a -w prefix are expanded\n"
+"                        with the period's start (-w /data/cap-%H%M.pcap)\n"
+"  -W, --file-count N    with -C or -G: keep at most N files per queue, the one being\n"
+"                        written included; the oldest is deleted (ring buffer)\n"
+"      --retain-bytes SIZE\n"
+"                        keep the capture's files and manifest within SIZE bytes (suffixes\n"
+"                        K M G T, powers of 1000, or Ki Mi Gi Ti): oldest closed file first\n"
+"      --format F        pcap (nanosecond, default) or pcapng (default when -w ends in\n"
+"                        .pcapng)\n"
+"      --fsync-interval SECS\n"
+"                        force open files to disk this often (default: only at close)\n"
 "      --queues N        RX queues, one RX core each (default: 1, or one per rx_pcap file\n"
 "                        of a net_pcap device); RSS with a symmetric key when N > 1\n"
 "      --writers N       writer cores, each owning whole queues (default: one per 4 queues)\n"
@@ -138,6 +163,66 @@ parse_duration(const char *val, uint64_t *ms, char *err, size_t errlen)
 	return 0;
 }
 
+/* A positive decimal number of seconds (or of millions of bytes) as thousandths. */
+static int
+parse_decimal(const char *opt, const char *val, double max, double *out, char *err,
+	      size_t errlen)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(val, &end);
+	if (errno != 0 || end == val || *end != '\0' || !isfinite(d)) {
+		snprintf(err, errlen, "%s '%s': must be a number", opt, val);
+		return -EINVAL;
+	}
+	if (d <= 0 || d > max) {
+		snprintf(err, errlen, "%s %s: must be more than 0 and at most %.0f", opt, val, max);
+		return -EINVAL;
+	}
+	*out = d;
+	return 0;
+}
+
+/* Bytes with an optional suffix: K M G T (powers of 1000) or Ki Mi Gi Ti (of 1024), a
+ * trailing B allowed, any case. */
+static int
+parse_size(const char *opt, const char *val, uint64_t *out, char *err, size_t errlen)
+{
+	static const char units[] = "kmgt";
+	char *end, suffix[8];
+	double d, mult = 1;
+	const char *u;
+	size_t n;
+
+	errno = 0;
+	d = strtod(val, &end);
+	n = strlen(end);
+	if (n < sizeof(suffix)) {
+		for (size_t i = 0; i <= n; i++)
+			suffix[i] = (char)tolower((unsigned char)end[i]);
+		if (n > 0 && suffix[n - 1] == 'b' && n > 1)
+			suffix[--n] = '\0';
+		if (n > 0 && (u = strchr(units, suffix[0])) != NULL && suffix[0] != '\0') {
+			int power = (int)(u - units) + 1;
+
+			if (n == 1)
+				mult = pow(1000, power), end += strlen(end);
+			else if (n == 2 && suffix[1] == 'i')
+				mult = pow(1024, power), end += strlen(end);
+		}
+	}
+	if (errno != 0 || end == val || *end != '\0' || !isfinite(d) || d <= 0 ||
+	    d * mult > 1e18) {
+		snprintf(err, errlen, "%s '%s': must be a size in bytes, like 500M or 2Gi", opt,
+			 val);
+		return -EINVAL;
+	}
+	*out = (uint64_t)(d * mult);
+	return 0;
+}
+
 /* Join trailing arguments with single spaces, as tcpdump does. */
 static char *
 join_args(int argc, char **argv)
@@ -180,7 +265,7 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 
 	optind = 0;	/* full getopt reset: callers (tests) may parse several times */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:w:s:c:F:dvh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:w:s:c:F:C:G:W:dvh", long_opts, NULL)) != -1) {
 		rc = 0;
 		switch (c) {
 		case 'i':
@@ -267,6 +352,45 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 		case 'd':
 			cfg->dump++;
 			break;
+		case 'C': {
+			double d;
+
+			rc = parse_decimal("-C", optarg, 1e9, &d, err, errlen);
+			cfg->file_bytes = (uint64_t)(d * 1e6);
+			if (rc == 0 && cfg->file_bytes < 4096) {
+				snprintf(err, errlen, "-C %s: files must hold at least 4096 bytes "
+					 "(0.004096 million)", optarg);
+				rc = -EINVAL;
+			}
+			break;
+		}
+		case 'G':
+			rc = parse_u64("-G", optarg, 1, 366 * 86400, "rotation period", &cfg->rotate_secs,
+				       err, errlen);
+			break;
+		case 'W':
+			rc = parse_u64("-W", optarg, 1, 1000000, "file count", &v, err, errlen);
+			cfg->max_files = (unsigned int)v;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "pcap") != 0 && strcmp(optarg, "pcapng") != 0) {
+				snprintf(err, errlen, "--format %s: must be pcap or pcapng", optarg);
+				rc = -EINVAL;
+			}
+			cfg->format = optarg;
+			break;
+		case OPT_RETAIN_BYTES:
+			rc = parse_size("--retain-bytes", optarg, &cfg->retain_bytes, err, errlen);
+			break;
+		case OPT_FSYNC_INTERVAL: {
+			double d;
+
+			rc = parse_decimal("--fsync-interval", optarg, 86400, &d, err, errlen);
+			cfg->fsync_ms = (uint64_t)(d * 1000 + 0.5);
+			if (rc == 0 && cfg->fsync_ms == 0)
+				cfg->fsync_ms = 1;
+			break;
+		}
 		case ':':
 			if (optopt != 0)
 				snprintf(err, errlen, "-%c: option needs a value", optopt);
@@ -312,6 +436,17 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 	if (cfg->write_path == NULL) {
 		snprintf(err, errlen, "no output: give a directory with -w PATH (see --help)");
 		return -EINVAL;
+	}
+	if (cfg->max_files && !cfg->file_bytes && !cfg->rotate_secs) {
+		snprintf(err, errlen, "-W %u: needs -C or -G (a file count of files cut how?)",
+			 cfg->max_files);
+		return -EINVAL;
+	}
+	if (cfg->format == NULL) {
+		size_t n = strlen(cfg->write_path);
+
+		cfg->format = n > 7 && strcmp(cfg->write_path + n - 7, ".pcapng") == 0 ?
+			      "pcapng" : "pcap";
 	}
 	if (cfg->queues != 0 && cfg->writers > cfg->queues) {
 		snprintf(err, errlen, "--writers %u: more writers than queues (%u)", cfg->writers,

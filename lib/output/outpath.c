@@ -16,13 +16,15 @@ ends_with(const char *s, const char *suffix)
 }
 
 int
-lc_outpath_init(struct lc_outpath *op, const char *path, char *err, size_t errlen)
+lc_outpath_init(struct lc_outpath *op, const char *path, const char *ext, char *err,
+		size_t errlen)
 {
 	char tmp[PATH_MAX];
 	char *slash, *base;
-	size_t n;
+	size_t n, cut = 0;
 
 	memset(op, 0, sizeof(*op));
+	op->ext = ext ? ext : ".pcap";
 	if (strlen(path) >= sizeof(tmp) - 32) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -ENAMETOOLONG;
@@ -32,8 +34,14 @@ lc_outpath_init(struct lc_outpath *op, const char *path, char *err, size_t errle
 	while (n > 1 && tmp[n - 1] == '/')
 		tmp[--n] = '\0';
 
-	if (ends_with(tmp, ".pcap") && path[strlen(path) - 1] != '/') {
-		tmp[n - 5] = '\0';
+	if (path[strlen(path) - 1] != '/') {
+		if (ends_with(tmp, ".pcapng"))
+			cut = 7;
+		else if (ends_with(tmp, ".pcap"))
+			cut = 5;
+	}
+	if (cut) {
+		tmp[n - cut] = '\0';
 		slash = strrchr(tmp, '/');
 		if (slash == NULL) {
 			snprintf(op->dir, sizeof(op->dir), ".");
@@ -44,10 +52,16 @@ lc_outpath_init(struct lc_outpath *op, const char *path, char *err, size_t errle
 			base = slash + 1;
 		}
 		if (base[0] == '\0') {
-			snprintf(err, errlen, "%s: no file name before .pcap", path);
+			snprintf(err, errlen, "%s: no file name before the extension", path);
+			return -EINVAL;
+		}
+		if (strchr(op->dir, '%') != NULL) {
+			snprintf(err, errlen, "%s: time patterns go in the file name, not the "
+				 "directory", path);
 			return -EINVAL;
 		}
 		snprintf(op->prefix, sizeof(op->prefix), "%s", base);
+		op->timed = strchr(base, '%') != NULL;
 		return 0;
 	}
 	snprintf(op->dir, sizeof(op->dir), "%s", tmp);
@@ -65,11 +79,30 @@ lc_outpath_init(struct lc_outpath *op, const char *path, char *err, size_t errle
 }
 
 int
-lc_outpath_name(const struct lc_outpath *op, unsigned int queue, uint32_t seq, int part,
-		char *buf, size_t len)
+lc_outpath_name(const struct lc_outpath *op, unsigned int queue, uint32_t seq, time_t when,
+		int part, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s-q%02u-%06u.pcap%s", op->dir, op->prefix, queue, seq,
-			 part ? LC_PART_SUFFIX : "");
+	char prefix[NAME_MAX + 1];
+	int n;
+
+	if (op->timed) {
+		struct tm tm;
+
+		localtime_r(&when, &tm);
+		if (strftime(prefix, sizeof(prefix), op->prefix, &tm) == 0)
+			return -ENAMETOOLONG;
+	} else {
+		snprintf(prefix, sizeof(prefix), "%s", op->prefix);
+	}
+	n = snprintf(buf, len, "%s/%s-q%02u-%06u%s%s", op->dir, prefix, queue, seq, op->ext,
+		     part ? LC_PART_SUFFIX : "");
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int
+lc_outpath_manifest(const struct lc_outpath *op, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/manifest.jsonl", op->dir);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -101,7 +134,8 @@ existing_ancestor(const char *dir, char *out, size_t len)
 }
 
 int
-lc_outpath_check(const struct lc_outpath *op, unsigned int queues, char *err, size_t errlen)
+lc_outpath_check(const struct lc_outpath *op, unsigned int queues, time_t when, char *err,
+		 size_t errlen)
 {
 	char where[PATH_MAX], name[PATH_MAX];
 	struct stat st;
@@ -137,7 +171,7 @@ lc_outpath_check(const struct lc_outpath *op, unsigned int queues, char *err, si
 	}
 	for (unsigned int q = 0; q < queues; q++) {
 		for (int part = 0; part <= 1; part++) {
-			if (lc_outpath_name(op, q, 1, part, name, sizeof(name)) != 0) {
+			if (lc_outpath_name(op, q, 1, when, part, name, sizeof(name)) != 0) {
 				snprintf(err, errlen, "%s: path too long", op->dir);
 				return -ENAMETOOLONG;
 			}

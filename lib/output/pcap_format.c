@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "linecap/mbuf_bytes.h"
+#include "linecap/format.h"
 #include "linecap/pcap_format.h"
 
 struct file_hdr {
@@ -87,4 +88,40 @@ lc_pcap_put_record_bytes(uint8_t *dst, size_t room, const uint8_t *data, uint32_
 	put_rec_hdr(dst, ts_ns, caplen, len);
 	memcpy(dst + LC_PCAP_REC_HDR_LEN, data, caplen);
 	return LC_PCAP_REC_HDR_LEN + caplen;
+}
+
+static size_t
+pcap_header_op(uint8_t *dst, size_t room, const struct lc_file_info *info)
+{
+	if (room < LC_PCAP_FILE_HDR_LEN)
+		return 0;
+	return lc_pcap_file_header(dst, info->snaplen);
+}
+
+static size_t
+pcap_trailer_op(uint8_t *dst, size_t room, const struct lc_file_stats *st)
+{
+	(void)dst;
+	(void)room;
+	(void)st;
+	return 0;	/* classic pcap has no trailer: the manifest carries the statistics */
+}
+
+const struct lc_format lc_format_pcap = {
+	.name = "pcap",
+	.ext = ".pcap",
+	.header = pcap_header_op,
+	.record = lc_pcap_put_record,
+	.record_bytes = lc_pcap_put_record_bytes,
+	.trailer = pcap_trailer_op,
+};
+
+const struct lc_format *
+lc_format_find(const char *name)
+{
+	if (strcmp(name, "pcap") == 0)
+		return &lc_format_pcap;
+	if (strcmp(name, "pcapng") == 0)
+		return &lc_format_pcapng;
+	return NULL;
 }

@@ -18,6 +18,7 @@
 #include "linecap/capture.h"
 #include "linecap/clock.h"
 #include "linecap/control.h"
+#include "linecap/custody.h"
 #include "linecap/filter_set.h"
 #include "linecap/log.h"
 #include "linecap/rx.h"
@@ -32,6 +33,11 @@ struct lc_capture {
 	const struct lc_capture_plan *plan;
 	const struct lc_outpath *out;
 	struct lc_filter_set *filters;
+	char *filter_now;		/* the expression in force, for writers' file headers */
+	struct lc_custody *custody;	/* manifest and retention */
+	struct rte_ring *closed;	/* closed files, writers -> main */
+	struct lc_writer_policy policy;
+	uint64_t period;		/* -G: start of the current period (s) */
 	struct lc_port port;
 	struct lc_clock clock;
 	unsigned int nq, nw;
@@ -164,12 +170,46 @@ build_rx(struct lc_capture *cap, unsigned int q, char *err, size_t errlen)
 	return 0;
 }
 
+static void
+publish_filter(struct lc_capture *cap)
+{
+	unsigned int n;
+	const struct lc_filter_era *h = lc_filter_set_history(cap->filters, &n);
+
+	/* Pairs with the acquire load in the writers' open_file(). */
+	__atomic_store_n(&cap->filter_now, n ? h[n - 1].expr : NULL, __ATOMIC_RELEASE);
+}
+
+uint64_t
+lc_capture_period(const struct lc_config *cfg)
+{
+	uint64_t now = (uint64_t)time(NULL);
+
+	return cfg->rotate_secs ? now - now % cfg->rotate_secs : now;
+}
+
 static int
 build_writers(struct lc_capture *cap, char *err, size_t errlen)
 {
+	const struct lc_config *cfg = cap->cfg;
 	int socket = cap->port.socket;
 	int rc;
 
+	cap->closed = rte_ring_create("lc_closed", 4096, socket, RING_F_SC_DEQ);
+	if (cap->closed == NULL)
+		return fail(-ENOMEM, err, errlen, "cannot create the ring of closed files: %s",
+			    rte_strerror(rte_errno));
+	cap->period = lc_capture_period(cfg);
+	cap->policy = (struct lc_writer_policy){
+		.fmt = lc_format_find(cfg->format ? cfg->format : "pcap"),
+		.max_bytes = cfg->file_bytes,
+		.period = cfg->rotate_secs ? &cap->period : NULL,
+		.fsync_tsc = cfg->fsync_ms * (rte_get_tsc_hz() / 1000),
+		.port_id = cap->port.port_id,
+		.port_name = cap->port.name,
+		.filter_now = &cap->filter_now,
+		.closed = cap->closed,
+	};
 	for (unsigned int w = 0; w < cap->nw; w++) {
 		cap->writer[w] = rte_zmalloc_socket("lc_writer", sizeof(struct lc_writer),
 						    RTE_CACHE_LINE_SIZE, socket);
@@ -177,7 +217,8 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 			return fail(-ENOMEM, err, errlen, "out of memory for writer %u", w);
 		cap->writer[w]->id = w;
 		cap->writer[w]->out = cap->out;
-		cap->writer[w]->snaplen = cap->cfg->snaplen;
+		cap->writer[w]->policy = &cap->policy;
+		cap->writer[w]->snaplen = cfg->snaplen;
 		cap->writer[w]->ts_offset = cap->ts_offset;
 	}
 	for (unsigned int q = 0; q < cap->nq; q++) {
@@ -187,13 +228,33 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 						   RTE_CACHE_LINE_SIZE, socket);
 		if (cap->shard[q] == NULL)
 			return fail(-ENOMEM, err, errlen, "out of memory for shard %u", q);
-		rc = lc_writer_shard_init(cap->shard[q], cap->rxq[q], cap->out,
-					  cap->cfg->snaplen, socket, err, errlen);
+		rc = lc_writer_shard_init(w, cap->shard[q], cap->rxq[q], (time_t)cap->period,
+					  socket, err, errlen);
 		if (rc < 0)
 			return rc;
 		w->shards[w->nshards++] = cap->shard[q];
 	}
 	return 0;
+}
+
+/* Main lcore: record closed files, then let retention take what it must. */
+static void
+keep_custody(struct lc_capture *cap)
+{
+	struct lc_closed_file *cf;
+	unsigned int open[LC_QUEUES_MAX] = { 0 };
+	uint64_t open_bytes = 0;
+
+	while (rte_ring_sc_dequeue(cap->closed, (void **)&cf) == 0)
+		lc_custody_file_closed(cap->custody, cf);
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		struct lc_writer_counters c;
+
+		lc_writer_read(cap->shard[q], &c);
+		open_bytes += c.open_bytes;
+		open[q] = c.open_bytes != 0;
+	}
+	lc_custody_retain(cap->custody, open_bytes, open);
 }
 
 struct lc_capture *
@@ -247,9 +308,15 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	rc = lc_filter_set_change(cap->filters, cfg->filter, err, errlen);
 	if (rc < 0)
 		goto fail;
+	publish_filter(cap);
 	rc = lc_outpath_prepare(out, err, errlen);
 	if (rc < 0)
 		goto fail;
+	cap->custody = lc_custody_open(cfg, out, cap->port.name, cap->filters, err, errlen);
+	if (cap->custody == NULL) {
+		rc = -errno;
+		goto fail;
+	}
 	rc = build_writers(cap, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -330,6 +397,7 @@ lc_capture_set_filter(struct lc_capture *cap, const char *expr, char *err, size_
 	int rc = lc_filter_set_change(cap->filters, expr, err, errlen);
 	const char *now = lc_filter_set_expr(cap->filters);
 
+	publish_filter(cap);
 	if (rc < 0)
 		LC_LOG(WARNING, "filter change refused, '%s' stays: %s", now, err);
 	else if (*now != '\0')
@@ -412,6 +480,9 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 			reload_filter_file(cap);
 		}
 		lc_control_poll(cap);
+		if (cap->cfg->rotate_secs)
+			__atomic_store_n(&cap->period, lc_capture_period(cap->cfg), __ATOMIC_RELAXED);
+		keep_custody(cap);
 		if (cap->cfg->duration_ms &&
 		    (t - cap->start_tsc) * 1000 / hz >= cap->cfg->duration_ms)
 			break;
@@ -441,6 +512,7 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 	}
 	stop_and_drain(cap);
 	lc_control_stop();
+	keep_custody(cap);
 	for (unsigned int w = 0; w < cap->nw; w++) {
 		if (cap->writer[w]->rc != 0) {
 			snprintf(err, errlen, "%s", cap->writer[w]->err);
@@ -507,6 +579,14 @@ lc_capture_free(struct lc_capture *cap)
 		}
 	}
 	lc_filter_set_free(cap->filters);
+	if (cap->closed != NULL) {
+		struct lc_closed_file *cf;
+
+		while (rte_ring_sc_dequeue(cap->closed, (void **)&cf) == 0)
+			lc_custody_file_closed(cap->custody, cf);
+		rte_ring_free(cap->closed);
+	}
+	lc_custody_close(cap->custody);
 	for (unsigned int q = 0; q < cap->nq; q++) {
 		if (cap->rxq[q] != NULL) {
 			rte_free(cap->rxq[q]);

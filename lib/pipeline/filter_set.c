@@ -86,7 +86,8 @@ record(struct lc_filter_set *set, const char *expr)
 	struct lc_filter_era *e;
 
 	if (set->nhistory == HISTORY_MAX) {	/* keep the first and the latest ones */
-		free(set->history[1].expr);
+		/* The dropped entry's text is not freed: writers may still be reading it for a
+		 * file header (lc_capture publishes these strings to them). */
 		memmove(&set->history[1], &set->history[2],
 			(HISTORY_MAX - 2) * sizeof(set->history[0]));
 		set->nhistory--;

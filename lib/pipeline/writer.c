@@ -1,29 +1,93 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 #include <rte_ring.h>
 
+#include "lc_version.h"
+#include "linecap/config.h"
 #include "linecap/log.h"
-#include "linecap/pcap_format.h"
 #include "linecap/writer.h"
 
 #define IDLE_FLUSH_MS 200u	/* buffered records reach the file within this when idle */
 #define IDLE_SPINS 256u		/* empty polls before the writer starts napping */
 #define IDLE_NAP_US 50u
+#define NAME_TRIES 1000u	/* names left taken by an earlier capture are skipped */
+
+static uint64_t
+realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Remember the first failure of this writer for the end-of-run message. */
+static void
+note_error(struct lc_writer *w, const char *what, int rc)
+{
+	if (w->rc != 0)
+		return;
+	w->rc = rc;
+	snprintf(w->err, sizeof(w->err), "%s: %s", what, strerror(-rc));
+}
+
+static void
+port_drops(uint16_t port_id, uint64_t *imissed, uint64_t *nombuf)
+{
+	struct rte_eth_stats st;
+
+	*imissed = *nombuf = 0;
+	if (rte_eth_stats_get(port_id, &st) == 0) {
+		*imissed = st.imissed;
+		*nombuf = st.rx_nombuf;
+	}
+}
+
+/* Open file seq (or the next free one) of shard s for period when. */
+static int
+open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t when,
+	  char *err, size_t errlen)
+{
+	const struct lc_writer_policy *p = w->policy;
+	struct lc_file_info info = {
+		.snaplen = w->snaplen,
+		.port = p->port_name,
+		.filter = p->filter_now ? __atomic_load_n(p->filter_now, __ATOMIC_ACQUIRE) : NULL,
+		.os = "Linux",
+		.hardware = "DPDK port",
+		.application = "linecap " LC_VERSION,
+	};
+	int rc = -EEXIST;
+
+	for (unsigned int t = 0; t < NAME_TRIES && rc == -EEXIST; t++)
+		rc = lc_shard_file_open(&s->file, w->out, p->fmt, &info, s->rxq->queue_id, seq + t,
+					when, err, errlen);
+	if (rc < 0)
+		return rc;
+	lc_rx_read(s->rxq, &s->rx_at_open);
+	port_drops(p->port_id, &s->imissed_at_open, &s->nombuf_at_open);
+	s->write_errors_at_open = s->c.write_errors;
+	s->last_sync_tsc = rte_rdtsc();
+	__atomic_store_n(&s->c.open_bytes, s->file.bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->c.written_bytes, s->c.written_bytes + s->file.bytes,
+			 __ATOMIC_RELAXED);
+	return 0;
+}
 
 int
-lc_writer_shard_init(struct lc_writer_shard *s, struct lc_rx_queue *rxq,
-		     const struct lc_outpath *out, uint32_t snaplen, int socket, char *err,
-		     size_t errlen)
+lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s, struct lc_rx_queue *rxq,
+		     time_t when, int socket, char *err, size_t errlen)
 {
-	int rc;
-
 	memset(s, 0, sizeof(*s));
 	s->file.fd = -1;
 	s->rxq = rxq;
@@ -32,12 +96,8 @@ lc_writer_shard_init(struct lc_writer_shard *s, struct lc_rx_queue *rxq,
 		snprintf(err, errlen, "cannot allocate a %u-byte writer buffer", LC_WRITER_BUF);
 		return -ENOMEM;
 	}
-	rc = lc_shard_file_open(&s->file, out, rxq->queue_id, 1, snaplen, err, errlen);
-	if (rc < 0)
-		return rc;
-	s->c.written_bytes = s->file.bytes;
 	s->last_flush_tsc = rte_rdtsc();
-	return 0;
+	return open_file(w, s, 1, when, err, errlen);
 }
 
 void
@@ -45,16 +105,6 @@ lc_writer_shard_release(struct lc_writer_shard *s)
 {
 	rte_free(s->buf);
 	s->buf = NULL;
-}
-
-/* Remember the first failure of this writer for the end-of-run message. */
-static void
-note_error(struct lc_writer *w, const struct lc_writer_shard *s, int rc)
-{
-	if (w->rc != 0)
-		return;
-	w->rc = rc;
-	snprintf(w->err, sizeof(w->err), "%s: %s", s->file.part, strerror(-rc));
 }
 
 static void
@@ -65,27 +115,144 @@ flush(struct lc_writer *w, struct lc_writer_shard *s)
 	s->last_flush_tsc = rte_rdtsc();
 	if (s->used == 0)
 		return;
-	rc = lc_shard_file_write(&s->file, s->buf, s->used);
+	rc = s->file.fd >= 0 ? lc_shard_file_write(&s->file, s->buf, s->used) : -EBADF;
 	if (likely(rc == 0)) {
+		if (s->file.packets == 0)
+			s->file.first_ns = s->buf_first_ns;
+		s->file.last_ns = s->buf_last_ns;
+		s->file.packets += s->buf_pkts;
 		__atomic_store_n(&s->c.written, s->c.written + s->buf_pkts, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->c.written_bytes, s->file.bytes, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->c.written_bytes, s->c.written_bytes + s->used,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&s->c.open_bytes, s->file.bytes, __ATOMIC_RELAXED);
 	} else {
 		__atomic_store_n(&s->c.write_errors, s->c.write_errors + s->buf_pkts,
 				 __ATOMIC_RELAXED);
 		LC_LOG_RL(ERR, "writer %u: %s: %s", w->id, s->file.part, strerror(-rc));
-		note_error(w, s, rc);
+		note_error(w, s->file.part, rc);
 	}
 	s->used = 0;
 	s->buf_pkts = 0;
 }
 
+/* Close the open file of s and hand its description to the main lcore. */
+static int
+close_file(struct lc_writer *w, struct lc_writer_shard *s)
+{
+	const struct lc_writer_policy *p = w->policy;
+	struct lc_closed_file *cf;
+	struct lc_rx_counters now;
+	struct lc_file_stats st;
+	uint64_t imissed, nombuf;
+	int rc;
+
+	if (s->file.fd < 0)
+		return 0;
+	flush(w, s);
+	lc_rx_read(s->rxq, &now);
+	port_drops(p->port_id, &imissed, &nombuf);
+	cf = calloc(1, sizeof(*cf));
+	st = (struct lc_file_stats){
+		.start_ns = s->file.opened_ns,
+		.end_ns = realtime_ns(),
+		.received = now.received - s->rx_at_open.received,
+		.dropped = (now.ring_drops - s->rx_at_open.ring_drops) +
+			   (imissed - s->imissed_at_open) + (nombuf - s->nombuf_at_open),
+		.accepted = now.passed - s->rx_at_open.passed,
+	};
+	uint64_t before = s->file.bytes;
+	uint8_t sha[LC_SHA256_LEN];
+	rc = lc_shard_file_close(&s->file, w->out, &st, sha);
+	__atomic_store_n(&s->c.written_bytes, s->c.written_bytes + (s->file.bytes - before),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&s->c.open_bytes, 0, __ATOMIC_RELAXED);
+	if (rc < 0) {
+		LC_LOG(ERR, "writer %u: closing %s: %s", w->id, s->file.part, strerror(-rc));
+		note_error(w, s->file.part, rc);
+	} else {
+		__atomic_store_n(&s->c.files, s->c.files + 1, __ATOMIC_RELAXED);
+	}
+	if (cf == NULL) {
+		LC_LOG(ERR, "writer %u: out of memory describing %s", w->id, s->file.path);
+		return rc;
+	}
+	snprintf(cf->path, sizeof(cf->path), "%s", rc == 0 ? s->file.path : s->file.part);
+	cf->queue = s->file.queue;
+	cf->seq = s->file.seq;
+	cf->rc = rc;
+	cf->bytes = s->file.bytes;
+	cf->packets = s->file.packets;
+	cf->first_ns = s->file.first_ns;
+	cf->last_ns = s->file.last_ns;
+	cf->opened_ns = s->file.opened_ns;
+	cf->closed_ns = st.end_ns;
+	memcpy(cf->sha256, sha, sizeof(sha));
+	cf->received = st.received;
+	cf->passed = st.accepted;
+	cf->ring_drops = now.ring_drops - s->rx_at_open.ring_drops;
+	cf->imissed = imissed - s->imissed_at_open;
+	cf->rx_nombuf = nombuf - s->nombuf_at_open;
+	cf->write_errors = s->c.write_errors - s->write_errors_at_open;
+	if (p->closed == NULL || rte_ring_mp_enqueue(p->closed, cf) != 0) {
+		LC_LOG(ERR, "writer %u: %s left out of the manifest (queue to main full)", w->id,
+		       cf->path);
+		free(cf);
+	}
+	return rc;
+}
+
+/* Cut the file of s: close it, open the next of its shard for period when. */
+static void
+rotate(struct lc_writer *w, struct lc_writer_shard *s, time_t when)
+{
+	char err[LC_ERRLEN];
+	uint32_t next = s->file.seq + 1;
+
+	close_file(w, s);
+	if (open_file(w, s, next, when, err, sizeof(err)) < 0) {
+		LC_LOG_RL(ERR, "writer %u: %s", w->id, err);
+		if (w->rc == 0) {
+			w->rc = -EIO;
+			snprintf(w->err, sizeof(w->err), "%s", err);
+		}
+		s->failed = 1;
+	}
+}
+
+/* Once per burst or idle round: is a cut due (-C with what is buffered, or -G)? */
+static inline void
+maybe_rotate(struct lc_writer *w, struct lc_writer_shard *s)
+{
+	const struct lc_writer_policy *p = w->policy;
+	uint64_t period = p->period ? __atomic_load_n(p->period, __ATOMIC_RELAXED) : 0;
+
+	if (unlikely(s->file.fd < 0))
+		return;
+	if ((p->max_bytes && s->file.bytes + s->used >= p->max_bytes) ||
+	    (p->period && (time_t)period != s->file.period))
+		rotate(w, s, p->period ? (time_t)period : s->file.period);
+	else if (p->fsync_tsc && rte_rdtsc() - s->last_sync_tsc > p->fsync_tsc) {
+		flush(w, s);
+		lc_shard_file_sync(&s->file);
+		s->last_sync_tsc = rte_rdtsc();
+	}
+}
+
 unsigned int
 lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 {
+	const struct lc_format *fmt = w->policy->fmt;
 	struct rte_mbuf *pkts[LC_WRITER_BURST];
 	unsigned int n;
 
 	n = rte_ring_sc_dequeue_burst(s->rxq->ring, (void **)pkts, LC_WRITER_BURST, NULL);
+	if (n == 0)
+		return 0;
+	if (unlikely(s->file.fd < 0)) {		/* no file: count and let go */
+		__atomic_store_n(&s->c.write_errors, s->c.write_errors + n, __ATOMIC_RELAXED);
+		rte_pktmbuf_free_bulk(pkts, n);
+		return n;
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint64_t ts = *lc_rx_ts(m, w->ts_offset);
@@ -93,36 +260,26 @@ lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		len = lc_pcap_put_record(s->buf + s->used, LC_WRITER_BUF - s->used, m, ts,
-					 w->snaplen);
+		len = fmt->record(s->buf + s->used, LC_WRITER_BUF - s->used, m, ts, w->snaplen);
 		if (unlikely(len == 0)) {
 			flush(w, s);
-			len = lc_pcap_put_record(s->buf, LC_WRITER_BUF, m, ts, w->snaplen);
+			len = fmt->record(s->buf, LC_WRITER_BUF, m, ts, w->snaplen);
 		}
+		if (s->buf_pkts == 0)
+			s->buf_first_ns = ts;
+		s->buf_last_ns = ts;
 		s->used += len;
 		s->buf_pkts++;
 	}
-	if (n > 0)
-		rte_pktmbuf_free_bulk(pkts, n);
+	rte_pktmbuf_free_bulk(pkts, n);
+	maybe_rotate(w, s);
 	return n;
 }
 
 int
 lc_writer_close_shard(struct lc_writer *w, struct lc_writer_shard *s)
 {
-	int rc;
-
-	if (s->file.fd < 0)
-		return 0;
-	flush(w, s);
-	rc = lc_shard_file_close(&s->file, w->out);
-	if (rc < 0) {
-		LC_LOG(ERR, "writer %u: closing %s: %s", w->id, s->file.part, strerror(-rc));
-		note_error(w, s, rc);
-		return rc;
-	}
-	__atomic_store_n(&s->c.files, s->c.files + 1, __ATOMIC_RELAXED);
-	return 0;
+	return close_file(w, s);
 }
 
 /* True when every producer is done and every ring is empty. */
@@ -162,17 +319,18 @@ lc_writer_main(void *arg)
 			rte_pause();
 			continue;
 		}
-		/* Idle: push buffered records out so files grow during quiet periods, then nap
-		 * so a writer sharing a CPU (small machines) leaves it to others. */
+		/* Idle: push buffered records out so files grow during quiet periods, cut files
+		 * whose period ended, then nap so a writer sharing a CPU leaves it to others. */
 		for (unsigned int i = 0; i < w->nshards; i++) {
 			struct lc_writer_shard *s = w->shards[i];
 
 			if (s->used != 0 && rte_rdtsc() - s->last_flush_tsc > idle_flush)
 				flush(w, s);
+			maybe_rotate(w, s);
 		}
 		usleep(IDLE_NAP_US);
 	}
 	for (unsigned int i = 0; i < w->nshards; i++)
-		lc_writer_close_shard(w, w->shards[i]);
+		close_file(w, w->shards[i]);
 	return 0;
 }

@@ -2,6 +2,7 @@
 /* The RX -> ring -> writer handoff: order kept, a full ring drops (and frees) the tail of a
  * burst and counts it, -c closes the capture window exactly, the writer turns what the ring
  * held into records, and every mbuf goes back to the pool. */
+#include <openssl/evp.h>
 #include <pcap/pcap.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -13,6 +14,7 @@
 #include "linecap/filter.h"
 #include "linecap/outpath.h"
 #include "linecap/rx.h"
+#include "linecap/format.h"
 #include "linecap/writer.h"
 
 #define POOL 1024u
@@ -150,55 +152,109 @@ test_filter_and_count(void)
 	lc_filter_prog_free(p);
 }
 
+/* SHA-256 of a file's bytes, as hex. */
 static void
-test_writer(void)
+file_sha(const char *path, char hex[65])
 {
-	char dir[] = "/tmp/lc_test_handoff_XXXXXX", err[512], name[PATH_MAX];
+	uint8_t buf[65536], md[32];
+	unsigned int n = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	FILE *f = fopen(path, "rb");
+	size_t r;
+
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	while (f != NULL && (r = fread(buf, 1, sizeof(buf), f)) > 0)
+		EVP_DigestUpdate(ctx, buf, r);
+	if (f)
+		fclose(f);
+	EVP_DigestFinal_ex(ctx, md, &n);
+	EVP_MD_CTX_free(ctx);
+	lc_sha256_hex(md, hex);
+}
+
+static void
+test_writer(uint64_t max_bytes)
+{
+	char dir[] = "/tmp/lc_test_handoff_XXXXXX", err[512], hex[65], want[65];
 	struct lc_outpath op;
 	struct lc_writer w;
 	struct lc_writer_shard s;
 	struct lc_rx_queue *q = queue(1024, NULL, NULL);
+	struct rte_ring *closed = rte_ring_create(max_bytes ? "closed1" : "closed0", 1024,
+						  SOCKET_ID_ANY, RING_F_SC_DEQ);
+	struct lc_writer_policy pol = { .fmt = &lc_format_pcap, .max_bytes = max_bytes,
+					.port_name = "test0", .closed = closed };
 	struct rte_mbuf *pkts[LC_RX_BURST];
-	pcap_t *rd;
-	struct pcap_pkthdr *h;
-	const u_char *d;
-	uint32_t n = 0;
+	struct lc_closed_file *cf;
+	uint64_t packets = 0, files = 0, bytes = 0;
 
 	CHECK(mkdtemp(dir) != NULL);
-	CHECK(lc_outpath_init(&op, dir, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_init(&op, dir, NULL, err, sizeof(err)) == 0);
 	memset(&w, 0, sizeof(w));
 	w.out = &op;
+	w.policy = &pol;
 	w.snaplen = 40;
 	w.ts_offset = q->ts_offset;
-	CHECK(lc_writer_shard_init(&s, q, &op, 40, SOCKET_ID_ANY, err, sizeof(err)) == 0);
+	CHECK(lc_writer_shard_init(&w, &s, q, 0, SOCKET_ID_ANY, err, sizeof(err)) == 0);
 	w.shards[w.nshards++] = &s;
 	for (uint32_t b = 0; b < 10; b++) {
 		burst(pkts, b * 32, 32);
 		lc_rx_process(q, pkts, 32);
+		while (lc_writer_poll_shard(&w, &s) != 0)	/* one burst: cuts fall between */
+			;
 	}
-	while (lc_writer_poll_shard(&w, &s) != 0)
-		;
 	CHECK_EQ_U64(rte_mempool_in_use_count(mp), 0);	/* freed in bulk after copying */
 	CHECK(lc_writer_close_shard(&w, &s) == 0);
 	CHECK_EQ_U64(s.c.written, 320);
-	CHECK_EQ_U64(s.c.files, 1);
-	CHECK_EQ_U64(s.c.written_bytes, 24 + 320 * (16 + 40));
-	lc_outpath_name(&op, 0, 1, 1, name, sizeof(name));
-	CHECK(access(name, F_OK) != 0);		/* the .part name is gone */
-	lc_outpath_name(&op, 0, 1, 0, name, sizeof(name));
-	rd = pcap_open_offline_with_tstamp_precision(name, PCAP_TSTAMP_PRECISION_NANO, err);
-	CHECK(rd != NULL);
-	while (rd != NULL && pcap_next_ex(rd, &h, &d) == 1) {
-		CHECK_EQ_U64(h->caplen, 40);	/* cut at snaplen */
-		CHECK_EQ_U64(h->len, 64);
-		n++;
+	/* Every closed file was described, with the hash of what is on disk. */
+	uint32_t next_seq = 1;
+	uint64_t next_ts = 0;
+	while (rte_ring_sc_dequeue(closed, (void **)&cf) == 0) {
+		pcap_t *rd;
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		uint64_t n = 0;
+
+		CHECK_EQ_U64(cf->rc, 0);
+		CHECK_EQ_U64(cf->seq, next_seq++);
+		CHECK(strstr(cf->path, ".part") == NULL);
+		file_sha(cf->path, want);
+		lc_sha256_hex(cf->sha256, hex);
+		CHECK(strcmp(hex, want) == 0);
+		CHECK_EQ_U64(cf->bytes, 24 + cf->packets * (16 + 40));
+		if (max_bytes)	/* cut within one burst (64 records) past the bound */
+			CHECK(cf->bytes <= max_bytes + 64 * 56);
+		rd = pcap_open_offline_with_tstamp_precision(cf->path, PCAP_TSTAMP_PRECISION_NANO,
+							      err);
+		CHECK(rd != NULL);
+		while (rd != NULL && pcap_next_ex(rd, &h, &d) == 1) {
+			uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+
+			CHECK_EQ_U64(h->caplen, 40);	/* cut at snaplen */
+			CHECK_EQ_U64(h->len, 64);
+			CHECK(ts >= next_ts);		/* in order within and across files */
+			next_ts = ts;
+			n++;
+		}
+		if (rd)
+			pcap_close(rd);
+		CHECK_EQ_U64(n, cf->packets);
+		packets += n;
+		bytes += cf->bytes;
+		files++;
+		unlink(cf->path);
+		free(cf);
 	}
-	CHECK_EQ_U64(n, 320);
-	if (rd)
-		pcap_close(rd);
+	CHECK_EQ_U64(packets, 320);
+	CHECK_EQ_U64(files, s.c.files);
+	CHECK_EQ_U64(bytes, s.c.written_bytes);
+	if (max_bytes)
+		CHECK(files >= 4);
+	else
+		CHECK_EQ_U64(files, 1);
 	lc_writer_shard_release(&s);
 	drain_ring(q);
-	unlink(name);
+	rte_ring_free(closed);
 	rmdir(dir);
 }
 
@@ -210,6 +266,7 @@ main(void)
 	lc_clock_init(&clk);
 	test_ring_full();
 	test_filter_and_count();
-	test_writer();
+	test_writer(0);
+	test_writer(4096);	/* -C: 320 records of 56 bytes cut into files of ~4 KB */
 	return lc_test_done("test_handoff");
 }

@@ -6,6 +6,7 @@
 
 #include "lc_test.h"
 
+#include "linecap/format.h"
 #include "linecap/outpath.h"
 #include "linecap/shard.h"
 
@@ -17,27 +18,27 @@ test_names(void)
 	struct lc_outpath op;
 	char err[512], name[PATH_MAX];
 
-	CHECK(lc_outpath_init(&op, "/data/case42", err, sizeof(err)) == 0);
-	CHECK(lc_outpath_name(&op, 0, 1, 0, name, sizeof(name)) == 0);
+	CHECK(lc_outpath_init(&op, "/data/case42", NULL, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_name(&op, 0, 1, 0, 0, name, sizeof(name)) == 0);
 	CHECK(strcmp(name, "/data/case42/case42-q00-000001.pcap") == 0);
-	CHECK(lc_outpath_name(&op, 7, 123, 1, name, sizeof(name)) == 0);
+	CHECK(lc_outpath_name(&op, 7, 123, 0, 1, name, sizeof(name)) == 0);
 	CHECK(strcmp(name, "/data/case42/case42-q07-000123.pcap.part") == 0);
 
-	CHECK(lc_outpath_init(&op, "/data/case42/", err, sizeof(err)) == 0);
+	CHECK(lc_outpath_init(&op, "/data/case42/", NULL, err, sizeof(err)) == 0);
 	CHECK(strcmp(op.prefix, "case42") == 0 && op.create_dir);
 
-	CHECK(lc_outpath_init(&op, "/data/x.pcap", err, sizeof(err)) == 0);
+	CHECK(lc_outpath_init(&op, "/data/x.pcap", NULL, err, sizeof(err)) == 0);
 	CHECK(!op.create_dir && strcmp(op.dir, "/data") == 0 && strcmp(op.prefix, "x") == 0);
-	CHECK(lc_outpath_name(&op, 1, 2, 0, name, sizeof(name)) == 0);
+	CHECK(lc_outpath_name(&op, 1, 2, 0, 0, name, sizeof(name)) == 0);
 	CHECK(strcmp(name, "/data/x-q01-000002.pcap") == 0);
 
-	CHECK(lc_outpath_init(&op, "y.pcap", err, sizeof(err)) == 0);
+	CHECK(lc_outpath_init(&op, "y.pcap", NULL, err, sizeof(err)) == 0);
 	CHECK(strcmp(op.dir, ".") == 0 && strcmp(op.prefix, "y") == 0);
 
-	CHECK(lc_outpath_init(&op, ".", err, sizeof(err)) == 0);
+	CHECK(lc_outpath_init(&op, ".", NULL, err, sizeof(err)) == 0);
 	CHECK(strcmp(op.prefix, "linecap") == 0);
 
-	CHECK(lc_outpath_init(&op, "/data/.pcap", err, sizeof(err)) == -EINVAL);
+	CHECK(lc_outpath_init(&op, "/data/.pcap", NULL, err, sizeof(err)) == -EINVAL);
 }
 
 static void
@@ -50,45 +51,64 @@ test_checks(void)
 
 	/* A directory that does not exist yet under a writable one: fine, nothing created. */
 	snprintf(path, sizeof(path), "%s/new/deeper", tmpdir);
-	CHECK(lc_outpath_init(&op, path, err, sizeof(err)) == 0);
-	CHECK(lc_outpath_check(&op, 2, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_init(&op, path, NULL, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_check(&op, 2, 0, err, sizeof(err)) == 0);
 	CHECK(stat(path, &st) != 0);
 	CHECK(lc_outpath_prepare(&op, err, sizeof(err)) == 0);
 	CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
 	CHECK_EQ_U64(st.st_mode & 0777, 0750);
 
 	/* The first file of queue 1 exists: refused, naming it. */
-	CHECK(lc_outpath_name(&op, 1, 1, 0, name, sizeof(name)) == 0);
+	CHECK(lc_outpath_name(&op, 1, 1, 0, 0, name, sizeof(name)) == 0);
 	fd = open(name, O_CREAT | O_WRONLY, 0600);
 	CHECK(fd >= 0);
 	close(fd);
-	CHECK(lc_outpath_check(&op, 1, err, sizeof(err)) == 0);
-	CHECK(lc_outpath_check(&op, 2, err, sizeof(err)) == -EEXIST);
+	CHECK(lc_outpath_check(&op, 1, 0, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_check(&op, 2, 0, err, sizeof(err)) == -EEXIST);
 	CHECK_STR_HAS(err, name);
 	CHECK_STR_HAS(err, "File exists");
 
 	/* A shard file is never opened over an existing name (nor its .part). */
-	struct lc_shard_file f;
-	CHECK(lc_shard_file_open(&f, &op, 1, 1, 65535, err, sizeof(err)) == -EEXIST);
-	CHECK(lc_shard_file_open(&f, &op, 0, 1, 65535, err, sizeof(err)) == 0);
-	CHECK(lc_shard_file_open(&f, &op, 0, 1, 65535, err, sizeof(err)) == -EEXIST);
+	struct lc_shard_file f, g;
+	struct lc_file_info info = { .snaplen = 65535, .port = "test0" };
+	CHECK(lc_shard_file_open(&f, &op, &lc_format_pcap, &info, 1, 1, 0, err, sizeof(err)) ==
+	      -EEXIST);
+	CHECK(lc_shard_file_open(&f, &op, &lc_format_pcap, &info, 0, 1, 0, err, sizeof(err)) == 0);
+	CHECK(lc_shard_file_open(&g, &op, &lc_format_pcap, &info, 0, 1, 0, err, sizeof(err)) ==
+	      -EEXIST);
+	lc_shard_file_discard(&f);
+	CHECK(access(f.part, F_OK) != 0);
+
+	/* Time patterns in a prefix, expanded with the period's start (local time). */
+	struct lc_outpath tp;
+	char pat[PATH_MAX];
+	snprintf(pat, sizeof(pat), "%s/cap-%%Y%%m%%d-%%H%%M%%S.pcapng", tmpdir);
+	CHECK(lc_outpath_init(&tp, pat, ".pcapng", err, sizeof(err)) == 0);
+	CHECK(tp.timed && !tp.create_dir);
+	setenv("TZ", "UTC", 1);
+	tzset();
+	CHECK(lc_outpath_name(&tp, 2, 7, 1767225600, 0, name, sizeof(name)) == 0);
+	CHECK_STR_HAS(name, "/cap-20260101-000000-q02-000007.pcapng");
+	snprintf(pat, sizeof(pat), "%s/%%H/x.pcap", tmpdir);
+	CHECK(lc_outpath_init(&tp, pat, NULL, err, sizeof(err)) == -EINVAL);
+	CHECK_STR_HAS(err, "time patterns go in the file name");
 
 	/* A path through a regular file. */
 	snprintf(path, sizeof(path), "%s/plain", tmpdir);
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	close(fd);
 	snprintf(path, sizeof(path), "%s/plain/sub", tmpdir);
-	CHECK(lc_outpath_init(&op, path, err, sizeof(err)) == 0);
-	CHECK(lc_outpath_check(&op, 1, err, sizeof(err)) < 0);
+	CHECK(lc_outpath_init(&op, path, NULL, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_check(&op, 1, 0, err, sizeof(err)) < 0);
 	CHECK_STR_HAS(err, "Not a directory");
 	snprintf(path, sizeof(path), "%s/plain", tmpdir);
-	CHECK(lc_outpath_init(&op, path, err, sizeof(err)) == 0);
-	CHECK(lc_outpath_check(&op, 1, err, sizeof(err)) == -ENOTDIR);
+	CHECK(lc_outpath_init(&op, path, NULL, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_check(&op, 1, 0, err, sizeof(err)) == -ENOTDIR);
 
 	/* A prefix in a directory that does not exist. */
 	snprintf(path, sizeof(path), "%s/missing/x.pcap", tmpdir);
-	CHECK(lc_outpath_init(&op, path, err, sizeof(err)) == 0);
-	CHECK(lc_outpath_check(&op, 1, err, sizeof(err)) == -ENOENT);
+	CHECK(lc_outpath_init(&op, path, NULL, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_check(&op, 1, 0, err, sizeof(err)) == -ENOENT);
 }
 
 int

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef LINECAP_FORMAT_H
+#define LINECAP_FORMAT_H
+
+/*
+ * Output file formats as an ops table (after libpcap's interchangeable backends): what a
+ * file starts with, one record per packet, and what closes it. Pure byte formatting into a
+ * caller's buffer: no I/O, so each format is tested byte for byte against a reader.
+ *   pcap    classic pcap, nanosecond magic 0xa1b23c4d, LINKTYPE_ETHERNET
+ *   pcapng  SHB (OS, hardware, application) + IDB (if_name, if_tsresol 9, snaplen,
+ *           if_filter) + EPBs + at close an ISB (start/end time, received, dropped,
+ *           filter-accepted)
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+/* What a file's header says. */
+struct lc_file_info {
+	uint32_t snaplen;
+	const char *port;	/* interface name, e.g. "net_pcap0" or "0000:3b:00.0" */
+	const char *filter;	/* filter in force when the file opened; NULL or "": none */
+	const char *os;
+	const char *hardware;
+	const char *application;
+};
+
+/* What a file's trailer says (pcapng interface statistics). */
+struct lc_file_stats {
+	uint64_t start_ns, end_ns;
+	uint64_t received;	/* packets the queue received while the file was open */
+	uint64_t dropped;	/* ... and lost (ring full, port missed, no buffer) */
+	uint64_t accepted;	/* ... and kept by the filter */
+};
+
+struct lc_format {
+	const char *name;	/* "pcap", "pcapng" */
+	const char *ext;	/* ".pcap", ".pcapng" */
+	/* File header into dst (room bytes). Returns its length, 0 if it does not fit. */
+	size_t (*header)(uint8_t *dst, size_t room, const struct lc_file_info *info);
+	/* One record for m at ts_ns, cut at snaplen. Returns its length, 0 if no room. */
+	size_t (*record)(uint8_t *dst, size_t room, const struct rte_mbuf *m, uint64_t ts_ns,
+			 uint32_t snaplen);
+	/* The same for a contiguous frame (merge, tests). */
+	size_t (*record_bytes)(uint8_t *dst, size_t room, const uint8_t *data, uint32_t caplen,
+			       uint32_t len, uint64_t ts_ns);
+	/* Bytes that close a file (0 for none). Returns its length, 0 if no room. */
+	size_t (*trailer)(uint8_t *dst, size_t room, const struct lc_file_stats *st);
+};
+
+extern const struct lc_format lc_format_pcap;
+extern const struct lc_format lc_format_pcapng;
+
+/* Format by name; NULL if unknown. */
+const struct lc_format *lc_format_find(const char *name);
+
+/* Largest header or trailer any format writes for info (strings included). */
+size_t lc_format_max_meta(const struct lc_file_info *info);
+
+#endif
