@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef LINECAP_READER_H
+#define LINECAP_READER_H
+
+/*
+ * A streaming reader of capture files an attacker may have shaped: classic pcap (micro- or
+ * nanosecond, either byte order) and pcapng (any number of sections and interfaces,
+ * if_tsresol honoured, unknown blocks skipped). One record in memory at a time. Every
+ * problem is reported as "FILE: byte OFFSET: reason", and the offset just past the last
+ * whole record is always known (what a repair truncates to).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+struct lc_reader;
+
+enum lc_reader_format { LC_READER_PCAP, LC_READER_PCAPNG };
+
+struct lc_record {
+	uint64_t ts_ns;
+	uint32_t caplen, len;	/* caplen cut at the snaplen, as libpcap reads it */
+	uint32_t stored;	/* caplen as stored in the file (may exceed the snaplen) */
+	const uint8_t *data;	/* valid until the next call */
+	uint32_t linktype;	/* of the interface it was captured on */
+	uint32_t snaplen;
+	uint64_t offset;	/* where the record starts in the file */
+};
+
+/* Open path. NULL with errno set (EINVAL: not a capture file) and a reason in err. */
+struct lc_reader *lc_reader_open(const char *path, char *err, size_t errlen);
+
+/* Next record: 1, 0 at a clean end, or -EINVAL (corrupt or cut) / -EIO with a reason. */
+int lc_reader_next(struct lc_reader *r, struct lc_record *rec, char *err, size_t errlen);
+
+/* File offset just past the last whole record (or header) read. */
+uint64_t lc_reader_good_offset(const struct lc_reader *r);
+
+enum lc_reader_format lc_reader_format(const struct lc_reader *r);
+
+/* Link type and snaplen of the file (pcap) or of its first interface (pcapng; 0 before the
+ * first interface block). */
+uint32_t lc_reader_linktype(const struct lc_reader *r);
+uint32_t lc_reader_snaplen(const struct lc_reader *r);
+
+void lc_reader_close(struct lc_reader *r);
+
+#endif
