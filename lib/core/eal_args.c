@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,29 @@ last_line(const char *text, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)(end - start), start);
 }
 
+/* Runtime directories of linecap processes that died without cleaning up (kill -9). */
+static void
+sweep_stale(void)
+{
+	const char *base = "/var/run/dpdk";
+	struct dirent *de;
+	DIR *d = opendir(base);
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		int pid;
+
+		if (sscanf(de->d_name, "linecap_%d", &pid) != 1 || pid <= 0)
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", base, de->d_name);
+		remove_runtime_dir(path);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
 int
 lc_eal_start(struct lc_eal_args *a, int verbose, char *err, size_t errlen)
 {
@@ -269,6 +293,7 @@ lc_eal_start(struct lc_eal_args *a, int verbose, char *err, size_t errlen)
 	FILE *mem = open_memstream(&text, &size);
 	int rc;
 
+	sweep_stale();
 	if (mem != NULL)
 		rte_openlog_stream(mem);
 	rc = rte_eal_init(a->argc, a->argv);
