@@ -48,6 +48,9 @@ struct lc_capture *lc_capture_create(const struct lc_config *cfg,
 				     const struct lc_capture_plan *plan,
 				     const struct lc_outpath *out, char *err, size_t errlen);
 
+/* The most one writer burst can add to a file past -C (the margin of every size bound). */
+uint64_t lc_capture_burst_bytes(const struct lc_config *cfg);
+
 /* The period files start in now: the current -G boundary (s since the epoch), else now. */
 uint64_t lc_capture_period(const struct lc_config *cfg);
 

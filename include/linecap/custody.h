@@ -3,41 +3,51 @@
 #define LINECAP_CUSTODY_H
 
 /*
- * Chain of custody, kept by the main lcore: every closed file becomes a manifest line (name,
- * SHA-256 computed while writing, size, packets, first and last timestamp, queue, host, port,
- * the filters in force while it was open, snaplen, linecap version, clock source, the drops
- * that happened while it was open), and retention (-W, --retain-bytes) deletes the oldest
- * closed files with a manifest line saying which file went and why.
+ * Chain of custody: every closed file becomes a manifest line (name, SHA-256 computed while
+ * writing, size, packets, first and last timestamp, queue, host, port, the filters in force
+ * while it was open, snaplen, linecap version, clock source, the drops that happened while it
+ * was open), and retention (-W, --retain-bytes) deletes the oldest closed files with a
+ * manifest line saying which file went and why.
+ *
+ * Writers call lc_custody_file_closed on their own lcore, at rotation (never per packet):
+ * the record is appended and retention applied before the next file opens, so a bound holds
+ * at every moment. The main lcore calls lc_custody_retain each tick (and fsyncs the
+ * manifest once for what was appended since). One mutex orders everything: the manifest's
+ * lines, the retention list, the copy of the filter history.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "linecap/config.h"
-#include "linecap/filter_set.h"
 #include "linecap/outpath.h"
 #include "linecap/writer.h"
 
 struct lc_custody;
 
+/*
+ * How much the files being written hold (or may reach), and which queues have one:
+ * open[q] = 1. Must be safe from any lcore.
+ */
+typedef uint64_t (*lc_custody_open_fn)(void *arg, unsigned int *open);
+
 /* Open the manifest of out's directory. NULL with errno set and a reason in err. */
 struct lc_custody *lc_custody_open(const struct lc_config *cfg, const struct lc_outpath *out,
-				   const char *port, const struct lc_filter_set *filters,
-				   char *err, size_t errlen);
+				   const char *port, lc_custody_open_fn open_bytes,
+				   void *open_arg, char *err, size_t errlen);
 
-/* Record a closed file (takes ownership of cf). */
-void lc_custody_file_closed(struct lc_custody *c, struct lc_closed_file *cf);
+/* A filter took effect (main lcore, on every change). */
+void lc_custody_filter(struct lc_custody *c, const char *expr, const char *engine,
+		       uint64_t since_ns);
 
-/*
- * Apply retention: open_bytes in files still being written, open[q] = 1 for each queue with
- * an open file. Deletes and records what must go.
- */
-void lc_custody_retain(struct lc_custody *c, uint64_t open_bytes, const unsigned int *open);
+/* Record a closed file and apply retention (any lcore; takes ownership of cf). Matches the
+ * writer policy's on_closed callback. */
+void lc_custody_file_closed(void *custody, struct lc_closed_file *cf);
+
+/* Apply retention and fsync the manifest (main lcore, each tick). */
+void lc_custody_retain(struct lc_custody *c);
 
 /* Files recorded, files retired so far. */
-void lc_custody_counts(const struct lc_custody *c, uint64_t *recorded, uint64_t *retired);
-
-/* Bytes of the manifest. */
-size_t lc_custody_manifest_bytes(const struct lc_custody *c);
+void lc_custody_counts(struct lc_custody *c, uint64_t *recorded, uint64_t *retired);
 
 void lc_custody_close(struct lc_custody *c);
 

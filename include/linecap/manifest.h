@@ -7,8 +7,8 @@
  * line per closed file (and per file retired by retention, and per file repaired after a
  * crash). Every line carries "prev": the SHA-256 (hex) of the line before it (64 zeros for
  * the first), so removing, reordering or editing a line breaks the chain at the next one.
- * Lines are appended with O_APPEND and fsync-ed; a later capture into the same directory
- * continues the chain.
+ * Lines are appended with O_APPEND and fsync-ed in batches (lc_manifest_sync; closing syncs
+ * too); a later capture into the same directory continues the chain.
  */
 #include <stddef.h>
 
@@ -24,8 +24,11 @@ struct lc_manifest;
  */
 struct lc_manifest *lc_manifest_open(const char *path, char *err, size_t errlen);
 
-/* Append rec (its "prev" is set here), fsync. Returns 0 or -errno with a reason in err. */
+/* Append rec (its "prev" is set here). Returns 0 or -errno with a reason in err. */
 int lc_manifest_append(struct lc_manifest *m, json_t *rec, char *err, size_t errlen);
+
+/* fsync what was appended (once per batch of records). 0 or -errno. */
+int lc_manifest_sync(struct lc_manifest *m);
 
 /* Bytes in the manifest file now. */
 size_t lc_manifest_size(const struct lc_manifest *m);

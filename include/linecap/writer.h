@@ -10,9 +10,10 @@
  * Rotation is decided once per burst (and when idle), never per packet: a file is closed
  * and the next one opened when it reaches -C bytes (counting what is buffered) or when the
  * main lcore has started a new -G period. Each closed file is described in a struct
- * lc_closed_file handed to the main lcore over a ring; the main lcore writes the manifest
- * and applies retention. The writer stops once every producer of its rings is done and the
- * rings are empty, then closes its files: nothing that reached a ring is left behind.
+ * lc_closed_file handed to the policy's on_closed callback (the chain of custody: manifest
+ * and retention) before the next file is opened. The writer stops once every producer of
+ * its rings is done and the rings are empty, then closes its files: nothing that reached a
+ * ring is left behind.
  *
  * A packet counts as written when the buffer holding it reached the file; a failed write
  * counts the buffer's packets as write errors instead.
@@ -40,7 +41,7 @@ struct lc_writer_counters {
 	uint64_t open_bytes;	/* bytes in the file now open */
 };
 
-/* A closed file, for the manifest (allocated by the writer, freed by the main lcore). */
+/* A closed file, for the manifest (allocated by the writer, owned by on_closed). */
 struct lc_closed_file {
 	char path[PATH_MAX];
 	unsigned int queue;
@@ -62,7 +63,10 @@ struct lc_writer_policy {
 	uint16_t port_id;
 	const char *port_name;
 	char *const *filter_now;	/* the filter in force, published by the main lcore */
-	struct rte_ring *closed;	/* MP/SC ring of struct lc_closed_file * to main */
+	/* Called on the writer lcore for each closed file, taking ownership of it; NULL: the
+	 * description is dropped. Must be safe from several writers at once. */
+	void (*on_closed)(void *arg, struct lc_closed_file *cf);
+	void *on_closed_arg;
 };
 
 struct lc_writer_shard {

@@ -117,7 +117,7 @@ lc_manifest_append(struct lc_manifest *m, json_t *rec, char *err, size_t errlen)
 	}
 	n = strlen(line);
 	line[n] = '\n';		/* json_dumps leaves room for the NUL we overwrite */
-	if (write(m->fd, line, n + 1) != (ssize_t)(n + 1) || fsync(m->fd) != 0) {
+	if (write(m->fd, line, n + 1) != (ssize_t)(n + 1)) {
 		rc = errno ? -errno : -EIO;
 		snprintf(err, errlen, "manifest: %s", strerror(-rc));
 	} else {
@@ -126,6 +126,12 @@ lc_manifest_append(struct lc_manifest *m, json_t *rec, char *err, size_t errlen)
 	}
 	free(line);
 	return rc;
+}
+
+int
+lc_manifest_sync(struct lc_manifest *m)
+{
+	return fsync(m->fd) == 0 ? 0 : -errno;
 }
 
 size_t
@@ -139,6 +145,7 @@ lc_manifest_close(struct lc_manifest *m)
 {
 	if (m == NULL)
 		return;
+	fsync(m->fd);
 	close(m->fd);
 	free(m);
 }

@@ -35,7 +35,6 @@ struct lc_capture {
 	struct lc_filter_set *filters;
 	char *filter_now;		/* the expression in force, for writers' file headers */
 	struct lc_custody *custody;	/* manifest and retention */
-	struct rte_ring *closed;	/* closed files, writers -> main */
 	struct lc_writer_policy policy;
 	uint64_t period;		/* -G: start of the current period (s) */
 	struct lc_port port;
@@ -71,6 +70,14 @@ lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char 
 		snprintf(err, errlen, "--queues %u: port %s replays %u file%s, one queue each",
 			 plan->queues, plan->port.name, plan->port.nfiles,
 			 plan->port.nfiles == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	if (cfg->retain_bytes && cfg->file_bytes &&
+	    cfg->retain_bytes < 2 * plan->queues * (cfg->file_bytes + lc_capture_burst_bytes(cfg))) {
+		snprintf(err, errlen, "--retain-bytes %" PRIu64 ": too small for %u queue%s of files "
+			 "up to -C %" PRIu64 " bytes; give at least %" PRIu64, cfg->retain_bytes,
+			 plan->queues, plan->queues == 1 ? "" : "s", cfg->file_bytes,
+			 2 * plan->queues * (cfg->file_bytes + lc_capture_burst_bytes(cfg)));
 		return -EINVAL;
 	}
 	plan->writers = cfg->writers ? cfg->writers : (plan->queues + 3) / 4;
@@ -178,6 +185,17 @@ publish_filter(struct lc_capture *cap)
 
 	/* Pairs with the acquire load in the writers' open_file(). */
 	__atomic_store_n(&cap->filter_now, n ? h[n - 1].expr : NULL, __ATOMIC_RELEASE);
+	if (cap->custody != NULL && n > 0)
+		lc_custody_filter(cap->custody, h[n - 1].expr, h[n - 1].engine,
+				  h[n - 1].since_ns);
+}
+
+uint64_t
+lc_capture_burst_bytes(const struct lc_config *cfg)
+{
+	uint64_t rec = (cfg->snaplen < 65536 ? cfg->snaplen : 65536) + 32;
+
+	return LC_WRITER_BURST * rec;
 }
 
 uint64_t
@@ -195,10 +213,6 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 	int socket = cap->port.socket;
 	int rc;
 
-	cap->closed = rte_ring_create("lc_closed", 4096, socket, RING_F_SC_DEQ);
-	if (cap->closed == NULL)
-		return fail(-ENOMEM, err, errlen, "cannot create the ring of closed files: %s",
-			    rte_strerror(rte_errno));
 	cap->period = lc_capture_period(cfg);
 	cap->policy = (struct lc_writer_policy){
 		.fmt = lc_format_find(cfg->format ? cfg->format : "pcap"),
@@ -208,7 +222,8 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		.port_id = cap->port.port_id,
 		.port_name = cap->port.name,
 		.filter_now = &cap->filter_now,
-		.closed = cap->closed,
+		.on_closed = lc_custody_file_closed,
+		.on_closed_arg = cap->custody,
 	};
 	for (unsigned int w = 0; w < cap->nw; w++) {
 		cap->writer[w] = rte_zmalloc_socket("lc_writer", sizeof(struct lc_writer),
@@ -237,24 +252,27 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 	return 0;
 }
 
-/* Main lcore: record closed files, then let retention take what it must. */
-static void
-keep_custody(struct lc_capture *cap)
+/*
+ * For retention, from any lcore: bytes in files being written. With -C an open file is
+ * counted at the most it can reach (the limit plus the burst that crosses it), every queue
+ * as if it had one, so a bound also holds while a writer is between two files.
+ */
+static uint64_t
+open_bytes(void *arg, unsigned int *open)
 {
-	struct lc_closed_file *cf;
-	unsigned int open[LC_QUEUES_MAX] = { 0 };
-	uint64_t open_bytes = 0;
+	const struct lc_capture *cap = arg;
+	uint64_t total = 0;
+	uint64_t most = cap->cfg->file_bytes ?
+		cap->cfg->file_bytes + lc_capture_burst_bytes(cap->cfg) : 0;
 
-	while (rte_ring_sc_dequeue(cap->closed, (void **)&cf) == 0)
-		lc_custody_file_closed(cap->custody, cf);
 	for (unsigned int q = 0; q < cap->nq; q++) {
 		struct lc_writer_counters c;
 
 		lc_writer_read(cap->shard[q], &c);
-		open_bytes += c.open_bytes;
-		open[q] = c.open_bytes != 0;
+		total += most > c.open_bytes ? most : c.open_bytes;
+		open[q] = 1;
 	}
-	lc_custody_retain(cap->custody, open_bytes, open);
+	return total;
 }
 
 struct lc_capture *
@@ -312,11 +330,12 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	rc = lc_outpath_prepare(out, err, errlen);
 	if (rc < 0)
 		goto fail;
-	cap->custody = lc_custody_open(cfg, out, cap->port.name, cap->filters, err, errlen);
+	cap->custody = lc_custody_open(cfg, out, cap->port.name, open_bytes, cap, err, errlen);
 	if (cap->custody == NULL) {
 		rc = -errno;
 		goto fail;
 	}
+	publish_filter(cap);	/* now that custody keeps the history too */
 	rc = build_writers(cap, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -482,7 +501,7 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 		lc_control_poll(cap);
 		if (cap->cfg->rotate_secs)
 			__atomic_store_n(&cap->period, lc_capture_period(cap->cfg), __ATOMIC_RELAXED);
-		keep_custody(cap);
+		lc_custody_retain(cap->custody);
 		if (cap->cfg->duration_ms &&
 		    (t - cap->start_tsc) * 1000 / hz >= cap->cfg->duration_ms)
 			break;
@@ -512,7 +531,7 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 	}
 	stop_and_drain(cap);
 	lc_control_stop();
-	keep_custody(cap);
+	lc_custody_retain(cap->custody);
 	for (unsigned int w = 0; w < cap->nw; w++) {
 		if (cap->writer[w]->rc != 0) {
 			snprintf(err, errlen, "%s", cap->writer[w]->err);
@@ -579,13 +598,6 @@ lc_capture_free(struct lc_capture *cap)
 		}
 	}
 	lc_filter_set_free(cap->filters);
-	if (cap->closed != NULL) {
-		struct lc_closed_file *cf;
-
-		while (rte_ring_sc_dequeue(cap->closed, (void **)&cf) == 0)
-			lc_custody_file_closed(cap->custody, cf);
-		rte_ring_free(cap->closed);
-	}
 	lc_custody_close(cap->custody);
 	for (unsigned int q = 0; q < cap->nq; q++) {
 		if (cap->rxq[q] != NULL) {

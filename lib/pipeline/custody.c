@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
-#include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +15,26 @@
 #include "linecap/manifest.h"
 #include "linecap/retention.h"
 
+struct era {
+	char *expr;
+	const char *engine;
+	uint64_t since_ns;
+};
+
 struct lc_custody {
+	pthread_mutex_t lock;
 	struct lc_manifest *manifest;
 	struct lc_retention retention;
-	const struct lc_filter_set *filters;
+	lc_custody_open_fn open_bytes;
+	void *open_arg;
+	struct era *eras;
+	size_t neras, caperas;
 	char host[256];
 	char port[128];
 	uint32_t snaplen;
 	const char *format;
 	uint64_t recorded, retired;
+	int unsynced;		/* records appended since the last fsync */
 };
 
 static uint64_t
@@ -45,7 +56,7 @@ base(const char *path)
 
 struct lc_custody *
 lc_custody_open(const struct lc_config *cfg, const struct lc_outpath *out, const char *port,
-		const struct lc_filter_set *filters, char *err, size_t errlen)
+		lc_custody_open_fn open_bytes, void *open_arg, char *err, size_t errlen)
 {
 	struct lc_custody *c = calloc(1, sizeof(*c));
 	char path[PATH_MAX];
@@ -62,7 +73,9 @@ lc_custody_open(const struct lc_config *cfg, const struct lc_outpath *out, const
 		return NULL;
 	}
 	lc_retention_init(&c->retention, cfg->max_files, cfg->retain_bytes);
-	c->filters = filters;
+	pthread_mutex_init(&c->lock, NULL);
+	c->open_bytes = open_bytes;
+	c->open_arg = open_arg;
 	if (gethostname(c->host, sizeof(c->host) - 1) != 0)
 		snprintf(c->host, sizeof(c->host), "unknown");
 	snprintf(c->port, sizeof(c->port), "%s", port);
@@ -71,15 +84,34 @@ lc_custody_open(const struct lc_config *cfg, const struct lc_outpath *out, const
 	return c;
 }
 
-/* The filters in force at some time in [from, to]. */
+void
+lc_custody_filter(struct lc_custody *c, const char *expr, const char *engine, uint64_t since_ns)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->neras == c->caperas) {
+		size_t cap = c->caperas ? 2 * c->caperas : 16;
+		struct era *t = realloc(c->eras, cap * sizeof(*t));
+
+		if (t == NULL) {
+			pthread_mutex_unlock(&c->lock);
+			return;
+		}
+		c->eras = t;
+		c->caperas = cap;
+	}
+	c->eras[c->neras++] = (struct era){ expr ? strdup(expr) : NULL, engine, since_ns };
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The filters in force at some time in [from, to]. Under lock. */
 static json_t *
 filters_between(const struct lc_custody *c, uint64_t from, uint64_t to)
 {
-	unsigned int n;
-	const struct lc_filter_era *h = lc_filter_set_history(c->filters, &n);
+	size_t n = c->neras;
+	const struct era *h = c->eras;
 	json_t *a = json_array();
 
-	for (unsigned int i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		uint64_t until = i + 1 < n ? h[i + 1].since_ns : UINT64_MAX;
 
 		if (h[i].since_ns <= to && until > from)
@@ -100,13 +132,17 @@ append(struct lc_custody *c, json_t *rec)
 	json_decref(rec);
 }
 
+static void retain_locked(struct lc_custody *c);
+
 void
-lc_custody_file_closed(struct lc_custody *c, struct lc_closed_file *cf)
+lc_custody_file_closed(void *custody, struct lc_closed_file *cf)
 {
+	struct lc_custody *c = custody;
 	char hex[2 * LC_SHA256_LEN + 1];
 	json_t *rec;
 
 	lc_sha256_hex(cf->sha256, hex);
+	pthread_mutex_lock(&c->lock);
 	rec = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:i, s:i, s:s, s:I, s:I, s:s, s:s, "
 			"s:o, s:i, s:s, s:s, s:{s:I, s:I, s:I, s:I}, s:I, s:I}",
 		"file", base(cf->path), "sha256", hex,
@@ -125,14 +161,19 @@ lc_custody_file_closed(struct lc_custody *c, struct lc_closed_file *cf)
 		json_object_set_new(rec, "error", json_string(strerror(-cf->rc)));
 	append(c, rec);
 	c->recorded++;
+	c->unsynced = 1;
 	if (cf->rc == 0)
 		lc_retention_add(&c->retention, cf->path, cf->queue, cf->bytes, hex);
+	retain_locked(c);	/* before the writer opens its next file */
+	pthread_mutex_unlock(&c->lock);
 	free(cf);
 }
 
-void
-lc_custody_retain(struct lc_custody *c, uint64_t open_bytes, const unsigned int *open)
+static void
+retain_locked(struct lc_custody *c)
 {
+	unsigned int open[LC_QUEUES_MAX] = { 0 };
+	uint64_t open_bytes = c->open_bytes ? c->open_bytes(c->open_arg, open) : 0;
 	const char *why;
 	long i;
 
@@ -151,21 +192,31 @@ lc_custody_retain(struct lc_custody *c, uint64_t open_bytes, const unsigned int 
 				"host", c->host);
 		append(c, rec);
 		c->retired++;
+		c->unsynced = 1;
 		lc_retention_remove(&c->retention, (size_t)i);
 	}
 }
 
 void
-lc_custody_counts(const struct lc_custody *c, uint64_t *recorded, uint64_t *retired)
+lc_custody_retain(struct lc_custody *c)
 {
-	*recorded = c->recorded;
-	*retired = c->retired;
+	pthread_mutex_lock(&c->lock);
+	retain_locked(c);
+	/* One fsync for what this tick appended: closed files and retirements. */
+	if (c->unsynced) {
+		lc_manifest_sync(c->manifest);
+		c->unsynced = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
-size_t
-lc_custody_manifest_bytes(const struct lc_custody *c)
+void
+lc_custody_counts(struct lc_custody *c, uint64_t *recorded, uint64_t *retired)
 {
-	return lc_manifest_size(c->manifest);
+	pthread_mutex_lock(&c->lock);
+	*recorded = c->recorded;
+	*retired = c->retired;
+	pthread_mutex_unlock(&c->lock);
 }
 
 void
@@ -175,5 +226,9 @@ lc_custody_close(struct lc_custody *c)
 		return;
 	lc_manifest_close(c->manifest);
 	lc_retention_free(&c->retention);
+	for (size_t i = 0; i < c->neras; i++)
+		free(c->eras[i].expr);
+	free(c->eras);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

@@ -193,11 +193,10 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 	cf->imissed = imissed - s->imissed_at_open;
 	cf->rx_nombuf = nombuf - s->nombuf_at_open;
 	cf->write_errors = s->c.write_errors - s->write_errors_at_open;
-	if (p->closed == NULL || rte_ring_mp_enqueue(p->closed, cf) != 0) {
-		LC_LOG(ERR, "writer %u: %s left out of the manifest (queue to main full)", w->id,
-		       cf->path);
+	if (p->on_closed != NULL)
+		p->on_closed(p->on_closed_arg, cf);
+	else
 		free(cf);
-	}
 	return rc;
 }
 

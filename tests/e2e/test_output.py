@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Evidence-grade output, end to end on net_pcap replays:
+- -C: files cut near the size, numbered in sequence, every one in the manifest with its
+  SHA-256, packets and times; linecap-verify passes; merged they hold every packet written;
+- -G with a strftime prefix: files cut at wall-clock boundaries, each file's packets inside
+  its period, names carrying the period;
+- -W: at most N files per queue remain, the rest retired by manifest records;
+- --retain-bytes: the directory, sampled while capturing, never exceeds the bound;
+- pcapng: tshark and capinfos read it without complaint, with the interface statistics block;
+- manifest records carry host, port, filters in force, snaplen, version, clock, drops."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import lc_e2e as e  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.path.dirname(os.environ["LINECAP"])
+VERIFY = os.path.join(BUILD, "linecap-verify")
+MERGE = os.path.join(BUILD, "linecap-merge")
+SAMPLE_GEN = os.path.join(HERE, "..", "..", "scripts", "make_sample_pcap.py")
+
+
+def manifest(d):
+    with open(os.path.join(d, "manifest.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def verify(t, d, label):
+    p = subprocess.run([VERIFY, d], capture_output=True, text=True)
+    t.check(p.returncode == 0, f"{label}: linecap-verify exit {p.returncode}: {p.stdout[-600:]}")
+    return p
+
+
+def run(args, timeout=60):
+    return e.run_linecap(args, timeout=timeout)
+
+
+def size_rotation(t, work, sample):
+    out = os.path.join(work, "size")
+    p = run(["-i", f"net_pcap0,rx_pcap={sample},infinite_rx=1", "-w", out, "-C", "0.2",
+             "-s", "128", "-c", "30000", "--stats-file", out + ".json", "tcp"])
+    t.check(p.returncode == 0, f"-C: exit {p.returncode}: {p.stderr[-300:]}")
+    s = e.stats(out + ".json")
+    recs = [r for r in manifest(out) if "file" in r]
+    files = e.shard_files(out)
+    t.check(len(recs) == len(files) >= 5, f"-C: {len(files)} files, {len(recs)} records")
+    t.check([r["seq"] for r in recs] == list(range(1, len(recs) + 1)), "-C: sequence")
+    limit = 200000 + 64 * (128 + 16)
+    t.check(all(r["bytes"] <= limit for r in recs), "-C: a file past its size")
+    t.check(all(r["bytes"] >= 200000 for r in recs[:-1]), "-C: a file cut early")
+    t.check(sum(r["packets"] for r in recs) == s["written"] == 30000, "-C: packet totals")
+    r0 = recs[0]
+    for key in ("sha256", "first_ns", "last_ns", "queue", "host", "port", "filters",
+                "snaplen", "linecap", "clock", "drops", "prev"):
+        t.check(key in r0, f"manifest record lacks {key}")
+    t.check(r0["filters"][0]["expression"] == "tcp" and r0["snaplen"] == 128 and
+            r0["port"] == "net_pcap0" and r0["clock"] == "tsc", f"record: {r0}")
+    verify(t, out, "-C")
+    merged = os.path.join(work, "size-merged.pcap")
+    m = subprocess.run([MERGE, "-w", merged, out], capture_output=True, text=True)
+    t.check(m.returncode == 0, f"merge: {m.stderr}")
+    got = e.read_pcap(merged)["records"]
+    t.check(len(got) == 30000, f"merge of the shards holds {len(got)} packets")
+    t.check(all(got[k][0] <= got[k + 1][0] for k in range(len(got) - 1)), "merge order")
+
+
+def time_rotation(t, work, sample):
+    d = os.path.join(work, "time")
+    os.mkdir(d)
+    p = run(["-i", f"net_pcap0,rx_pcap={sample},infinite_rx=1", "-w",
+             os.path.join(d, "cap-%Y%m%d-%H%M%S.pcap"), "-G", "1", "--duration", "3.5",
+             "-s", "64", "udp port 53"])
+    t.check(p.returncode == 0, f"-G: exit {p.returncode}: {p.stderr[-300:]}")
+    recs = [r for r in manifest(d) if "file" in r]
+    t.check(len(recs) >= 3, f"-G 1 for 3.5 s: {len(recs)} files")
+    for r in recs:
+        stamp = r["file"].split("-q")[0][len("cap-"):]
+        period = int(time.mktime(time.strptime(stamp, "%Y%m%d-%H%M%S")))
+        inside = [rec[0] for rec in e.read_pcap(os.path.join(d, r["file"]))["records"]]
+        t.check(all(period * 10**9 <= ts < (period + 1) * 10**9 + 200 * 10**6 for ts in inside),
+                f"-G: {r['file']} holds packets outside its second")
+    verify(t, d, "-G")
+
+
+def ring_buffer(t, work, sample):
+    out = os.path.join(work, "ring")
+    p = run(["-i", f"net_pcap0,rx_pcap={sample},rx_pcap={sample},infinite_rx=1", "-w", out,
+             "-C", "0.1", "-W", "3", "-s", "96", "-c", "40000"])
+    t.check(p.returncode == 0, f"-W: exit {p.returncode}: {p.stderr[-300:]}")
+    files = e.shard_files(out)
+    per_q = {}
+    for f in files:
+        q = f.split("-q")[-1][:2]
+        per_q[q] = per_q.get(q, 0) + 1
+    t.check(len(per_q) == 2 and all(n <= 3 for n in per_q.values()), f"-W 3: {per_q}")
+    lines = manifest(out)
+    retired = [r for r in lines if "retired" in r]
+    t.check(len(retired) > 0 and all("-W" in r["reason"] for r in retired), "retire records")
+    t.check(len([r for r in lines if "file" in r]) == len(retired) + len(files), "accounting")
+    verify(t, out, "-W")
+
+
+def retention(t, work, sample):
+    out = os.path.join(work, "retain")
+    bound = 3_000_000
+    peak = [0]
+    stop = threading.Event()
+
+    def sample_size():
+        while not stop.is_set():
+            try:
+                total = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
+                peak[0] = max(peak[0], total)
+            except OSError:
+                pass
+            time.sleep(0.005)
+
+    th = threading.Thread(target=sample_size)
+    p = e.start_linecap(["-i", f"net_pcap0,rx_pcap={sample},infinite_rx=1", "-w", out,
+                         "-C", "0.25", "--retain-bytes", str(bound), "-s", "96",
+                         "--duration", "2.5"])
+    time.sleep(0.3)
+    th.start()
+    _, err = p.communicate(timeout=60)
+    stop.set()
+    th.join()
+    t.check(p.returncode == 0, f"--retain-bytes: exit {p.returncode}: {err[-300:]}")
+    retired = [r for r in manifest(out) if "retired" in r]
+    t.check(len(retired) > 5, f"--retain-bytes retired only {len(retired)} files")
+    t.check(0 < peak[0] <= bound, f"directory peaked at {peak[0]} bytes, bound {bound}")
+    print(f"--retain-bytes {bound}: directory peaked at {peak[0]} bytes, "
+          f"{len(retired)} files retired", file=sys.stderr)
+    verify(t, out, "--retain-bytes")
+
+
+def pcapng(t, work, corpus):
+    d = os.path.join(work, "ng")
+    os.mkdir(d)
+    src = os.path.join(corpus, "pcaps", "dns_tcp.pcap")
+    p = run(["-i", f"net_pcap0,rx_pcap={src}", "-w", os.path.join(d, "ev.pcapng"),
+             "tcp port 53"])
+    t.check(p.returncode == 0, f"pcapng: exit {p.returncode}: {p.stderr[-300:]}")
+    f = os.path.join(d, "ev-q00-000001.pcapng")
+    ts = subprocess.run(["tshark", "-n", "-r", f], capture_output=True, text=True)
+    t.check(ts.returncode == 0 and len(ts.stdout.splitlines()) == 11, f"tshark: {ts.stdout}")
+    t.check("damaged" not in ts.stderr and "corrupt" not in ts.stderr, f"tshark: {ts.stderr}")
+    ci = subprocess.run(["capinfos", f], capture_output=True, text=True)
+    t.check(ci.returncode == 0 and ci.stderr.strip() == "", f"capinfos: {ci.stderr}")
+    for want in ("nanoseconds (9)", "Filter string = tcp port 53", "Name = net_pcap0",
+                 "Number of stat entries = 1", "Capture application: linecap",
+                 "Number of packets:   11"):
+        t.check(want in ci.stdout, f"capinfos lacks '{want}'")
+    verify(t, d, "pcapng")
+    want = [r[3] for r in e.tcpdump_keep(src, "tcp port 53")]
+    m = os.path.join(work, "ng-merged.pcap")
+    subprocess.run([MERGE, "-w", m, f], capture_output=True)
+    t.check([r[3] for r in e.read_pcap(m)["records"]] == want, "pcapng read back by merge")
+
+
+def main():
+    corpus = e.corpus()
+    t = e.Failures("test_output")
+    work = e.tmpdir()
+    sample = os.path.join(work, "sample.pcap")
+    subprocess.run([sys.executable, SAMPLE_GEN, sample, "20000"], check=True)
+    size_rotation(t, work, sample)
+    time_rotation(t, work, sample)
+    ring_buffer(t, work, sample)
+    retention(t, work, sample)
+    pcapng(t, work, corpus)
+    shutil.rmtree(work)
+    t.done()
+
+
+if __name__ == "__main__":
+    main()
