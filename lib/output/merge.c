@@ -110,6 +110,7 @@ lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, si
 	uint32_t snaplen = 0;
 	unsigned int n = 0;
 	FILE *out = NULL;
+	char *outbuf = NULL;
 	int fd = -1, rc = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -166,7 +167,10 @@ lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, si
 		fd = -1;
 		goto done;
 	}
-	setvbuf(out, NULL, _IOFBF, 1 << 20);
+	/* glibc ignores a size given without a buffer: give it one. */
+	outbuf = malloc(1 << 20);
+	if (outbuf != NULL)
+		setvbuf(out, outbuf, _IOFBF, 1 << 20);
 	lc_pcap_file_header(rec_hdr, snaplen);
 	fwrite(rec_hdr, 1, LC_PCAP_FILE_HDR_LEN, out);
 	st->bytes = LC_PCAP_FILE_HDR_LEN;
@@ -207,6 +211,8 @@ lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, si
 	}
 	fclose(out);
 	out = NULL;
+	free(outbuf);
+	outbuf = NULL;
 	if (renameat2(AT_FDCWD, part, AT_FDCWD, o->out, RENAME_NOREPLACE) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", o->out, strerror(errno));
@@ -216,6 +222,7 @@ done:
 		fclose(out);
 		unlink(part);		/* nothing half-written is left */
 	}
+	free(outbuf);
 	for (unsigned int i = 0; in != NULL && i < o->ninputs; i++)
 		lc_reader_close(in[i].r);
 	free(in);

@@ -27,6 +27,7 @@ struct lc_reader {
 	unsigned int nifaces;
 	uint8_t *buf;
 	size_t cap;
+	char *iobuf;		/* stdio's buffer: large reads */
 };
 
 static uint32_t
@@ -109,6 +110,9 @@ lc_reader_open(const char *path, char *err, size_t errlen)
 		errno = e;
 		return NULL;
 	}
+	r->iobuf = malloc(256 << 10);
+	if (r->iobuf != NULL)
+		setvbuf(r->f, r->iobuf, _IOFBF, 256 << 10);
 	rc = take(r, hdr, 4);
 	if (rc != 1)
 		goto notcap;
@@ -144,6 +148,7 @@ notcap:
 	snprintf(err, errlen, "%s: byte 0: not a pcap or pcapng file", path);
 fail:
 	fclose(r->f);
+	free(r->iobuf);
 	free(r);
 	errno = EINVAL;
 	return NULL;
@@ -390,5 +395,6 @@ lc_reader_close(struct lc_reader *r)
 		return;
 	fclose(r->f);
 	free(r->buf);
+	free(r->iobuf);
 	free(r);
 }
