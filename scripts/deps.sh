@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config meson ninja-build python3 python3-pyelftools
   dpdk dpdk-dev libdpdk-dev libpcap-dev libnuma-dev libjansson-dev libssl-dev
-  tcpdump tshark clang libclang-rt-14-dev
+  tcpdump tshark strace clang libclang-rt-14-dev
 )
 
 missing=()
