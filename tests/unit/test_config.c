@@ -96,7 +96,49 @@ static const struct bad_case bad[] = {
 	{ { "-w", "y", "tcp" }, "no interface" },
 	{ { "-i", "x", "tcp" }, "no output" },
 	{ { "-i", "", "-w", "y" }, "-i: device must not be empty" },
+	{ { "-i", "x", "-w", "y", "-W", "3" }, "-W 3: needs -C or -G" },
+	{ { "-i", "x", "-w", "y", "-C", "0.001" }, "-C 0.001: files must hold at least 4096" },
+	{ { "-i", "x", "-w", "y", "-C", "big" }, "-C 'big': must be a number" },
+	{ { "-i", "x", "-w", "y", "-G", "0" }, "-G 0: rotation period must be between 1" },
+	{ { "-i", "x", "-w", "y", "--format", "erf" }, "--format erf: must be pcap or pcapng" },
+	{ { "-i", "x", "-w", "y", "--retain-bytes", "lots" },
+	  "--retain-bytes 'lots': must be a size in bytes" },
+	{ { "-i", "x", "-w", "y", "--retain-bytes", "5X" },
+	  "--retain-bytes '5X': must be a size in bytes" },
+	{ { "-i", "x", "-w", "y", "--fsync-interval", "-1" },
+	  "--fsync-interval -1: must be more than 0" },
+	{ { "-i", "x", "-w", "y", "-F", "f", "tcp" }, "-F f: a filter file and an expression" },
 };
+
+static void
+test_output_options(void)
+{
+	struct lc_config cfg;
+	char err[LC_ERRLEN];
+	const char *a[] = { "-i", "x", "-w", "/d/cap.pcapng", "-C", "0.5", "-G", "60", "-W", "7",
+			    "--retain-bytes", "2Gi", "--fsync-interval", "0.25", NULL };
+
+	CHECK(parse(&cfg, err, a) == 0);
+	CHECK_EQ_U64(cfg.file_bytes, 500000);
+	CHECK_EQ_U64(cfg.rotate_secs, 60);
+	CHECK_EQ_U64(cfg.max_files, 7);
+	CHECK_EQ_U64(cfg.retain_bytes, 2ull << 30);
+	CHECK_EQ_U64(cfg.fsync_ms, 250);
+	CHECK(strcmp(cfg.format, "pcapng") == 0);	/* from the -w extension */
+	lc_config_release(&cfg);
+
+	const char *sizes[][2] = { { "500M", "500000000" }, { "1.5k", "1500" },
+				   { "3GB", "3000000000" }, { "1Ki", "1024" },
+				   { "2mib", "2097152" }, { "123", "123" } };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		const char *b[] = { "-i", "x", "-w", "y", "--retain-bytes", sizes[i][0], NULL };
+
+		CHECK(parse(&cfg, err, b) == 0);
+		CHECK_EQ_U64(cfg.retain_bytes, strtoull(sizes[i][1], NULL, 10));
+		CHECK(strcmp(cfg.format, "pcap") == 0);
+		lc_config_release(&cfg);
+	}
+}
 
 static void
 test_bad_input(void)
@@ -118,7 +160,10 @@ test_help_matches_options(void)
 	const char *usage = lc_config_usage();
 	const char *opts[] = { "--interface", "--write", "--snaplen", "--count", "--queues",
 			       "--writers", "--duration", "--ring-size", "--mbufs",
-			       "--stats-file", "--eal", "--verbose", "--help", "--version" };
+			       "--stats-file", "--eal", "--verbose", "--help", "--version",
+			       "--file-size", "--rotate-seconds", "--file-count", "--format",
+			       "--retain-bytes", "--fsync-interval", "--filter-file",
+			       "--filter-engine", "--dump-filter" };
 	struct lc_config cfg;
 	char err[LC_ERRLEN];
 
@@ -138,6 +183,7 @@ main(void)
 {
 	test_defaults_and_filter();
 	test_all_options();
+	test_output_options();
 	test_bad_input();
 	test_help_matches_options();
 	return lc_test_done("test_config");
