@@ -39,9 +39,12 @@ struct lc_custody *lc_custody_open(const struct lc_config *cfg, const struct lc_
 void lc_custody_filter(struct lc_custody *c, const char *expr, const char *engine,
 		       uint64_t since_ns);
 
-/* Record a closed file and apply retention (any lcore; takes ownership of cf). Matches the
- * writer policy's on_closed callback. */
+/* Record a closed file (any lcore; takes ownership of cf): the writer policy's on_closed. */
 void lc_custody_file_closed(void *custody, struct lc_closed_file *cf);
+
+/* Apply retention now (any lcore): the writer policy's on_published, so room is made
+ * before the next file opens. */
+void lc_custody_make_room(void *custody);
 
 /* Apply retention and fsync the manifest (main lcore, each tick). */
 void lc_custody_retain(struct lc_custody *c);

@@ -30,6 +30,7 @@ struct lc_rx_counters {
 	uint64_t received;	/* packets taken from the port queue */
 	uint64_t passed;	/* of those, kept by the filter (all of them without one) */
 	uint64_t ring_drops;	/* of those, freed because the ring was full */
+	uint64_t cycles;	/* TSC cycles in the RX stage (after the driver's receive) */
 };
 
 struct lc_rx_queue {
@@ -79,6 +80,7 @@ lc_rx_read(const struct lc_rx_queue *q, struct lc_rx_counters *out)
 	out->received = __atomic_load_n(&q->c.received, __ATOMIC_RELAXED);
 	out->passed = __atomic_load_n(&q->c.passed, __ATOMIC_RELAXED);
 	out->ring_drops = __atomic_load_n(&q->c.ring_drops, __ATOMIC_RELAXED);
+	out->cycles = __atomic_load_n(&q->c.cycles, __ATOMIC_RELAXED);
 }
 
 #endif

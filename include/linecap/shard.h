@@ -21,6 +21,7 @@
 
 struct lc_shard_file {
 	int fd;			/* -1 when closed */
+	int direct;		/* opened with O_DIRECT: writes must be 4 KiB-aligned blocks */
 	unsigned int queue;
 	uint32_t seq;
 	uint64_t bytes;		/* written so far, header included */
@@ -30,31 +31,49 @@ struct lc_shard_file {
 	time_t period;		/* start of the period it belongs to (names, -G) */
 	const struct lc_format *fmt;
 	void *sha;		/* OpenSSL digest context */
+	uint64_t hash_cycles;	/* TSC cycles spent hashing (cost accounting) */
 	char path[PATH_MAX];
 	char part[PATH_MAX];
 };
 
+#define LC_DIRECT_ALIGN 4096u
+
 /*
- * Create file seq of queue for the period starting at when, and write the format's header.
+ * Create file seq of queue for the period starting at when. With direct, bypass the page
+ * cache (O_DIRECT) where the filesystem allows it (f->direct says whether it did): then every
+ * write but the last must be whole 4 KiB blocks from a 4 KiB-aligned buffer, starting with
+ * the header (lc_shard_file_header puts it in the caller's buffer; nothing is written here).
  * Returns 0, or -errno with "PATH: reason" in err (nothing is left behind on failure;
  * -EEXIST when the name is taken).
  */
 int lc_shard_file_open(struct lc_shard_file *f, const struct lc_outpath *op,
-		       const struct lc_format *fmt, const struct lc_file_info *info,
-		       unsigned int queue, uint32_t seq, time_t when, char *err, size_t errlen);
+		       const struct lc_format *fmt, unsigned int queue, uint32_t seq,
+		       time_t when, int direct, char *err, size_t errlen);
 
-/* Write all len bytes (retrying short writes and EINTR) and hash them. 0 or -errno. */
+/* The format's header for this file into dst (room bytes). Returns its length, 0 if no room. */
+size_t lc_shard_file_header(const struct lc_shard_file *f, const struct lc_file_info *info,
+			    uint8_t *dst, size_t room);
+
+/* Write all len bytes (retrying short writes and EINTR) and hash them. With direct, len must
+ * be whole blocks unless it is the last write (then O_DIRECT is turned off first). */
 int lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len);
 
 /* fdatasync the open file (--fsync-interval). 0 or -errno. */
 int lc_shard_file_sync(struct lc_shard_file *f);
 
 /*
- * Write the format's trailer (st may be NULL: none), fsync, close, rename .part to the final
- * name, fsync the directory; sha256 receives the file's hash. Returns 0 or -errno.
+ * Closing is two steps, so the chain of custody can record a file before it takes its final
+ * name (a crash in between leaves NAME.part whose record exists: verify --repair completes
+ * the rename):
+ *   lc_shard_file_finish   write the format's trailer (st may be NULL: none), fsync, close;
+ *                          sha256 receives the file's hash;
+ *   lc_shard_file_publish  rename .part to the final name without replacing anything, fsync
+ *                          the directory.
+ * Each returns 0 or -errno.
  */
-int lc_shard_file_close(struct lc_shard_file *f, const struct lc_outpath *op,
-			const struct lc_file_stats *st, uint8_t sha256[LC_SHA256_LEN]);
+int lc_shard_file_finish(struct lc_shard_file *f, const struct lc_file_stats *st,
+			 uint8_t sha256[LC_SHA256_LEN]);
+int lc_shard_file_publish(struct lc_shard_file *f, const struct lc_outpath *op);
 
 /* Close and remove a file that never held a packet (a capture that failed to start). */
 void lc_shard_file_discard(struct lc_shard_file *f);

@@ -19,12 +19,14 @@ struct lc_queue_stats {
 	unsigned int queue;
 	uint64_t received, passed, filtered, ring_drops;
 	uint64_t written, written_bytes, write_errors, files;
+	uint64_t rx_cycles, writer_cycles, writer_io_cycles, writer_hash_cycles;
 };
 
 struct lc_stats {
 	uint64_t received, passed, filtered, ring_drops;
 	uint64_t written, written_bytes, write_errors, files;
 	uint64_t imissed, rx_nombuf, ierrors;
+	uint64_t rx_cycles, writer_cycles, writer_io_cycles, writer_hash_cycles;	/* TSC */
 	double seconds;
 	unsigned int nq;
 	struct lc_queue_stats q[LC_QUEUES_MAX];

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <rte_cycles.h>
 
 #include "linecap/shard.h"
 
@@ -22,11 +23,10 @@ realtime_ns(void)
 
 int
 lc_shard_file_open(struct lc_shard_file *f, const struct lc_outpath *op,
-		   const struct lc_format *fmt, const struct lc_file_info *info,
-		   unsigned int queue, uint32_t seq, time_t when, char *err, size_t errlen)
+		   const struct lc_format *fmt, unsigned int queue, uint32_t seq, time_t when,
+		   int direct, char *err, size_t errlen)
 {
-	size_t room = lc_format_max_meta(info), n;
-	uint8_t *hdr;
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 	struct stat st;
 	int rc;
 
@@ -45,38 +45,35 @@ lc_shard_file_open(struct lc_shard_file *f, const struct lc_outpath *op,
 		snprintf(err, errlen, "%s: %s", f->path, strerror(EEXIST));
 		return -EEXIST;
 	}
-	hdr = malloc(room);
 	f->sha = EVP_MD_CTX_new();
-	if (hdr == NULL || f->sha == NULL || EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) != 1) {
-		free(hdr);
+	if (f->sha == NULL || EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(f->sha);
 		f->sha = NULL;
 		snprintf(err, errlen, "%s: out of memory", f->part);
 		return -ENOMEM;
 	}
-	f->fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	f->fd = direct ? open(f->part, flags | O_DIRECT, 0640) : -1;
+	f->direct = f->fd >= 0;
+	if (f->fd < 0 && direct && errno == EINVAL)	/* tmpfs and the like: no O_DIRECT */
+		f->fd = open(f->part, flags, 0640);
+	else if (!direct)
+		f->fd = open(f->part, flags, 0640);
 	if (f->fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", f->part, strerror(errno));
-		goto fail;
+		EVP_MD_CTX_free(f->sha);
+		f->sha = NULL;
+		return rc;
 	}
 	f->opened_ns = realtime_ns();
-	n = fmt->header(hdr, room, info);
-	rc = n == 0 ? -EOVERFLOW : lc_shard_file_write(f, hdr, n);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", f->part, strerror(-rc));
-		close(f->fd);
-		unlink(f->part);
-		f->fd = -1;
-		goto fail;
-	}
-	free(hdr);
 	return 0;
-fail:
-	free(hdr);
-	EVP_MD_CTX_free(f->sha);
-	f->sha = NULL;
-	return rc;
+}
+
+size_t
+lc_shard_file_header(const struct lc_shard_file *f, const struct lc_file_info *info,
+		     uint8_t *dst, size_t room)
+{
+	return f->fmt->header(dst, room, info);
 }
 
 int
@@ -84,6 +81,14 @@ lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
+	if (f->direct && len % LC_DIRECT_ALIGN != 0) {
+		/* The last, partial block: through the page cache. */
+		int fl = fcntl(f->fd, F_GETFL);
+
+		if (fl < 0 || fcntl(f->fd, F_SETFL, fl & ~O_DIRECT) != 0)
+			return -errno;
+		f->direct = 0;
+	}
 	while (len > 0) {
 		ssize_t n = write(f->fd, p, len);
 
@@ -92,7 +97,10 @@ lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len)
 				continue;
 			return -errno;
 		}
+		uint64_t t0 = rte_rdtsc();
+
 		EVP_DigestUpdate(f->sha, p, (size_t)n);
+		f->hash_cycles += rte_rdtsc() - t0;
 		p += n;
 		len -= (size_t)n;
 		f->bytes += (uint64_t)n;
@@ -121,37 +129,38 @@ fsync_dir(const char *dir)
 }
 
 int
-lc_shard_file_close(struct lc_shard_file *f, const struct lc_outpath *op,
-		    const struct lc_file_stats *st, uint8_t sha256[LC_SHA256_LEN])
+lc_shard_file_finish(struct lc_shard_file *f, const struct lc_file_stats *st,
+		     uint8_t sha256[LC_SHA256_LEN])
 {
 	uint8_t trailer[256];
 	unsigned int hlen = 0;
 	size_t n;
 	int rc = 0;
 
+	memset(sha256, 0, LC_SHA256_LEN);
 	if (f->fd < 0)
 		return 0;
 	n = st != NULL ? f->fmt->trailer(trailer, sizeof(trailer), st) : 0;
-	if (n != 0)
+	if (n != 0)	/* callers with aligned buffers append it themselves (st NULL) */
 		rc = lc_shard_file_write(f, trailer, n);
 	if (fsync(f->fd) != 0 && rc == 0)
 		rc = -errno;
 	if (close(f->fd) != 0 && rc == 0)
 		rc = -errno;
 	f->fd = -1;
-	memset(sha256, 0, LC_SHA256_LEN);
 	EVP_DigestFinal_ex(f->sha, sha256, &hlen);
 	EVP_MD_CTX_free(f->sha);
 	f->sha = NULL;
-	/* RENAME_NOREPLACE: a file that appeared under the final name is never replaced. */
-	if (renameat2(AT_FDCWD, f->part, AT_FDCWD, f->path, RENAME_NOREPLACE) != 0) {
-		if (rc == 0)
-			rc = -errno;
-		return rc;
-	}
-	if (rc == 0)
-		rc = fsync_dir(op->dir);
 	return rc;
+}
+
+int
+lc_shard_file_publish(struct lc_shard_file *f, const struct lc_outpath *op)
+{
+	/* RENAME_NOREPLACE: a file that appeared under the final name is never replaced. */
+	if (renameat2(AT_FDCWD, f->part, AT_FDCWD, f->path, RENAME_NOREPLACE) != 0)
+		return -errno;
+	return fsync_dir(op->dir);
 }
 
 void

@@ -31,6 +31,7 @@ struct entry {
 };
 
 struct ctx {
+	int quiet;		/* a first look (before repairs): findings not reported */
 	const char *dir;
 	lc_verify_say say;
 	void *arg;
@@ -48,6 +49,8 @@ finding(struct ctx *c, const char *fmt, ...)
 	char line[1024];
 	va_list ap;
 
+	if (c->quiet)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
@@ -178,7 +181,11 @@ check_recorded(struct ctx *c, struct entry *e)
 
 	snprintf(path, sizeof(path), "%s/%s", c->dir, e->name);
 	if (access(path, F_OK) != 0) {
-		finding(c, "missing: %s (manifest line %u; not retired)", e->name, e->line);
+		char part[sizeof(path) + 8];
+
+		snprintf(part, sizeof(part), "%s.part", path);
+		if (access(part, F_OK) != 0)	/* else reported as unfinished below */
+			finding(c, "missing: %s (manifest line %u; not retired)", e->name, e->line);
 		return;
 	}
 	e->present = 1;
@@ -277,6 +284,23 @@ repair(struct ctx *c, const char *part_name, struct lc_manifest *m)
 	snprintf(final, sizeof(final), "%s/%s", c->dir, name);
 	if (stat(part, &st) != 0)
 		return;
+	struct entry *known = find(c, name);
+	if (known != NULL) {
+		/* Closed and recorded, cut before its rename: finish the rename. */
+		if (file_sha(part, hex, &bytes) < 0 || strcmp(hex, known->sha) != 0) {
+			finding(c, "conflict: %s differs from the record of %s (line %u)", part_name,
+				name, known->line);
+			return;
+		}
+		if (renameat2(AT_FDCWD, part, AT_FDCWD, final, RENAME_NOREPLACE) != 0) {
+			finding(c, "unrepairable: %s: cannot take the name %s: %s", part_name, name,
+				strerror(errno));
+			return;
+		}
+		note(c, "completed: %s (closed and recorded before a crash; renamed now)", name);
+		c->sum->repaired++;
+		return;
+	}
 	size = (uint64_t)st.st_size;
 	r = lc_reader_open(part, err, sizeof(err));
 	if (r == NULL) {
@@ -422,6 +446,11 @@ lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 	if (repair_cut) {
 		struct lc_manifest *m = NULL;
 
+		c.quiet = 1;		/* what is recorded already, before repairing */
+		if (access(mpath, F_OK) == 0)
+			load(&c, mpath);
+		c.quiet = 0;
+
 		while ((de = readdir(d)) != NULL) {
 			if (!is_part(de->d_name))
 				continue;
@@ -433,6 +462,7 @@ lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 		}
 		lc_manifest_close(m);
 		rewinddir(d);
+		c.n = 0;		/* read the manifest again, repairs included */
 	}
 	if (load(&c, mpath) < 0) {
 		closedir(d);
@@ -454,9 +484,17 @@ lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 	}
 	check_order(&c);
 	while ((de = readdir(d)) != NULL) {
-		if (is_part(de->d_name))
-			finding(&c, "unfinished: %s (cut short by a crash; --repair closes it)",
-				de->d_name);
+		if (is_part(de->d_name)) {
+			char fin[NAME_MAX + 1];
+
+			snprintf(fin, sizeof(fin), "%.*s", (int)(strlen(de->d_name) - 5), de->d_name);
+			if (find(&c, fin) != NULL)
+				finding(&c, "unfinished: %s (closed and recorded, not yet renamed: "
+					"--repair completes it)", de->d_name);
+			else
+				finding(&c, "unfinished: %s (cut short by a crash; --repair closes "
+					"it)", de->d_name);
+		}
 		else if (is_capture(de->d_name) && find(&c, de->d_name) == NULL)
 			finding(&c, "extra: %s (not in the manifest)", de->d_name);
 	}

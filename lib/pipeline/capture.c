@@ -219,10 +219,12 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		.max_bytes = cfg->file_bytes,
 		.period = cfg->rotate_secs ? &cap->period : NULL,
 		.fsync_tsc = cfg->fsync_ms * (rte_get_tsc_hz() / 1000),
+		.direct = 1,
 		.port_id = cap->port.port_id,
 		.port_name = cap->port.name,
 		.filter_now = &cap->filter_now,
 		.on_closed = lc_custody_file_closed,
+		.on_published = lc_custody_make_room,
 		.on_closed_arg = cap->custody,
 	};
 	for (unsigned int w = 0; w < cap->nw; w++) {
@@ -374,6 +376,10 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 			.written_bytes = wc.written_bytes,
 			.write_errors = wc.write_errors,
 			.files = wc.files,
+			.rx_cycles = rc.cycles,
+			.writer_cycles = wc.cycles,
+			.writer_io_cycles = wc.io_cycles,
+			.writer_hash_cycles = wc.hash_cycles,
 		};
 	}
 	lc_stats_sum(s);

@@ -164,9 +164,18 @@ lc_custody_file_closed(void *custody, struct lc_closed_file *cf)
 	c->unsynced = 1;
 	if (cf->rc == 0)
 		lc_retention_add(&c->retention, cf->path, cf->queue, cf->bytes, hex);
-	retain_locked(c);	/* before the writer opens its next file */
 	pthread_mutex_unlock(&c->lock);
 	free(cf);
+}
+
+void
+lc_custody_make_room(void *custody)
+{
+	struct lc_custody *c = custody;
+
+	pthread_mutex_lock(&c->lock);
+	retain_locked(c);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void

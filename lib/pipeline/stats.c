@@ -13,6 +13,7 @@ lc_stats_sum(struct lc_stats *s)
 {
 	s->received = s->passed = s->filtered = s->ring_drops = 0;
 	s->written = s->written_bytes = s->write_errors = s->files = 0;
+	s->rx_cycles = s->writer_cycles = s->writer_io_cycles = s->writer_hash_cycles = 0;
 	for (unsigned int i = 0; i < s->nq; i++) {
 		const struct lc_queue_stats *q = &s->q[i];
 
@@ -24,6 +25,10 @@ lc_stats_sum(struct lc_stats *s)
 		s->written_bytes += q->written_bytes;
 		s->write_errors += q->write_errors;
 		s->files += q->files;
+		s->rx_cycles += q->rx_cycles;
+		s->writer_cycles += q->writer_cycles;
+		s->writer_io_cycles += q->writer_io_cycles;
+		s->writer_hash_cycles += q->writer_hash_cycles;
 	}
 }
 
@@ -102,6 +107,16 @@ lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 	fprintf(f, "%" PRIu64 " packets dropped by the port (imissed), %" PRIu64
 		" for want of buffers (rx_nombuf), %" PRIu64 " errors (ierrors)\n", s->imissed,
 		s->rx_nombuf, s->ierrors);
+	if (s->received) {
+		double w = s->written ? (double)s->written : 1.0;
+
+		fprintf(f, "cost: RX stage %.1f TSC cycles/packet received; writer %.1f cycles/packet "
+			"written: %.1f formatting, %.1f SHA-256, %.1f write calls\n",
+			(double)s->rx_cycles / (double)s->received, (double)s->writer_cycles / w,
+			(double)(s->writer_cycles - s->writer_io_cycles) / w,
+			(double)s->writer_hash_cycles / w,
+			(double)(s->writer_io_cycles - s->writer_hash_cycles) / w);
+	}
 	print_filters(f, s);
 }
 
@@ -138,6 +153,14 @@ lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_
 	json_object_set_new(root, "rx_nombuf", json_integer((json_int_t)s->rx_nombuf));
 	json_object_set_new(root, "ierrors", json_integer((json_int_t)s->ierrors));
 	json_object_set_new(root, "seconds", json_real(s->seconds));
+	json_object_set_new(root, "rx_cycles_per_packet", json_real(s->received ?
+		(double)s->rx_cycles / (double)s->received : 0.0));
+	json_object_set_new(root, "writer_cycles_per_packet", json_real(s->written ?
+		(double)s->writer_cycles / (double)s->written : 0.0));
+	json_object_set_new(root, "writer_io_cycles_per_packet", json_real(s->written ?
+		(double)(s->writer_io_cycles - s->writer_hash_cycles) / (double)s->written : 0.0));
+	json_object_set_new(root, "writer_hash_cycles_per_packet", json_real(s->written ?
+		(double)s->writer_hash_cycles / (double)s->written : 0.0));
 	json_object_set_new(root, "queues", queues);
 	json_t *filters = json_array();
 	for (unsigned int i = 0; i < s->nfilters; i++) {

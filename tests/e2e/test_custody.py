@@ -106,6 +106,17 @@ def tamper(t, work, good):
     t.check(v.returncode == 1 and "extra: planted-q00-000001.pcap" in v.stdout,
             f"planted file: {v.stdout}")
 
+    # A crash after a file was recorded but before its rename: --repair finishes the rename.
+    d = copy("unrenamed")
+    os.rename(os.path.join(d, files[2]), os.path.join(d, files[2] + ".part"))
+    v = verify(d)
+    t.check(v.returncode == 1 and "closed and recorded, not yet renamed" in v.stdout and
+            "missing:" not in v.stdout, f"recorded .part: {v.stdout}")
+    r = verify(d, "--repair")
+    t.check(r.returncode == 0 and f"completed: {files[2]}" in r.stdout, f"complete: {r.stdout}")
+    v = verify(d)
+    t.check(v.returncode == 0, f"after completing the rename: {v.stdout}")
+
     v = verify(os.path.join(work, "no-such-dir"))
     t.check(v.returncode == 2, f"missing directory: exit {v.returncode}")
 

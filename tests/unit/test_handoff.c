@@ -191,6 +191,7 @@ test_writer(uint64_t max_bytes)
 	struct rte_ring *closed = rte_ring_create(max_bytes ? "closed1" : "closed0", 1024,
 						  SOCKET_ID_ANY, RING_F_SC_DEQ);
 	struct lc_writer_policy pol = { .fmt = &lc_format_pcap, .max_bytes = max_bytes,
+					.direct = 1,
 					.port_name = "test0", .on_closed = collect,
 					.on_closed_arg = closed };
 	struct rte_mbuf *pkts[LC_RX_BURST];

@@ -70,11 +70,10 @@ test_checks(void)
 
 	/* A shard file is never opened over an existing name (nor its .part). */
 	struct lc_shard_file f, g;
-	struct lc_file_info info = { .snaplen = 65535, .port = "test0" };
-	CHECK(lc_shard_file_open(&f, &op, &lc_format_pcap, &info, 1, 1, 0, err, sizeof(err)) ==
+	CHECK(lc_shard_file_open(&f, &op, &lc_format_pcap, 1, 1, 0, 1, err, sizeof(err)) ==
 	      -EEXIST);
-	CHECK(lc_shard_file_open(&f, &op, &lc_format_pcap, &info, 0, 1, 0, err, sizeof(err)) == 0);
-	CHECK(lc_shard_file_open(&g, &op, &lc_format_pcap, &info, 0, 1, 0, err, sizeof(err)) ==
+	CHECK(lc_shard_file_open(&f, &op, &lc_format_pcap, 0, 1, 0, 1, err, sizeof(err)) == 0);
+	CHECK(lc_shard_file_open(&g, &op, &lc_format_pcap, 0, 1, 0, 1, err, sizeof(err)) ==
 	      -EEXIST);
 	lc_shard_file_discard(&f);
 	CHECK(access(f.part, F_OK) != 0);
