@@ -22,6 +22,7 @@ struct lc_eal_plan {
 	uint64_t huge_free_bytes;  /* free hugepage memory on the machine */
 	int pid;		   /* for the file prefix */
 	const char *extra;	   /* --eal passthrough; NULL if none */
+	const char *prefix;	   /* file prefix before "_<pid>": "linecap" (NULL) or "lcgen" */
 	int verbose;
 };
 

@@ -191,15 +191,15 @@ lc_eal_args_build(const struct lc_eal_plan *p, struct lc_eal_args *out, char *er
 	char *save, *tok;
 
 	memset(out, 0, sizeof(*out));
-	if (p->ncpus == 0 || p->rx_lcores == 0 || p->writer_lcores == 0) {
-		snprintf(err, errlen, "internal: no CPU, RX or writer lcore to map");
+	if (p->ncpus == 0 || p->rx_lcores + p->writer_lcores == 0) {
+		snprintf(err, errlen, "internal: no CPU or worker lcore to map");
 		return -EINVAL;
 	}
 	add(&b, "linecap");
 	if (!extra_has(p->extra, lcore_opts))
 		add_lcores(&b, p);
 	if (!extra_has(p->extra, prefix_opts))
-		add(&b, "--file-prefix=linecap_%d", p->pid);
+		add(&b, "--file-prefix=%s_%d", p->prefix ? p->prefix : "linecap", p->pid);
 	if (!extra_has(p->extra, mem_opts)) {
 		uint64_t mb = (p->mem_bytes + (1 << 20) - 1) >> 20;
 
@@ -274,7 +274,8 @@ sweep_stale(void)
 		char path[PATH_MAX];
 		int pid;
 
-		if (sscanf(de->d_name, "linecap_%d", &pid) != 1 || pid <= 0)
+		if ((sscanf(de->d_name, "linecap_%d", &pid) != 1 &&
+		     sscanf(de->d_name, "lcgen_%d", &pid) != 1) || pid <= 0)
 			continue;
 		if (kill(pid, 0) == 0 || errno != ESRCH)
 			continue;
@@ -330,7 +331,7 @@ remove_runtime_dir(const char *dir)
 	struct dirent *de;
 	DIR *d;
 
-	if (strstr(dir, "/linecap_") == NULL)
+	if (strstr(dir, "/linecap_") == NULL && strstr(dir, "/lcgen_") == NULL)
 		return;	/* a prefix the user chose is theirs to keep */
 	d = opendir(dir);
 	if (d == NULL)

@@ -215,12 +215,9 @@ lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
 		p->rss = 1;
 	}
 
-	rc = rte_eth_dev_configure(port_id, (uint16_t)nb_queues, 0, &conf);
-	if (rc != 0) {
-		/* Some drivers insist on a TX queue even for a receive-only user. */
-		nb_txd = 1;
-		rc = rte_eth_dev_configure(port_id, (uint16_t)nb_queues, 1, &conf);
-	}
+	/* One TX queue, never used: some drivers (memif) connect only with one. */
+	nb_txd = 64;
+	rc = rte_eth_dev_configure(port_id, (uint16_t)nb_queues, 1, &conf);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: cannot configure %u RX queue%s: %s", p->name,
 			 nb_queues, nb_queues == 1 ? "" : "s", strerror(-rc));
