@@ -49,6 +49,7 @@ static const char usage[] =
 "                         share of frames on the evidence 5-tuple (default 0.01)\n"
 "      --evidence IP:PORT the evidence destination (default 192.168.1.100:443)\n"
 "      --vlan VID         802.1Q tag\n"
+"      --rst-fraction F   share of frames sent as TCP RST instead of UDP (default 0)\n"
 "      --rate PPS         packets per second, paced with the TSC (default: unlimited)\n"
 "      --rate-bps BPS     bits per second on the wire (suffix k, M, G)\n"
 "      --duration SECS    stop after SECS seconds\n"
@@ -229,6 +230,7 @@ parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 		{ "pcap", required_argument, NULL, 'P' }, { "flows", required_argument, NULL, 'f' },
 		{ "evidence-fraction", required_argument, NULL, 'e' },
 		{ "evidence", required_argument, NULL, 'E' }, { "vlan", required_argument, NULL, 'v' },
+		{ "rst-fraction", required_argument, NULL, 'R' },
 		{ "rate", required_argument, NULL, 'r' }, { "rate-bps", required_argument, NULL, 'b' },
 		{ "duration", required_argument, NULL, 'd' }, { "count", required_argument, NULL, 'c' },
 		{ "id", required_argument, NULL, 'n' }, { "stats-file", required_argument, NULL, 'S' },
@@ -251,6 +253,7 @@ parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 		case 'P': o->g.mode = "pcap"; o->g.pcap = optarg; break;
 		case 'f': o->g.flows = (uint32_t)strtoul(optarg, &end, 10); break;
 		case 'e': o->g.evidence = strtod(optarg, &end); break;
+		case 'R': o->g.rst = strtod(optarg, &end); if (o->g.rst < 0 || o->g.rst > 1) goto bad; break;
 		case 'E':
 			if (sscanf(optarg, "%u.%u.%u.%u:%u", &a, &b, &c, &d, &port) != 5 || a > 255 ||
 			    b > 255 || c > 255 || d > 255 || port > 65535) {

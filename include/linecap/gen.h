@@ -11,7 +11,8 @@
  *     magic 0x4c43 ("LC"), generator id (16 bits), flow id (32 bits), sequence (64 bits)
  * all big-endian; the sequence counts per flow from 0, so loss, duplicates and reordering
  * can be told per flow even when RSS spreads flows over queues (lc_seq_* checks them).
- * Frames taken from a pcap file are sent as they are, untagged.
+ * A chosen fraction may be TCP with the RST flag instead (the tag then follows the TCP
+ * header). Frames taken from a pcap file are sent as they are, untagged.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,7 @@ struct lc_gen_config {
 	const char *pcap;	/* pcap: the file */
 	uint32_t flows;		/* 1..1000000 */
 	double evidence;	/* fraction 0..1 of frames on the evidence 5-tuple */
+	double rst;		/* fraction 0..1 of frames sent as TCP RST (at least 70 bytes) */
 	uint32_t evidence_ip;	/* host order */
 	uint16_t evidence_port;
 	uint16_t vlan;		/* 0: untagged */
@@ -44,7 +46,7 @@ uint32_t lc_gen_next(struct lc_gen *g, uint8_t *buf);
 
 void lc_gen_free(struct lc_gen *g);
 
-/* Parse a tag from a frame (Ethernet, optional VLAN, IPv4, UDP). Returns 1 and fills the
+/* Parse a tag from a frame (Ethernet, optional VLAN, IPv4, UDP or TCP). Returns 1 and fills the
  * fields when the frame carries one, else 0. */
 int lc_gen_tag(const uint8_t *frame, uint32_t caplen, uint16_t *id, uint32_t *flow,
 	       uint64_t *seq);

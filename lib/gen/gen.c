@@ -17,6 +17,7 @@ struct lc_gen {
 	uint64_t rng;
 	uint64_t *seq;		/* per flow, flows + 1 (the evidence flow last) */
 	uint32_t evidence_threshold;	/* rnd() below it: evidence flow */
+	uint32_t rst_threshold;
 	/* pcap mode */
 	uint8_t **frames;
 	uint32_t *lens;
@@ -160,6 +161,7 @@ lc_gen_create(const struct lc_gen_config *cfg, char *err, size_t errlen)
 	g->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ull;
 	g->seq = calloc(cfg->flows + 1, sizeof(*g->seq));
 	g->evidence_threshold = (uint32_t)llround(cfg->evidence * 65536.0);	/* of 65536 */
+	g->rst_threshold = (uint32_t)llround(cfg->rst * 65536.0);
 	return g;
 }
 
@@ -221,8 +223,13 @@ lc_gen_next(struct lc_gen *g, uint8_t *buf)
 		sport = (uint16_t)(1024 + flow % 60000);
 		dport = (uint16_t)(((const uint16_t[]){ 53, 80, 123, 8080, 4789 })[flow % 5]);
 	}
+	int tcp = (rnd(g) & 0xffff) < g->rst_threshold;
+	uint32_t l4 = tcp ? 20 : 8;
+
 	if (g->cfg.vlan && len < LC_GEN_MIN_FRAME + 4)
 		len = LC_GEN_MIN_FRAME + 4;
+	if (len < 14 + (g->cfg.vlan ? 4u : 0u) + 20 + l4 + LC_GEN_TAG_LEN)
+		len = 14 + (g->cfg.vlan ? 4u : 0u) + 20 + l4 + LC_GEN_TAG_LEN;
 	memset(buf, 0, len);
 	memcpy(buf, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
 	if (g->cfg.vlan) {
@@ -235,15 +242,20 @@ lc_gen_next(struct lc_gen *g, uint8_t *buf)
 	ip[0] = 0x45;
 	be16(ip + 2, (uint16_t)(len - (off + 2)));
 	ip[8] = 64;
-	ip[9] = 17;
+	ip[9] = tcp ? 6 : 17;
 	be32(ip + 12, src);
 	be32(ip + 16, dst);
 	be16(ip + 10, ip_csum(ip));
-	uint8_t *udp = ip + 20;
-	be16(udp, sport);
-	be16(udp + 2, dport);
-	be16(udp + 4, (uint16_t)(len - (off + 2) - 20));
-	uint8_t *tag = udp + 8;
+	uint8_t *l4h = ip + 20;
+	be16(l4h, sport);
+	be16(l4h + 2, dport);
+	if (tcp) {
+		l4h[12] = 0x50;		/* 20-byte header */
+		l4h[13] = 0x04;		/* RST */
+	} else {
+		be16(l4h + 4, (uint16_t)(len - (off + 2) - 20));
+	}
+	uint8_t *tag = l4h + l4;
 	be16(tag, LC_GEN_TAG_MAGIC);
 	be16(tag + 2, g->cfg.id);
 	be32(tag + 4, flow);
@@ -274,9 +286,11 @@ lc_gen_tag(const uint8_t *f, uint32_t caplen, uint16_t *id, uint32_t *flow, uint
 		off += 4;
 	if (caplen < off + 2 + 20 + 8 + LC_GEN_TAG_LEN || f[off] != 0x08 || f[off + 1] != 0x00)
 		return 0;
-	if ((f[off + 2] & 0x0f) != 5 || f[off + 2 + 9] != 17)
+	uint32_t l4 = f[off + 2 + 9] == 17 ? 8 : f[off + 2 + 9] == 6 ? 20 : 0;
+
+	if ((f[off + 2] & 0x0f) != 5 || l4 == 0 || caplen < off + 2 + 20 + l4 + LC_GEN_TAG_LEN)
 		return 0;
-	t = f + off + 2 + 20 + 8;
+	t = f + off + 2 + 20 + l4;
 	if ((t[0] << 8 | t[1]) != LC_GEN_TAG_MAGIC)
 		return 0;
 	*id = (uint16_t)(t[2] << 8 | t[3]);

@@ -62,7 +62,27 @@ test_frames(void)
 	CHECK(sizes[0] > 6000 && sizes[1] > 3300 && sizes[2] > 700);	/* 7:4:1 */
 	lc_gen_free(g);
 
+	/* 1% TCP RST: tagged too, at least 70 bytes. */
 	cfg.mode = "fixed";
+	cfg.vlan = 0;
+	cfg.rst = 0.01;
+	g = lc_gen_create(&cfg, err, sizeof(err));
+	unsigned int rst = 0;
+	for (int i = 0; g && i < 50000; i++) {
+		uint32_t len = lc_gen_next(g, buf), flow;
+		uint16_t id;
+		uint64_t seq;
+
+		CHECK(lc_gen_tag(buf, len, &id, &flow, &seq));
+		if (buf[23] == 6) {
+			rst++;
+			CHECK(len == 70 && buf[47] == 0x04);
+		}
+	}
+	CHECK(rst > 350 && rst < 650);
+	lc_gen_free(g);
+
+	cfg.rst = 0;
 	cfg.size = 30;
 	CHECK(lc_gen_create(&cfg, err, sizeof(err)) == NULL);
 	CHECK_STR_HAS(err, "--size 30: must be between 60 and 9600");

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Side-by-side capture benchmark on this machine, one command:
+#   scripts/bench.sh [SECONDS_PER_RUN] [RUNS]        (defaults 4 and 3)
+# Traffic files (64 B, IMIX, 1518 B; ~1% on 192.168.1.100:443, ~1% TCP RST) are made with
+# linecap-gen; each is replayed by DPDK's net_pcap with infinite_rx=1 on the same two cores:
+#   ceiling  dpdk-testpmd in rxonly mode (what the source delivers)
+#   dumpcap  dpdk-testpmd + dpdk-dumpcap (secondary process; needs hugepages)
+#   linecap  linecap, 1 RX core + 1 writer
+# and tcpdump -r FILE -w OUT reads the same files; each with no filter,
+# 'host 192.168.1.100 and port 443' and 'tcp[tcpflags] & tcp-rst != 0'.
+# Prints the tables and writes them (medians, spreads, chart, projection) to
+# docs/performance.md between the "bench.sh" markers.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-4}
+runs=${2:-3}
+
+scripts/deps.sh
+command -v gnuplot >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null; }
+scripts/hugepages.sh 1024 || true
+scripts/build.sh build
+
+work=$(mktemp -d /var/tmp/lcbench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+dpaa=$(ls /usr/lib/x86_64-linux-gnu/dpdk/pmds-*/librte_mempool_dpaa.so 2>/dev/null | head -1)
+hz=$(python3 -c "import re;print([l for l in open('/proc/cpuinfo') if 'MHz' in l][0].split(':')[1].strip())")
+
+declare -A FILTER=([none]="" [host]="host 192.168.1.100 and port 443" [rst]="tcp[tcpflags] & tcp-rst != 0")
+for t in 64 imix 1518; do
+  case $t in
+    64) mode=(--size 60) ;;
+    imix) mode=(--imix) ;;
+    1518) mode=(--size 1514) ;;
+  esac
+  build/app/linecap-gen -w "$work/$t.pcap" "${mode[@]}" -c 100000 --flows 4096 \
+    --evidence-fraction 0.01 --rst-fraction 0.01 2>/dev/null
+done
+
+# testpmd rxonly: median Rx-pps of the run (first second left out).
+ceiling() {
+  timeout -s INT $((secs + 2)) dpdk-testpmd -l 0,1 --file-prefix=lcb_tpm --huge-unlink \
+    --no-pci --vdev "net_pcap0,rx_pcap=$1,infinite_rx=1" --log-level='*:error' -- \
+    --forward-mode=rxonly --nb-cores=1 --stats-period=1 --total-num-mbufs=200000 2>&1 |
+    awk '/Rx-pps/ {print $2}' | tail -n +3 | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]+0}'
+}
+
+# testpmd + dumpcap: packets written per second, and the share dumpcap reports dropped.
+dumpcap_run() {
+  local f=$1 expr=$2 out="$work/dc.pcapng"
+  rm -f "$out"
+  timeout -s INT $((secs + 6)) dpdk-testpmd -l 0,1 --file-prefix=lcb_dc --no-pci \
+    --vdev "net_pcap0,rx_pcap=$f,infinite_rx=1" --log-level='*:error' -- \
+    --forward-mode=rxonly --nb-cores=1 --stats-period=1 --total-num-mbufs=200000 >/dev/null 2>&1 &
+  local tp=$!
+  sleep 2
+  local log
+  log=$(LD_PRELOAD=$dpaa timeout -s INT $((secs + 3)) dpdk-dumpcap --file-prefix=lcb_dc \
+        -i net_pcap0 -q -w "$out" -a "duration:$secs" ${expr:+-f "$expr"} 2>&1)
+  kill -INT $tp 2>/dev/null; wait $tp 2>/dev/null
+  local n
+  n=$(capinfos -c -M "$out" 2>/dev/null | awk '/Number of packets/ {print $NF}')
+  local drop
+  drop=$(echo "$log" | sed -n "s/.*received\/dropped on interface '[^']*': \([0-9]*\)\/\([0-9]*\).*/\1 \2/p")
+  echo "$(( ${n:-0} / secs )) ${drop:-0 0}"
+}
+
+# linecap: written per second, ring drops, received, RX and writer cycles per packet.
+linecap_run() {
+  local f=$1 expr=$2 out="$work/lc"
+  rm -rf "$out"
+  build/app/linecap -i "net_pcap0,rx_pcap=$f,infinite_rx=1" -w "$out" --duration "$secs" \
+    --stats-file "$work/lc.json" ${expr:+"$expr"} >/dev/null 2>&1
+  python3 - "$work/lc.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+t = s["seconds"]
+print(int(s["written"] / t), s["ring_drops"], int(s["received"] / t),
+      round(s["rx_cycles_per_packet"], 1), round(s["writer_cycles_per_packet"], 1),
+      round(s["writer_hash_cycles_per_packet"], 1), round(s["writer_io_cycles_per_packet"], 1),
+      s["written"], s["passed_filter"])
+PY
+  rm -rf "$out"
+}
+
+tcpdump_run() {
+  local f=$1 expr=$2 s e n
+  n=$(capinfos -c -M "$f" | awk '/Number of packets/ {print $NF}')
+  s=$(date +%s%N)
+  tcpdump -n -r "$f" -w "$work/td.pcap" ${expr:+"$expr"} 2>/dev/null
+  e=$(date +%s%N)
+  echo $(( n * 1000000000 / (e - s) ))
+}
+
+med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+spread() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s-%s", lo, hi}'; }
+
+results="$work/results.tsv"
+echo -e "traffic\tfilter\tceiling\tdumpcap\tdumpcap_drop%\tlinecap\tlinecap_spread\tlinecap_ring_drops\trx_cyc\twr_cyc\twr_hash\twr_io\ttcpdump" > "$results"
+for t in 64 imix 1518; do
+  f="$work/$t.pcap"
+  c=(); for r in $(seq "$runs"); do c+=("$(ceiling "$f")"); done
+  cmed=$(printf '%s\n' "${c[@]}" | med)
+  for k in none host rst; do
+    expr=${FILTER[$k]}
+    d=(); dd=(); l=(); lr=(); rx=(); wr=(); wh=(); wi=()
+    for r in $(seq "$runs"); do
+      read -r dw dr dx <<<"$(dumpcap_run "$f" "$expr")"
+      d+=("$dw"); dd+=("$(awk -v a="$dr" -v b="$dx" 'BEGIN {printf "%.0f", a ? 100*b/a : 0}')")
+      read -r lw ld lrcv rxc wrc whc wic _ _ <<<"$(linecap_run "$f" "$expr")"
+      l+=("$lw"); lr+=("$ld"); rx+=("$rxc"); wr+=("$wrc"); wh+=("$whc"); wi+=("$wic")
+    done
+    td=$(tcpdump_run "$f" "$expr")
+    echo -e "$t\t$k\t$cmed\t$(printf '%s\n' "${d[@]}" | med)\t$(printf '%s\n' "${dd[@]}" | med)\t$(printf '%s\n' "${l[@]}" | med)\t$(printf '%s\n' "${l[@]}" | spread)\t$(printf '%s\n' "${lr[@]}" | med)\t$(printf '%s\n' "${rx[@]}" | med)\t$(printf '%s\n' "${wr[@]}" | med)\t$(printf '%s\n' "${wh[@]}" | med)\t$(printf '%s\n' "${wi[@]}" | med)\t$td" | tee -a "$results"
+  done
+done
+
+python3 scripts/bench_report.py "$results" "$work/chart.png" "$hz" "$secs" "$runs"
+cp "$work/chart.png" docs/performance-capture.png
+echo "wrote docs/performance.md and docs/performance-capture.png"

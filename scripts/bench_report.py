@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Turn scripts/bench.sh's results into the capture section of docs/performance.md (between
+the bench.sh markers), a PNG chart (gnuplot), and a projection to 10/40/100 Gbit/s."""
+import os
+import subprocess
+import sys
+import time
+
+res, png, mhz, secs, runs = sys.argv[1:6]
+rows = [line.rstrip("\n").split("\t") for line in open(res)][1:]
+hz = float(mhz) * 1e6
+
+
+def mpps(v):
+    return f"{float(v) / 1e6:.2f}"
+
+
+out = [f"<!-- bench.sh begin -->", "", "## Capture side by side (`scripts/bench.sh`)", "",
+       f"Measured {time.strftime('%Y-%m-%d')} on this machine (2 vCPUs, {float(mhz):.0f} MHz "
+       f"TSC, Debian 12, DPDK 22.11): the same net_pcap `infinite_rx=1` source and the same "
+       f"two cores for every tool; {runs} runs of {secs} s each, medians (linecap's spread "
+       "min-max). Mpps are packets written to disk per second. `ceiling` is dpdk-testpmd in "
+       "rxonly mode; `dumpcap` is dpdk-dumpcap attached to testpmd; tcpdump reads the same "
+       "file (`tcpdump -r -w`).", "",
+       "| traffic | filter | ceiling | dumpcap (drops) | linecap written | linecap spread | "
+       "linecap ring drops | linecap / ceiling | linecap / dumpcap | tcpdump -r -w |",
+       "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+for r in rows:
+    t, k, ceil, dc, dcd, lc, lcs, lcd, rx, wr, wh, wi, td = r
+    lo, hi = lcs.split("-")
+    out.append(f"| {t} | {k} | {mpps(ceil)} | {mpps(dc)} ({dcd}%) | {mpps(lc)} | "
+               f"{mpps(lo)}-{mpps(hi)} | {int(float(lcd)):,} | "
+               f"{float(lc) / max(float(ceil), 1):.0%} | "
+               f"{float(lc) / max(float(dc), 1):.1f}x | {mpps(td)} |")
+out += ["", "linecap's own cost per packet (TSC cycles, medians; RX excludes the driver's "
+        "receive call; the writer's includes SHA-256 of every byte and the write calls):", "",
+        "| traffic | filter | RX stage | writer total | of which SHA-256 | of which write calls |",
+        "|---|---|---:|---:|---:|---:|"]
+for r in rows:
+    out.append(f"| {r[0]} | {r[1]} | {r[8]} | {r[9]} | {r[10]} | {r[11]} |")
+
+# Projection: packet rates of a full link and the cores and disk bandwidth they need.
+wire = {"64": 64 + 20, "imix": 353.83 + 20}
+stored = {"64": 60 + 16, "imix": 349.83 + 16}
+cost = {r[0]: (float(r[8]), float(r[9])) for r in rows if r[1] == "none"}
+out += ["", "Projection from these cycle counts (no filter; a full link; RX cores = rate x RX "
+        "cycles / TSC Hz, writer cores likewise, rounded up; disk = what the files grow by):",
+        "", "| link | traffic | Mpps | RX cores | writer cores | disk |",
+        "|---|---|---:|---:|---:|---:|"]
+for g in (10, 40, 100):
+    for t in ("64", "imix"):
+        if t not in cost:
+            continue
+        pps = g * 1e9 / (wire[t] * 8)
+        rxc = -(-pps * cost[t][0] // hz)
+        wrc = -(-pps * cost[t][1] // hz)
+        out.append(f"| {g} Gbit/s | {t} | {pps / 1e6:.1f} | {int(rxc)} | {int(wrc)} | "
+                   f"{pps * stored[t] / 1e9:.1f} GB/s |")
+out += ["", "![written packets per second](performance-capture.png)", "",
+        "<!-- bench.sh end -->"]
+
+doc = "docs/performance.md"
+text = open(doc).read() if os.path.exists(doc) else "# Performance\n"
+if "<!-- bench.sh begin -->" in text:
+    a = text.index("<!-- bench.sh begin -->")
+    b = text.index("<!-- bench.sh end -->") + len("<!-- bench.sh end -->")
+    text = text[:a] + "\n".join(out) + text[b:]
+else:
+    text = text.rstrip("\n") + "\n\n" + "\n".join(out) + "\n"
+open(doc, "w").write(text)
+
+dat = res + ".dat"
+with open(dat, "w") as f:
+    for r in rows:
+        f.write(f"{r[0]}/{r[1]} {float(r[2]) / 1e6} {float(r[3]) / 1e6} {float(r[5]) / 1e6} "
+                f"{float(r[12]) / 1e6}\n")
+gp = f"""set terminal pngcairo size 1100,500
+set output '{png}'
+set style data histograms
+set style histogram cluster gap 1
+set style fill solid border -1
+set ylabel 'Mpps'
+set xtics rotate by -30
+set key top right
+set title 'Packets per second: source ceiling and written to disk (median of {runs} runs)'
+plot '{dat}' using 2:xtic(1) title 'testpmd rxonly (ceiling)', '' using 3 title 'dpdk-dumpcap', '' using 4 title 'linecap', '' using 5 title 'tcpdump -r -w'
+"""
+subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+print("\n".join(out))
