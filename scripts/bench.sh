@@ -41,7 +41,8 @@ ceiling() {
   timeout -s INT $((secs + 2)) dpdk-testpmd -l 0,1 --file-prefix=lcb_tpm --huge-unlink \
     --no-pci --vdev "net_pcap0,rx_pcap=$1,infinite_rx=1" --log-level='*:error' -- \
     --forward-mode=rxonly --nb-cores=1 --stats-period=1 --total-num-mbufs=200000 2>&1 |
-    awk '/Rx-pps/ {print $2}' | tail -n +3 | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]+0}'
+    awk '/Rx-pps/ && $2 > 0 {print $2}' | tail -n +2 | sort -n |
+    awk '{a[NR]=$1} END {print a[int((NR+1)/2)]+0}'
 }
 
 # testpmd + dumpcap: packets written per second, and the share dumpcap reports dropped.
@@ -95,22 +96,23 @@ med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 spread() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s-%s", lo, hi}'; }
 
 results="$work/results.tsv"
-echo -e "traffic\tfilter\tceiling\tdumpcap\tdumpcap_drop%\tlinecap\tlinecap_spread\tlinecap_ring_drops\trx_cyc\twr_cyc\twr_hash\twr_io\ttcpdump" > "$results"
+echo -e "traffic\tfilter\tceiling\tdumpcap\tdumpcap_drop%\tlinecap\tlinecap_spread\tlinecap_ring_drops\trx_cyc\twr_cyc\twr_hash\twr_io\ttcpdump\tlinecap_received" > "$results"
 for t in 64 imix 1518; do
   f="$work/$t.pcap"
   c=(); for r in $(seq "$runs"); do c+=("$(ceiling "$f")"); done
   cmed=$(printf '%s\n' "${c[@]}" | med)
   for k in none host rst; do
     expr=${FILTER[$k]}
-    d=(); dd=(); l=(); lr=(); rx=(); wr=(); wh=(); wi=()
+    d=(); dd=(); l=(); lr=(); rx=(); wr=(); wh=(); wi=(); lv=()
     for r in $(seq "$runs"); do
       read -r dw dr dx <<<"$(dumpcap_run "$f" "$expr")"
       d+=("$dw"); dd+=("$(awk -v a="$dr" -v b="$dx" 'BEGIN {printf "%.0f", a ? 100*b/a : 0}')")
       read -r lw ld lrcv rxc wrc whc wic _ _ <<<"$(linecap_run "$f" "$expr")"
       l+=("$lw"); lr+=("$ld"); rx+=("$rxc"); wr+=("$wrc"); wh+=("$whc"); wi+=("$wic")
+      lv+=("$lrcv")
     done
     td=$(tcpdump_run "$f" "$expr")
-    echo -e "$t\t$k\t$cmed\t$(printf '%s\n' "${d[@]}" | med)\t$(printf '%s\n' "${dd[@]}" | med)\t$(printf '%s\n' "${l[@]}" | med)\t$(printf '%s\n' "${l[@]}" | spread)\t$(printf '%s\n' "${lr[@]}" | med)\t$(printf '%s\n' "${rx[@]}" | med)\t$(printf '%s\n' "${wr[@]}" | med)\t$(printf '%s\n' "${wh[@]}" | med)\t$(printf '%s\n' "${wi[@]}" | med)\t$td" | tee -a "$results"
+    echo -e "$t\t$k\t$cmed\t$(printf '%s\n' "${d[@]}" | med)\t$(printf '%s\n' "${dd[@]}" | med)\t$(printf '%s\n' "${l[@]}" | med)\t$(printf '%s\n' "${l[@]}" | spread)\t$(printf '%s\n' "${lr[@]}" | med)\t$(printf '%s\n' "${rx[@]}" | med)\t$(printf '%s\n' "${wr[@]}" | med)\t$(printf '%s\n' "${wh[@]}" | med)\t$(printf '%s\n' "${wi[@]}" | med)\t$td\t$(printf '%s\n' "${lv[@]}" | med)" | tee -a "$results"
   done
 done
 
