@@ -54,6 +54,13 @@ int lc_shard_file_open(struct lc_shard_file *f, const struct lc_outpath *op,
 size_t lc_shard_file_header(const struct lc_shard_file *f, const struct lc_file_info *info,
 			    uint8_t *dst, size_t room);
 
+/*
+ * Put the header at the start of the file at once, outside the stream (not hashed, not
+ * counted): the first real write rewrites the same bytes at offset 0. Until then a crash
+ * leaves a valid, empty capture rather than an empty file. 0 or -errno.
+ */
+int lc_shard_file_stub(struct lc_shard_file *f, const void *hdr, size_t len);
+
 /* Write all len bytes (retrying short writes and EINTR) and hash them. With direct, len must
  * be whole blocks unless it is the last write (then O_DIRECT is turned off first). */
 int lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len);

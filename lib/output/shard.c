@@ -109,6 +109,24 @@ lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len)
 }
 
 int
+lc_shard_file_stub(struct lc_shard_file *f, const void *hdr, size_t len)
+{
+	int fl = fcntl(f->fd, F_GETFL), rc = 0;
+
+	if (fl < 0)
+		return -errno;
+	/* A short unaligned write needs the page cache, even on an O_DIRECT file; the kernel
+	 * writes the cached page back before the first direct write replaces it. */
+	if ((fl & O_DIRECT) && fcntl(f->fd, F_SETFL, fl & ~O_DIRECT) != 0)
+		return -errno;
+	if (pwrite(f->fd, hdr, len, 0) != (ssize_t)len)
+		rc = errno ? -errno : -EIO;
+	if ((fl & O_DIRECT) && fcntl(f->fd, F_SETFL, fl) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+int
 lc_shard_file_sync(struct lc_shard_file *f)
 {
 	return f->fd >= 0 && fdatasync(f->fd) != 0 ? -errno : 0;

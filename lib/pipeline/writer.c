@@ -75,9 +75,17 @@ open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t w
 					when, p->direct, err, errlen);
 	if (rc < 0)
 		return rc;
-	/* The header starts the buffer: with O_DIRECT every write is whole blocks from 0. */
+	/* The header starts the buffer: with O_DIRECT every write is whole blocks from 0. It
+	 * also goes to the file at once, so a crash before the first block leaves a valid
+	 * (empty) capture. */
 	s->used = lc_shard_file_header(&s->file, &info, s->buf, LC_WRITER_BUF);
 	s->nrec = 0;
+	rc = lc_shard_file_stub(&s->file, s->buf, s->used);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", s->file.part, strerror(-rc));
+		lc_shard_file_discard(&s->file);
+		return rc;
+	}
 	lc_rx_read(s->rxq, &s->rx_at_open);
 	port_drops(p->port_id, &s->imissed_at_open, &s->nombuf_at_open);
 	s->write_errors_at_open = s->c.write_errors;
