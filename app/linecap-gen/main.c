@@ -399,6 +399,7 @@ main(int argc, char **argv)
 	rte_eth_dev_stop(s.port);
 	rte_eth_dev_close(s.port);
 	lc_gen_free(s.gen);
+	free(s.per_flow);
 	lc_eal_stop();
 	return rc;
 }

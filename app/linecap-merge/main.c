@@ -161,6 +161,10 @@ main(int argc, char **argv)
 	o.ninputs = n;
 	o.filter = filter;
 	rc = lc_merge(&o, &st, err, sizeof(err));
+	for (unsigned int k = 0; k < n; k++)
+		free(inputs[k]);
+	free(inputs);
+	free(filter);
 	if (rc < 0)
 		return die(rc == -ENOMEM || rc == -EIO || rc == -ENOSPC ? 1 : 2, err);
 	fprintf(stderr, "linecap-merge: %u input%s, %llu records read, %llu written to %s "

@@ -143,10 +143,10 @@ start_eal(const struct lc_config *cfg, const struct lc_capture_plan *plan, char 
 	return lc_eal_start(&args, cfg->verbose >= 2, err, errlen);
 }
 
-int
-main(int argc, char **argv)
+static int
+run(struct lc_config *cfgp, int argc, char **argv)
 {
-	struct lc_config cfg;
+#define cfg (*cfgp)
 	struct lc_capture_plan plan;
 	struct lc_outpath out;
 	struct lc_filter_prog *prog = NULL;
@@ -175,6 +175,8 @@ main(int argc, char **argv)
 			return die(EXIT_USAGE, err);
 		if (cfg.dump)
 			return dump_filter(prog, engine, cfg.dump);
+		lc_filter_prog_free(prog);	/* checked; the capture compiles its own per queue */
+		prog = NULL;
 	}
 	if (lc_capture_plan(&cfg, &plan, err, sizeof(err)) < 0 ||
 	    lc_outpath_init(&out, cfg.write_path, lc_format_find(cfg.format)->ext, err,
@@ -192,8 +194,6 @@ main(int argc, char **argv)
 			 "cannot start DPDK (device %s): %s", cfg.interface, err);
 		return die(rc == -ENODEV ? EXIT_USAGE : 1, msg);
 	}
-	lc_filter_prog_free(prog);	/* checked; the capture compiles its own per queue */
-	prog = NULL;
 	cap = lc_capture_create(&cfg, &plan, &out, err, sizeof(err));
 	if (cap == NULL) {
 		rc = status_for(errno);
@@ -220,8 +220,17 @@ main(int argc, char **argv)
 		rc = -EIO;
 	}
 	lc_capture_free(cap);
-	lc_filter_prog_free(prog);
-	lc_config_release(&cfg);
 	lc_eal_stop();
 	return rc < 0 ? 1 : 0;
+#undef cfg
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lc_config cfg = { 0 };
+	int rc = run(&cfg, argc, argv);
+
+	lc_config_release(&cfg);	/* on every path out */
+	return rc;
 }
