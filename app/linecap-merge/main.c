@@ -13,6 +13,7 @@
 
 #include "lc_version.h"
 #include "linecap/merge.h"
+#include "linecap/reader.h"
 
 static const char usage[] =
 "Usage: linecap-merge -w OUT [--start TIME] [--end TIME] FILE|DIR... [filter expression]\n"
@@ -42,14 +43,6 @@ die(int status, const char *msg)
 	return status;
 }
 
-static int
-is_capture(const char *n)
-{
-	size_t l = strlen(n);
-
-	return (l > 5 && strcmp(n + l - 5, ".pcap") == 0) ||
-	       (l > 7 && strcmp(n + l - 7, ".pcapng") == 0);
-}
 
 static int
 by_name(const void *a, const void *b)
@@ -79,7 +72,7 @@ add_input(const char *path, char ***v, unsigned int *n)
 	while ((de = readdir(d)) != NULL) {
 		char *p;
 
-		if (!is_capture(de->d_name))
+		if (!lc_reader_is_capture_name(de->d_name))
 			continue;
 		if (asprintf(&p, "%s/%s", path, de->d_name) < 0)
 			break;

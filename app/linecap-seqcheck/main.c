@@ -77,11 +77,9 @@ read_path(struct lc_seq *s, const char *path, uint64_t *untagged)
 	int rc = 0;
 
 	while (d != NULL && (de = readdir(d)) != NULL && rc == 0) {
-		size_t l = strlen(de->d_name);
 		char p[4096];
 
-		if ((l > 5 && strcmp(de->d_name + l - 5, ".pcap") == 0) ||
-		    (l > 7 && strcmp(de->d_name + l - 7, ".pcapng") == 0)) {
+		if (lc_reader_is_capture_name(de->d_name)) {
 			snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
 			rc = read_file(s, p, untagged);
 		}

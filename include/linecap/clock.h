@@ -13,6 +13,7 @@
  * each RX queue keeping its own timestamps non-decreasing (lc_clock_ns_monotonic()).
  */
 #include <stdint.h>
+#include <time.h>
 
 #include <rte_common.h>
 
@@ -27,6 +28,16 @@ struct lc_clock {
 	uint64_t period_tsc;	/* the refresh period the slew aims at */
 	uint64_t steps;		/* number of steps taken (for tests and stats) */
 } __rte_cache_aligned;
+
+/* CLOCK_REALTIME in nanoseconds since the epoch (control paths: file opening, records). */
+static inline uint64_t
+lc_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* Set up from the TSC frequency hz and anchor at (tsc, ns). */
 void lc_clock_init_at(struct lc_clock *c, uint64_t hz, uint64_t tsc, uint64_t ns);

@@ -44,4 +44,7 @@ uint32_t lc_reader_snaplen(const struct lc_reader *r);
 
 void lc_reader_close(struct lc_reader *r);
 
+/* Does a file name end in .pcap or .pcapng (a capture file, not a .part or a manifest)? */
+int lc_reader_is_capture_name(const char *name);
+
 #endif

@@ -398,3 +398,12 @@ lc_reader_close(struct lc_reader *r)
 	free(r->iobuf);
 	free(r);
 }
+
+int
+lc_reader_is_capture_name(const char *n)
+{
+	size_t l = strlen(n);
+
+	return (l > 5 && strcmp(n + l - 5, ".pcap") == 0) ||
+	       (l > 7 && strcmp(n + l - 7, ".pcapng") == 0);
+}

@@ -10,16 +10,9 @@
 #include <openssl/evp.h>
 #include <rte_cycles.h>
 
+#include "linecap/clock.h"
 #include "linecap/shard.h"
 
-static uint64_t
-realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int
 lc_shard_file_open(struct lc_shard_file *f, const struct lc_outpath *op,
@@ -65,7 +58,7 @@ lc_shard_file_open(struct lc_shard_file *f, const struct lc_outpath *op,
 		f->sha = NULL;
 		return rc;
 	}
-	f->opened_ns = realtime_ns();
+	f->opened_ns = lc_realtime_ns();
 	return 0;
 }
 

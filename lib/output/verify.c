@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "linecap/clock.h"
 #include "linecap/manifest.h"
 #include "linecap/reader.h"
 #include "linecap/verify.h"
@@ -258,14 +259,6 @@ parse_queue_seq(const char *name, int *queue, int *seq)
 	return last == NULL || sscanf(last, "-q%d-%d", queue, seq) != 2 ? -1 : 0;
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Cut a .part file back to its last whole record, close it properly, record it. */
 static void
@@ -346,7 +339,7 @@ repair(struct ctx *c, const char *part_name, struct lc_manifest *m)
 				  "last_ns", (json_int_t)last, "queue", queue, "seq", seq,
 				  "format", strstr(name, ".pcapng") ? "pcapng" : "pcap",
 				  "repaired", 1, "cut_bytes", (json_int_t)(size - good),
-				  "repaired_ns", (json_int_t)now_ns(), "host", host);
+				  "repaired_ns", (json_int_t)lc_realtime_ns(), "host", host);
 	if (lc_manifest_append(m, rec_j, err, sizeof(err)) < 0)
 		finding(c, "manifest: %s", err);
 	json_decref(rec_j);
@@ -355,14 +348,6 @@ repair(struct ctx *c, const char *part_name, struct lc_manifest *m)
 	c->sum->repaired++;
 }
 
-static int
-is_capture(const char *n)
-{
-	size_t l = strlen(n);
-
-	return (l > 5 && strcmp(n + l - 5, ".pcap") == 0) ||
-	       (l > 7 && strcmp(n + l - 7, ".pcapng") == 0);
-}
 
 static int
 is_part(const char *n)
@@ -495,7 +480,7 @@ lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 				finding(&c, "unfinished: %s (cut short by a crash; --repair closes "
 					"it)", de->d_name);
 		}
-		else if (is_capture(de->d_name) && find(&c, de->d_name) == NULL)
+		else if (lc_reader_is_capture_name(de->d_name) && find(&c, de->d_name) == NULL)
 			finding(&c, "extra: %s (not in the manifest)", de->d_name);
 	}
 	closedir(d);

@@ -29,21 +29,13 @@ lc_clock_init_at(struct lc_clock *c, uint64_t hz, uint64_t tsc, uint64_t ns)
 	publish(c, tsc, ns, c->nominal_mult);
 }
 
-static uint64_t
-realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* A TSC reading and CLOCK_REALTIME taken as close together as we can. */
 static void
 read_pair(uint64_t *tsc, uint64_t *ns)
 {
 	uint64_t t0 = rte_rdtsc();
-	uint64_t r = realtime_ns();
+	uint64_t r = lc_realtime_ns();
 	uint64_t t1 = rte_rdtsc();
 
 	*tsc = t0 + (t1 - t0) / 2;

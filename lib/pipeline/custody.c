@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "lc_version.h"
+#include "linecap/clock.h"
 #include "linecap/custody.h"
 #include "linecap/log.h"
 #include "linecap/manifest.h"
@@ -37,14 +38,6 @@ struct lc_custody {
 	int unsynced;		/* records appended since the last fsync */
 };
 
-static uint64_t
-realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static const char *
 base(const char *path)
@@ -197,7 +190,7 @@ retain_locked(struct lc_custody *c)
 		}
 		rec = json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:s}", "retired", base(f->path),
 				"sha256", f->sha256, "bytes", (json_int_t)f->bytes, "queue",
-				(int)f->queue, "reason", why, "at_ns", (json_int_t)realtime_ns(),
+				(int)f->queue, "reason", why, "at_ns", (json_int_t)lc_realtime_ns(),
 				"host", c->host);
 		append(c, rec);
 		c->retired++;

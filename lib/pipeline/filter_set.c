@@ -9,6 +9,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "linecap/clock.h"
 #include "linecap/filter_set.h"
 #include "linecap/config.h"
 #include "linecap/log.h"
@@ -26,14 +27,6 @@ struct lc_filter_set {
 	unsigned int nhistory;
 };
 
-static uint64_t
-realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 struct lc_filter_set *
 lc_filter_set_create(struct lc_rx_queue *const *rxq, unsigned int nq, int socket,
@@ -95,7 +88,7 @@ record(struct lc_filter_set *set, const char *expr)
 	e = &set->history[set->nhistory++];
 	e->expr = expr ? strdup(expr) : NULL;
 	e->engine = expr ? set->engine->name : NULL;
-	e->since_ns = realtime_ns();
+	e->since_ns = lc_realtime_ns();
 }
 
 int

@@ -13,6 +13,7 @@
 #include <rte_ring.h>
 
 #include "lc_version.h"
+#include "linecap/clock.h"
 #include "linecap/config.h"
 #include "linecap/log.h"
 #include "linecap/writer.h"
@@ -23,14 +24,6 @@
 #define NAME_TRIES 1000u	/* names left taken by an earlier capture are skipped */
 #define PREFETCH_AHEAD 4u	/* packets whose data is asked for ahead of their turn */
 
-static uint64_t
-realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Remember the first failure of this writer for the end-of-run message. */
 static void
@@ -184,7 +177,7 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 	cf = calloc(1, sizeof(*cf));
 	st = (struct lc_file_stats){
 		.start_ns = s->file.opened_ns,
-		.end_ns = realtime_ns(),
+		.end_ns = lc_realtime_ns(),
 		.received = now.received - s->rx_at_open.received,
 		.dropped = (now.ring_drops - s->rx_at_open.ring_drops) +
 			   (imissed - s->imissed_at_open) + (nombuf - s->nombuf_at_open),
