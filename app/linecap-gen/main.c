@@ -6,8 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +17,12 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
-#include <rte_mbuf.h>
-#include <rte_pause.h>
 
 #include "lc_version.h"
 #include "linecap/eal_args.h"
 #include "linecap/gen.h"
-#include "linecap/pcap_format.h"
+#include "linecap/gen_sender.h"
 
-#define BURST 32u
-#define MBUFS 8191u
 
 static volatile sig_atomic_t interrupted;
 
@@ -70,18 +64,6 @@ struct opts {
 	uint64_t count;
 };
 
-struct sender {
-	struct lc_gen *gen;
-	uint16_t port;
-	struct rte_mempool *pool;
-	double pps;
-	uint64_t count;		/* 0: until stopped */
-	volatile int stop;
-	uint64_t sent, bytes;	/* published with relaxed stores */
-	uint64_t *per_flow;
-	uint32_t flows;
-};
-
 static int
 die(int status, const char *msg)
 {
@@ -107,118 +89,10 @@ parse_rate(const char *s)
 }
 
 static void
-count_flow(struct sender *s, const uint8_t *frame, uint32_t len)
-{
-	uint16_t id;
-	uint32_t flow;
-	uint64_t seq;
-
-	if (s->per_flow != NULL && lc_gen_tag(frame, len, &id, &flow, &seq) && flow <= s->flows)
-		s->per_flow[flow]++;
-}
-
-/* The send loop (a worker lcore): fill a burst, pace, send all of it (retrying), count. */
-static int
-send_loop(void *arg)
-{
-	struct sender *s = arg;
-	struct rte_mbuf *pkts[BURST];
-	const double hz = (double)rte_get_tsc_hz();
-	uint64_t start = rte_rdtsc(), sent = 0, bytes = 0;
-
-	while (!s->stop && (s->count == 0 || sent < s->count)) {
-		uint32_t n = BURST;
-
-		if (s->count && s->count - sent < n)
-			n = (uint32_t)(s->count - sent);
-		if (rte_pktmbuf_alloc_bulk(s->pool, pkts, n) != 0)
-			continue;
-		for (uint32_t i = 0; i < n; i++) {
-			uint8_t *d = rte_pktmbuf_mtod(pkts[i], uint8_t *);
-			uint32_t len = lc_gen_next(s->gen, d);
-
-			pkts[i]->data_len = (uint16_t)len;
-			pkts[i]->pkt_len = len;
-			count_flow(s, d, len);
-			bytes += len;
-		}
-		if (s->pps > 0) {	/* pace: this burst may go when its time has come */
-			uint64_t due = start + (uint64_t)((double)sent / s->pps * hz);
-
-			while (rte_rdtsc() < due && !s->stop)
-				rte_pause();
-		}
-		uint32_t done = 0;
-		while (done < n && !s->stop)
-			done += rte_eth_tx_burst(s->port, 0, pkts + done, (uint16_t)(n - done));
-		if (done < n)
-			rte_pktmbuf_free_bulk(pkts + done, n - done);
-		sent += done;
-		__atomic_store_n(&s->sent, sent, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->bytes, bytes, __ATOMIC_RELAXED);
-	}
-	return 0;
-}
-
-static void
 on_signal(int sig)
 {
 	interrupted = 1;
 	signal(sig, SIG_DFL);
-}
-
-static int
-write_stats(const struct opts *o, const struct sender *s, double secs)
-{
-	json_t *root = json_object(), *flows = json_array();
-	int rc = 0;
-
-	for (uint32_t i = 0; s->per_flow && i <= s->flows; i++)
-		json_array_append_new(flows, json_integer((json_int_t)s->per_flow[i]));
-	json_object_set_new(root, "id", json_integer(o->g.id));
-	json_object_set_new(root, "sent", json_integer((json_int_t)s->sent));
-	json_object_set_new(root, "bytes", json_integer((json_int_t)s->bytes));
-	json_object_set_new(root, "seconds", json_real(secs));
-	json_object_set_new(root, "per_flow", flows);
-	if (json_dump_file(root, o->stats, JSON_INDENT(1)) != 0)
-		rc = -EIO;
-	json_decref(root);
-	return rc;
-}
-
-/* -w: no port, no EAL: frames at 1 microsecond apart from now into a nanosecond pcap. */
-static int
-to_file(const struct opts *o, struct sender *s)
-{
-	static uint8_t frame[LC_GEN_MAX_FRAME], rec[LC_GEN_MAX_FRAME + 64];
-	FILE *f = fopen(o->file, "wx");
-	struct timespec ts;
-	uint64_t t;
-
-	if (f == NULL) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s: %s", o->file, strerror(errno));
-		return die(2, msg);
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	lc_pcap_file_header(rec, LC_GEN_MAX_FRAME);
-	fwrite(rec, 1, LC_PCAP_FILE_HDR_LEN, f);
-	for (uint64_t i = 0; i < o->count; i++) {
-		uint32_t len = lc_gen_next(s->gen, frame);
-		size_t n = lc_pcap_put_record_bytes(rec, sizeof(rec), frame, len, len, t + i * 1000);
-
-		count_flow(s, frame, len);
-		fwrite(rec, 1, n, f);
-		s->bytes += len;
-	}
-	s->sent = o->count;
-	if (fclose(f) != 0)
-		return die(1, strerror(errno));
-	fprintf(stderr, "linecap-gen: wrote %llu frames to %s\n", (unsigned long long)o->count,
-		o->file);
-	return o->stats && write_stats(o, s, 0) < 0 ? die(1, "cannot write --stats-file") : 0;
 }
 
 static int
@@ -306,20 +180,30 @@ main(int argc, char **argv)
 {
 	static struct lc_eal_args ea;
 	struct opts o;
-	struct sender s = { 0 };
+	struct lc_gen_sender s;
+	struct lc_gen *g;
 	char err[1024];
 	int cpus[1024], rc;
 	unsigned int lcore;
 
 	if (parse(argc, argv, &o, err, sizeof(err)) < 0)
 		return die(2, err);
-	s.gen = lc_gen_create(&o.g, err, sizeof(err));
-	if (s.gen == NULL)
+	g = lc_gen_create(&o.g, err, sizeof(err));
+	if (g == NULL)
 		return die(2, err);
-	s.flows = o.g.flows;
-	s.per_flow = calloc(o.g.flows + 1, sizeof(*s.per_flow));
-	if (o.file)
-		return to_file(&o, &s);
+	if (lc_gen_sender_init(&s, g, o.g.flows) < 0)
+		return die(1, "out of memory");
+	if (o.file) {
+		rc = lc_gen_sender_to_file(&s, o.file, o.count, err, sizeof(err));
+		if (rc == 0)
+			fprintf(stderr, "linecap-gen: wrote %llu frames to %s\n",
+				(unsigned long long)o.count, o.file);
+		if (rc == 0 && o.stats && lc_gen_sender_stats(&s, o.g.id, 0, o.stats) < 0)
+			rc = -EIO;
+		lc_gen_sender_release(&s);
+		lc_gen_free(g);
+		return rc == 0 ? 0 : die(rc == -EIO ? 1 : 2, rc == -EIO ? "cannot write" : err);
+	}
 
 	struct lc_eal_plan ep = {
 		.interface = o.dev, .rx_lcores = 1, .writer_lcores = 0, .cpus = cpus,
@@ -335,41 +219,25 @@ main(int argc, char **argv)
 		snprintf(msg, sizeof(msg), "-i %s: %s", o.dev, err);
 		return die(rc == -ENODEV ? 2 : 1, msg);
 	}
+	uint16_t port = 0;
 	if (rte_eth_dev_count_avail() != 1)
 		return die(2, "-i: no such device (no DPDK port was found for it)");
-	RTE_ETH_FOREACH_DEV(s.port)
+	RTE_ETH_FOREACH_DEV(port)
 		break;
-	s.pool = rte_pktmbuf_pool_create("gen", MBUFS, 256, 0,
-					 LC_GEN_MAX_FRAME + RTE_PKTMBUF_HEADROOM, rte_socket_id());
-	struct rte_eth_conf conf = { 0 };
-	if (s.pool == NULL || rte_eth_dev_configure(s.port, 1, 1, &conf) != 0 ||
-	    rte_eth_rx_queue_setup(s.port, 0, 512, rte_socket_id(), NULL, s.pool) != 0 ||
-	    rte_eth_tx_queue_setup(s.port, 0, 1024, rte_socket_id(), NULL) != 0 ||
-	    rte_eth_dev_start(s.port) != 0) {
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (lc_gen_sender_port(&s, port, err, sizeof(err)) < 0) {
+		lc_gen_sender_release(&s);
 		lc_eal_stop();
-		return die(1, "cannot set up the port for sending");
+		return die(1, err);
 	}
 	double avg = strcmp(o.g.mode, "imix") == 0 ? 353.83 : o.g.size + 4.0;
 	s.pps = o.pps > 0 ? o.pps : o.bps > 0 ? o.bps / ((avg + 20) * 8) : 0;
 	s.count = o.count;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	/* Wait for the link (a memif peer, a cable), up to 10 s. */
-	struct rte_eth_link l = { 0 };
-	for (int i = 0; i < 100 && !interrupted; i++) {
-		if (rte_eth_link_get_nowait(s.port, &l) == 0 && l.link_status)
-			break;
-		usleep(100000);
-	}
-	if (!l.link_status) {
-		rte_eth_dev_stop(s.port);
-		lc_eal_stop();
-		return die(1, "-i: the link did not come up within 10 s");
-	}
 	lcore = rte_get_next_lcore(-1, 1, 0);
 	uint64_t t0 = rte_rdtsc(), last = t0, last_sent = 0, hz = rte_get_tsc_hz();
-	rte_eal_remote_launch(send_loop, &s, lcore);
+	rte_eal_remote_launch(lc_gen_sender_main, &s, lcore);
 	while (!interrupted) {
 		usleep(20000);
 		uint64_t now = rte_rdtsc(), sent = __atomic_load_n(&s.sent, __ATOMIC_RELAXED);
@@ -395,11 +263,9 @@ main(int argc, char **argv)
 		"Gbit/s on the wire)\n", (unsigned long long)s.sent, (unsigned long long)s.bytes,
 		secs, (double)s.sent / secs / 1e6,
 		((double)s.bytes + (double)s.sent * 24) * 8 / secs / 1e9);
-	rc = o.stats && write_stats(&o, &s, secs) < 0 ? 1 : 0;
-	rte_eth_dev_stop(s.port);
-	rte_eth_dev_close(s.port);
-	lc_gen_free(s.gen);
-	free(s.per_flow);
+	rc = o.stats && lc_gen_sender_stats(&s, o.g.id, secs, o.stats) < 0 ? 1 : 0;
+	lc_gen_sender_release(&s);
+	lc_gen_free(g);
 	lc_eal_stop();
 	return rc;
 }
