@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real capture on a built-in virtual port: DPDK's net_pcap replays a generated sample
 # capture at full speed for a few seconds; linecap keeps the README's example filter and
-# writes shards under ./captures/. Usage: scripts/run.sh [SECONDS]
+# writes shards under ./captures/, then checks them against their manifest.
+# Usage: scripts/run.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
@@ -25,3 +26,5 @@ ls -l "$out"
 first=$(ls "$out"/*.pcap | head -n 1)
 echo "+ tcpdump -n -r $first -c 4"
 tcpdump -n -r "$first" -c 4 2>/dev/null
+echo "+ build/app/linecap-verify $out"
+build/app/linecap-verify "$out"
