@@ -63,8 +63,9 @@ main(int argc, char **argv)
 	n = lc_verify_dir(argv[optind], repair, say, NULL, &sum);
 	if (n < 0)
 		return 2;
-	printf("%s: %u files recorded, %u intact, %u retired by policy, %u repaired, "
-	       "%u finding%s\n", argv[optind], sum.recorded, sum.verified, sum.retired,
-	       sum.repaired, sum.findings, sum.findings == 1 ? "" : "s");
+	printf("%s: %u file%s recorded, %u intact, %u retired by policy, %u repaired, "
+	       "%u finding%s\n", argv[optind], sum.recorded, sum.recorded == 1 ? "" : "s",
+	       sum.verified, sum.retired, sum.repaired, sum.findings,
+	       sum.findings == 1 ? "" : "s");
 	return sum.findings ? 1 : 0;
 }
