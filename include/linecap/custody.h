@@ -49,8 +49,6 @@ void lc_custody_make_room(void *custody);
 /* Apply retention and fsync the manifest (main lcore, each tick). */
 void lc_custody_retain(struct lc_custody *c);
 
-/* Files recorded, files retired so far. */
-void lc_custody_counts(struct lc_custody *c, uint64_t *recorded, uint64_t *retired);
 
 void lc_custody_close(struct lc_custody *c);
 

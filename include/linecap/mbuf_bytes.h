@@ -41,4 +41,24 @@ lc_mbuf_copy(uint8_t *dst, const struct rte_mbuf *m, uint32_t max)
 	return done;
 }
 
+/* Bytes a record keeps of m: what the chain holds, cut at snaplen. */
+static inline uint32_t
+lc_mbuf_caplen(const struct rte_mbuf *m, uint32_t snaplen)
+{
+	uint32_t have = m->nb_segs == 1 ?
+		(m->data_len < m->pkt_len ? m->data_len : m->pkt_len) : lc_mbuf_present(m);
+
+	return have < snaplen ? have : snaplen;
+}
+
+/* Copy the first n bytes of the frame (n <= lc_mbuf_caplen) into dst. */
+static inline void
+lc_mbuf_put(uint8_t *dst, const struct rte_mbuf *m, uint32_t n)
+{
+	if (m->nb_segs == 1)
+		memcpy(dst, rte_pktmbuf_mtod(m, const uint8_t *), n);
+	else
+		lc_mbuf_copy(dst, m, n);
+}
+
 #endif

@@ -21,11 +21,6 @@
 size_t lc_pcap_file_header(uint8_t *dst, uint32_t snaplen);
 
 /*
- * Bytes the record for m would take: header plus min(snaplen, bytes present in the chain).
- */
-uint32_t lc_pcap_record_len(const struct rte_mbuf *m, uint32_t snaplen);
-
-/*
  * Append one record for m (all segments, cut at snaplen) with timestamp ts_ns into dst,
  * which has room bytes. The record's original length is m->pkt_len. Returns the bytes
  * written, or 0 (and writes nothing) if the record does not fit.

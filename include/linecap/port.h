@@ -61,9 +61,6 @@ int lc_port_inspect(const char *devspec, struct lc_port_plan *plan, char *err, s
 int lc_port_find(const struct lc_port_plan *plan, uint16_t *port_id, char *err,
 		 size_t errlen);
 
-/* Largest RX queue count the port accepts (0 on error). */
-unsigned int lc_port_max_queues(uint16_t port_id);
-
 /*
  * Configure port_id with nb_queues RX queues and a pool of nb_mbufs mbufs on its socket.
  * Does not start it. Returns 0, or -errno with a reason in err.

@@ -35,11 +35,8 @@ int lc_reader_next(struct lc_reader *r, struct lc_record *rec, char *err, size_t
 /* File offset just past the last whole record (or header) read. */
 uint64_t lc_reader_good_offset(const struct lc_reader *r);
 
-enum lc_reader_format lc_reader_format(const struct lc_reader *r);
-
-/* Link type and snaplen of the file (pcap) or of its first interface (pcapng; 0 before the
- * first interface block). */
-uint32_t lc_reader_linktype(const struct lc_reader *r);
+/* Snaplen of the file (pcap) or of its first interface (pcapng; 0 before the first
+ * interface block). */
 uint32_t lc_reader_snaplen(const struct lc_reader *r);
 
 void lc_reader_close(struct lc_reader *r);

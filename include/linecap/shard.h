@@ -22,6 +22,7 @@
 struct lc_shard_file {
 	int fd;			/* -1 when closed */
 	int direct;		/* opened with O_DIRECT: writes must be 4 KiB-aligned blocks */
+	int named;		/* the .part name exists (an O_TMPFILE file gets it at the stub) */
 	unsigned int queue;
 	uint32_t seq;
 	uint64_t bytes;		/* written so far, header included */
@@ -56,8 +57,10 @@ size_t lc_shard_file_header(const struct lc_shard_file *f, const struct lc_file_
 
 /*
  * Put the header at the start of the file at once, outside the stream (not hashed, not
- * counted): the first real write rewrites the same bytes at offset 0. Until then a crash
- * leaves a valid, empty capture rather than an empty file. 0 or -errno.
+ * counted): the first real write rewrites the same bytes at offset 0. Where the filesystem
+ * allows, the file was opened nameless (O_TMPFILE) and takes its .part name only here, once
+ * the header is in it: at no moment is there an empty file to find after a crash.
+ * 0, -EEXIST when the name was taken meanwhile, or -errno.
  */
 int lc_shard_file_stub(struct lc_shard_file *f, const void *hdr, size_t len);
 
@@ -72,14 +75,13 @@ int lc_shard_file_sync(struct lc_shard_file *f);
  * Closing is two steps, so the chain of custody can record a file before it takes its final
  * name (a crash in between leaves NAME.part whose record exists: verify --repair completes
  * the rename):
- *   lc_shard_file_finish   write the format's trailer (st may be NULL: none), fsync, close;
- *                          sha256 receives the file's hash;
+ *   lc_shard_file_finish   fsync, close (the caller has written the format's trailer with
+ *                          the rest); sha256 receives the file's hash;
  *   lc_shard_file_publish  rename .part to the final name without replacing anything, fsync
  *                          the directory.
  * Each returns 0 or -errno.
  */
-int lc_shard_file_finish(struct lc_shard_file *f, const struct lc_file_stats *st,
-			 uint8_t sha256[LC_SHA256_LEN]);
+int lc_shard_file_finish(struct lc_shard_file *f, uint8_t sha256[LC_SHA256_LEN]);
 int lc_shard_file_publish(struct lc_shard_file *f, const struct lc_outpath *op);
 
 /* Close and remove a file that never held a packet (a capture that failed to start). */

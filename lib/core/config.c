@@ -146,29 +146,6 @@ bad:
 	return -EINVAL;
 }
 
-static int
-parse_duration(const char *val, uint64_t *ms, char *err, size_t errlen)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(val, &end);
-	if (errno != 0 || end == val || *end != '\0' || !isfinite(d)) {
-		snprintf(err, errlen, "--duration '%s': must be a number of seconds", val);
-		return -EINVAL;
-	}
-	if (d <= 0 || d > 31536000.0 * 10) {
-		snprintf(err, errlen, "--duration %s: must be more than 0 and at most 315360000 "
-			 "seconds", val);
-		return -EINVAL;
-	}
-	*ms = (uint64_t)(d * 1000.0 + 0.5);
-	if (*ms == 0)
-		*ms = 1;
-	return 0;
-}
-
 /* A positive decimal number of seconds (or of millions of bytes) as thousandths. */
 static int
 parse_decimal(const char *opt, const char *val, double max, double *out, char *err,
@@ -312,9 +289,15 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 				       errlen);
 			cfg->writers = (unsigned int)v;
 			break;
-		case OPT_DURATION:
-			rc = parse_duration(optarg, &cfg->duration_ms, err, errlen);
+		case OPT_DURATION: {
+			double d;
+
+			rc = parse_decimal("--duration", optarg, 315360000.0, &d, err, errlen);
+			cfg->duration_ms = (uint64_t)(d * 1000.0 + 0.5);
+			if (rc == 0 && cfg->duration_ms == 0)
+				cfg->duration_ms = 1;
 			break;
+		}
 		case OPT_EAL:
 			cfg->eal_args = optarg;
 			break;

@@ -134,12 +134,17 @@ ind_offset(struct jit *j, uint32_t k, uint8_t size)
 	jcc(j, CC_A, RET0);
 }
 
+/* A move between A or X and scratch word M[k] at [rsp - 64 + 4k]: op 0x8b loads, 0x89
+ * stores; modrm 0x44 for eax, 0x4c for ecx (SIB 0x24: rsp base, disp8). */
 static int
-mem_disp(uint32_t k, int8_t *disp)
+scratch(struct jit *j, uint32_t k, uint8_t op, uint8_t modrm)
 {
 	if (k >= BPF_MEMWORDS)
-		return -1;
-	*disp = (int8_t)(-64 + 4 * (int)k);
+		return -EINVAL;
+	u8(j, op);
+	u8(j, modrm);
+	u8(j, 0x24);
+	u8(j, (uint8_t)(int8_t)(-64 + 4 * (int)k));
 	return 0;
 }
 
@@ -167,7 +172,6 @@ emit_insn(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t i)
 {
 	const struct bpf_insn *in = &prog[i];
 	uint32_t k = in->k;
-	int8_t d;
 
 	switch (in->code) {
 	case BPF_RET | BPF_K:
@@ -252,29 +256,13 @@ emit_insn(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t i)
 		u32(j, k);
 		return 0;
 	case BPF_LD | BPF_MEM:
-		if (mem_disp(k, &d) < 0)
-			return -EINVAL;
-		EMIT(j, 0x8b, 0x44, 0x24);		/* mov eax, [rsp + d] */
-		u8(j, (uint8_t)d);
-		return 0;
+		return scratch(j, k, 0x8b, 0x44);	/* mov eax, [rsp + d] */
 	case BPF_LDX | BPF_MEM:
-		if (mem_disp(k, &d) < 0)
-			return -EINVAL;
-		EMIT(j, 0x8b, 0x4c, 0x24);		/* mov ecx, [rsp + d] */
-		u8(j, (uint8_t)d);
-		return 0;
+		return scratch(j, k, 0x8b, 0x4c);	/* mov ecx, [rsp + d] */
 	case BPF_ST:
-		if (mem_disp(k, &d) < 0)
-			return -EINVAL;
-		EMIT(j, 0x89, 0x44, 0x24);		/* mov [rsp + d], eax */
-		u8(j, (uint8_t)d);
-		return 0;
+		return scratch(j, k, 0x89, 0x44);	/* mov [rsp + d], eax */
 	case BPF_STX:
-		if (mem_disp(k, &d) < 0)
-			return -EINVAL;
-		EMIT(j, 0x89, 0x4c, 0x24);		/* mov [rsp + d], ecx */
-		u8(j, (uint8_t)d);
-		return 0;
+		return scratch(j, k, 0x89, 0x4c);	/* mov [rsp + d], ecx */
 
 	case BPF_JMP | BPF_JA: {
 		uint32_t to = i + 1 + k;	/* wraps for a backward jump, as in libpcap */

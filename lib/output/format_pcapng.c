@@ -180,19 +180,12 @@ static size_t
 ng_record(uint8_t *dst, size_t room, const struct rte_mbuf *m, uint64_t ts_ns,
 	  uint32_t snaplen)
 {
-	uint32_t caplen;
+	uint32_t caplen = lc_mbuf_caplen(m, snaplen);
 
-	if (likely(m->nb_segs == 1))
-		caplen = RTE_MIN(RTE_MIN((uint32_t)m->data_len, m->pkt_len), snaplen);
-	else
-		caplen = RTE_MIN(lc_mbuf_present(m), snaplen);
 	if (unlikely(room < 32 + pad4(caplen)))
 		return 0;
 	epb_head(dst, caplen, m->pkt_len, ts_ns);
-	if (likely(m->nb_segs == 1))
-		memcpy(dst + 28, rte_pktmbuf_mtod(m, const uint8_t *), caplen);
-	else
-		lc_mbuf_copy(dst + 28, m, caplen);
+	lc_mbuf_put(dst + 28, m, caplen);
 	return epb_tail(dst, caplen);
 }
 

@@ -50,31 +50,15 @@ put_rec_hdr(uint8_t *dst, uint64_t ts_ns, uint32_t caplen, uint32_t len)
 	memcpy(dst, &r, sizeof(r));
 }
 
-uint32_t
-lc_pcap_record_len(const struct rte_mbuf *m, uint32_t snaplen)
-{
-	uint32_t cap = m->nb_segs == 1 ? RTE_MIN(m->data_len, m->pkt_len) : lc_mbuf_present(m);
-
-	return LC_PCAP_REC_HDR_LEN + RTE_MIN(cap, snaplen);
-}
-
 size_t
 lc_pcap_put_record(uint8_t *dst, size_t room, const struct rte_mbuf *m, uint64_t ts_ns,
 		   uint32_t snaplen)
 {
-	uint32_t caplen;
+	uint32_t caplen = lc_mbuf_caplen(m, snaplen);
 
-	if (likely(m->nb_segs == 1)) {
-		caplen = RTE_MIN(RTE_MIN((uint32_t)m->data_len, m->pkt_len), snaplen);
-		if (unlikely(room < LC_PCAP_REC_HDR_LEN + caplen))
-			return 0;
-		memcpy(dst + LC_PCAP_REC_HDR_LEN, rte_pktmbuf_mtod(m, const uint8_t *), caplen);
-	} else {
-		caplen = RTE_MIN(lc_mbuf_present(m), snaplen);
-		if (unlikely(room < LC_PCAP_REC_HDR_LEN + caplen))
-			return 0;
-		lc_mbuf_copy(dst + LC_PCAP_REC_HDR_LEN, m, caplen);
-	}
+	if (unlikely(room < LC_PCAP_REC_HDR_LEN + caplen))
+		return 0;
+	lc_mbuf_put(dst + LC_PCAP_REC_HDR_LEN, m, caplen);
 	put_rec_hdr(dst, ts_ns, caplen, m->pkt_len);
 	return LC_PCAP_REC_HDR_LEN + caplen;
 }

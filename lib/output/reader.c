@@ -368,19 +368,6 @@ lc_reader_good_offset(const struct lc_reader *r)
 	return r->good;
 }
 
-enum lc_reader_format
-lc_reader_format(const struct lc_reader *r)
-{
-	return r->fmt;
-}
-
-uint32_t
-lc_reader_linktype(const struct lc_reader *r)
-{
-	return r->fmt == LC_READER_PCAP ? r->linktype :
-	       (r->nifaces ? r->ifaces[0].linktype : 0);
-}
-
 uint32_t
 lc_reader_snaplen(const struct lc_reader *r)
 {

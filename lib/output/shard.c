@@ -45,12 +45,18 @@ lc_shard_file_open(struct lc_shard_file *f, const struct lc_outpath *op,
 		snprintf(err, errlen, "%s: out of memory", f->part);
 		return -ENOMEM;
 	}
-	f->fd = direct ? open(f->part, flags | O_DIRECT, 0640) : -1;
-	f->direct = f->fd >= 0;
-	if (f->fd < 0 && direct && errno == EINVAL)	/* tmpfs and the like: no O_DIRECT */
-		f->fd = open(f->part, flags, 0640);
-	else if (!direct)
-		f->fd = open(f->part, flags, 0640);
+	/* Nameless first (O_TMPFILE): the name comes with the header, in lc_shard_file_stub. */
+	f->fd = open(op->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC | (direct ? O_DIRECT : 0), 0640);
+	if (f->fd < 0 && direct && errno == EINVAL)	/* no O_DIRECT here (tmpfs...) */
+		f->fd = open(op->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
+	if (f->fd < 0) {	/* no O_TMPFILE: named at once, as before */
+		f->fd = direct ? open(f->part, flags | O_DIRECT, 0640) : -1;
+		if (f->fd < 0 && (!direct || errno == EINVAL))
+			f->fd = open(f->part, flags, 0640);
+		f->named = f->fd >= 0;
+	}
+	if (f->fd >= 0)
+		f->direct = (fcntl(f->fd, F_GETFL) & O_DIRECT) != 0;
 	if (f->fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", f->part, strerror(errno));
@@ -116,6 +122,15 @@ lc_shard_file_stub(struct lc_shard_file *f, const void *hdr, size_t len)
 		rc = errno ? -errno : -EIO;
 	if ((fl & O_DIRECT) && fcntl(f->fd, F_SETFL, fl) != 0 && rc == 0)
 		rc = -errno;
+	if (rc == 0 && !f->named) {
+		char self[64];
+
+		/* link never replaces: a name taken meanwhile gives EEXIST. */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", f->fd);
+		if (linkat(AT_FDCWD, self, AT_FDCWD, f->part, AT_SYMLINK_FOLLOW) != 0)
+			return -errno;
+		f->named = 1;
+	}
 	return rc;
 }
 
@@ -140,21 +155,15 @@ fsync_dir(const char *dir)
 }
 
 int
-lc_shard_file_finish(struct lc_shard_file *f, const struct lc_file_stats *st,
-		     uint8_t sha256[LC_SHA256_LEN])
+lc_shard_file_finish(struct lc_shard_file *f, uint8_t sha256[LC_SHA256_LEN])
 {
-	uint8_t trailer[256];
 	unsigned int hlen = 0;
-	size_t n;
 	int rc = 0;
 
 	memset(sha256, 0, LC_SHA256_LEN);
 	if (f->fd < 0)
 		return 0;
-	n = st != NULL ? f->fmt->trailer(trailer, sizeof(trailer), st) : 0;
-	if (n != 0)	/* callers with aligned buffers append it themselves (st NULL) */
-		rc = lc_shard_file_write(f, trailer, n);
-	if (fsync(f->fd) != 0 && rc == 0)
+	if (fsync(f->fd) != 0)
 		rc = -errno;
 	if (close(f->fd) != 0 && rc == 0)
 		rc = -errno;
@@ -181,7 +190,8 @@ lc_shard_file_discard(struct lc_shard_file *f)
 		return;
 	close(f->fd);
 	f->fd = -1;
-	unlink(f->part);
+	if (f->named)	/* never a name someone else holds */
+		unlink(f->part);
 	EVP_MD_CTX_free(f->sha);
 	f->sha = NULL;
 }

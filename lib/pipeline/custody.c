@@ -213,15 +213,6 @@ lc_custody_retain(struct lc_custody *c)
 }
 
 void
-lc_custody_counts(struct lc_custody *c, uint64_t *recorded, uint64_t *retired)
-{
-	pthread_mutex_lock(&c->lock);
-	*recorded = c->recorded;
-	*retired = c->retired;
-	pthread_mutex_unlock(&c->lock);
-}
-
-void
 lc_custody_close(struct lc_custody *c)
 {
 	if (c == NULL)

@@ -130,16 +130,6 @@ lc_port_find(const struct lc_port_plan *plan, uint16_t *port_id, char *err, size
 	return -ENODEV;
 }
 
-unsigned int
-lc_port_max_queues(uint16_t port_id)
-{
-	struct rte_eth_dev_info info;
-
-	if (rte_eth_dev_info_get(port_id, &info) != 0)
-		return 0;
-	return info.max_rx_queues;
-}
-
 /* A Toeplitz key of repeated 0x6d5a hashes (a,b) and (b,a) alike: both directions of a
  * flow land on one queue. */
 static void

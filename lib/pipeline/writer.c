@@ -63,22 +63,24 @@ open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t w
 	};
 	int rc = -EEXIST;
 
-	for (unsigned int t = 0; t < NAME_TRIES && rc == -EEXIST; t++)
+	/* The header starts the buffer: with O_DIRECT every write is whole blocks from 0. It
+	 * also goes to the file at once, with the file's name (lc_shard_file_stub), so a crash
+	 * at any moment leaves a valid capture. Names taken by earlier captures are skipped. */
+	for (unsigned int t = 0; t < NAME_TRIES && rc == -EEXIST; t++) {
 		rc = lc_shard_file_open(&s->file, w->out, p->fmt, s->rxq->queue_id, seq + t,
 					when, p->direct, err, errlen);
+		if (rc < 0)
+			continue;
+		s->used = lc_shard_file_header(&s->file, &info, s->buf, LC_WRITER_BUF);
+		s->nrec = 0;
+		rc = lc_shard_file_stub(&s->file, s->buf, s->used);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: %s", s->file.part, strerror(-rc));
+			lc_shard_file_discard(&s->file);
+		}
+	}
 	if (rc < 0)
 		return rc;
-	/* The header starts the buffer: with O_DIRECT every write is whole blocks from 0. It
-	 * also goes to the file at once, so a crash before the first block leaves a valid
-	 * (empty) capture. */
-	s->used = lc_shard_file_header(&s->file, &info, s->buf, LC_WRITER_BUF);
-	s->nrec = 0;
-	rc = lc_shard_file_stub(&s->file, s->buf, s->used);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", s->file.part, strerror(-rc));
-		lc_shard_file_discard(&s->file);
-		return rc;
-	}
 	lc_rx_read(s->rxq, &s->rx_at_open);
 	port_drops(p->port_id, &s->imissed_at_open, &s->nombuf_at_open);
 	s->write_errors_at_open = s->c.write_errors;
@@ -187,7 +189,7 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 	/* The trailer (pcapng statistics) joins the buffer; then everything goes out. */
 	s->used += p->fmt->trailer(s->buf + s->used, LC_WRITER_BUF - s->used, &st);
 	flush(w, s, 1);
-	rc = lc_shard_file_finish(&s->file, NULL, sha);
+	rc = lc_shard_file_finish(&s->file, sha);
 	__atomic_store_n(&s->c.open_bytes, 0, __ATOMIC_RELAXED);
 	if (cf != NULL) {
 		snprintf(cf->path, sizeof(cf->path), "%s", s->file.path);

@@ -70,11 +70,21 @@ test_checks(void)
 
 	/* A shard file is never opened over an existing name (nor its .part). */
 	struct lc_shard_file f, g;
+	uint8_t hdr[24];
+	struct lc_file_info info = { .snaplen = 65535 };
 	CHECK(lc_shard_file_open(&f, &op, &lc_format_pcap, 1, 1, 0, 1, err, sizeof(err)) ==
 	      -EEXIST);
 	CHECK(lc_shard_file_open(&f, &op, &lc_format_pcap, 0, 1, 0, 1, err, sizeof(err)) == 0);
-	CHECK(lc_shard_file_open(&g, &op, &lc_format_pcap, 0, 1, 0, 1, err, sizeof(err)) ==
-	      -EEXIST);
+	CHECK(lc_shard_file_header(&f, &info, hdr, sizeof(hdr)) == 24);
+	CHECK(lc_shard_file_stub(&f, hdr, 24) == 0);
+	struct stat pst;
+	CHECK(stat(f.part, &pst) == 0 && pst.st_size == 24 && (pst.st_mode & 0777) == 0640);
+	/* A second file of the same name: refused when it would take the name. */
+	if (lc_shard_file_open(&g, &op, &lc_format_pcap, 0, 1, 0, 1, err, sizeof(err)) == 0) {
+		CHECK(lc_shard_file_stub(&g, hdr, 24) == -EEXIST);
+		lc_shard_file_discard(&g);
+	}
+	CHECK(stat(f.part, &pst) == 0 && pst.st_size == 24);	/* untouched */
 	lc_shard_file_discard(&f);
 	CHECK(access(f.part, F_OK) != 0);
 

@@ -74,7 +74,6 @@ main(void)
 		ts[i] = 1767225600123456789ull + (uint64_t)i * 1000000001ull;
 		size_t n = lc_pcap_put_record(ours + used, sizeof(ours) - used, m[i], ts[i], SNAP);
 		CHECK_EQ_U64(n, 16 + (sizes[i] < SNAP ? sizes[i] : SNAP));
-		CHECK_EQ_U64(n, lc_pcap_record_len(m[i], SNAP));
 		used += n;
 	}
 	/* No room: nothing written, 0 returned. */
