@@ -105,3 +105,28 @@ def shard_files(outdir):
 def stats(path):
     with open(path) as f:
         return json.load(f)
+
+
+SAMPLE_GEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                          "make_sample_pcap.py")
+
+
+def make_sample(work, packets=20000):
+    """The generated sample capture (scripts/make_sample_pcap.py) in work; its path."""
+    path = os.path.join(work, "sample.pcap")
+    subprocess.run([sys.executable, SAMPLE_GEN, path, str(packets)], check=True)
+    return path
+
+
+def interrupt(p, timeout=60):
+    """SIGINT a linecap started with start_linecap; (returncode, stderr), or (None, "") if
+    it did not stop within timeout (then it is killed)."""
+    import signal
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        return None, ""
+    return p.returncode, err

@@ -16,9 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import lc_e2e as e  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 VERIFY = os.path.join(os.path.dirname(os.environ["LINECAP"]), "linecap-verify")
-SAMPLE_GEN = os.path.join(HERE, "..", "..", "scripts", "make_sample_pcap.py")
 
 
 def verify(d, *extra):
@@ -125,8 +123,7 @@ def main():
     e.corpus()
     t = e.Failures("test_custody")
     work = e.tmpdir()
-    sample = os.path.join(work, "sample.pcap")
-    subprocess.run([sys.executable, SAMPLE_GEN, sample, "20000"], check=True)
+    sample = e.make_sample(work)
     good = crash(t, work, sample)
     tamper(t, work, good)
     shutil.rmtree(work)

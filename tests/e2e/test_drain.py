@@ -5,7 +5,6 @@ every ring, closes every file and exits 0; the totals add up exactly
 holding exactly the packets counted as written. Also -c (exactly N written) and --duration."""
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -13,8 +12,6 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import lc_e2e as e  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SAMPLE_GEN = os.path.join(HERE, "..", "..", "scripts", "make_sample_pcap.py")
 
 
 def check_files(t, out, s, label):
@@ -45,15 +42,11 @@ def sigint_run(t, work, sample, expr, secs):
         args.append(expr)
     p = e.start_linecap(args)
     time.sleep(secs)
-    p.send_signal(signal.SIGINT)
-    try:
-        _, err = p.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        t.check(False, f"'{expr}': did not stop within 60 s of SIGINT")
-        return
+    rc, err = e.interrupt(p)
     label = f"SIGINT '{expr}'"
-    t.check(p.returncode == 0, f"{label}: exit {p.returncode}: {err[-500:]}")
+    if not t.check(rc is not None, f"{label}: did not stop within 60 s of SIGINT"):
+        return
+    t.check(rc == 0, f"{label}: exit {rc}: {err[-500:]}")
     s = e.stats(st)
     t.check(s["received"] > 100000, f"{label}: only {s['received']} received")
     t.check(s["received"] == s["filtered_out"] + s["ring_drops"] + s["written"],
@@ -91,8 +84,7 @@ def duration_run(t, work, sample):
 def main():
     t = e.Failures("test_drain")
     work = e.tmpdir()
-    sample = os.path.join(work, "sample.pcap")
-    subprocess.run([sys.executable, SAMPLE_GEN, sample, "20000"], check=True)
+    sample = e.make_sample(work)
     runs = os.path.join(work, "runs")
     os.mkdir(runs)
     sigint_run(t, runs, sample, "", 2.0)

@@ -18,8 +18,6 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import lc_e2e as e  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SAMPLE_GEN = os.path.join(HERE, "..", "..", "scripts", "make_sample_pcap.py")
 SWAPS = 24
 A, B = "tcp port 22", "udp port 53"
 
@@ -45,8 +43,7 @@ def connect(pid, t):
 def main():
     t = e.Failures("test_live_filter")
     work = e.tmpdir()
-    sample = os.path.join(work, "sample.pcap")
-    subprocess.run([sys.executable, SAMPLE_GEN, sample, "20000"], check=True)
+    sample = e.make_sample(work)
     ffile = os.path.join(work, "filter")
     with open(ffile, "w") as f:
         f.write(A + "\n")

@@ -6,7 +6,6 @@ linecap-seqcheck finds no gap, duplicate or reordering."""
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -38,14 +37,10 @@ def run(t, work, name, expr):
                        timeout=60)
     t.check(g.returncode == 0, f"{name}: linecap-gen exit {g.returncode}: {g.stderr[-300:]}")
     time.sleep(1.0)		# what is in flight reaches the files
-    cap.send_signal(signal.SIGINT)
-    try:
-        _, err = cap.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        cap.kill()
-        t.check(False, f"{name}: linecap did not stop")
+    rc, err = e.interrupt(cap)
+    if not t.check(rc is not None, f"{name}: linecap did not stop"):
         return
-    t.check(cap.returncode == 0, f"{name}: linecap exit {cap.returncode}: {err[-300:]}")
+    t.check(rc == 0, f"{name}: linecap exit {rc}: {err[-300:]}")
     sent = json.load(open(gen_stats))
     s = e.stats(cap_stats)
     t.check(sent["sent"] == COUNT, f"{name}: sent {sent['sent']}")

@@ -19,11 +19,9 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import lc_e2e as e  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.dirname(os.environ["LINECAP"])
 VERIFY = os.path.join(BUILD, "linecap-verify")
 MERGE = os.path.join(BUILD, "linecap-merge")
-SAMPLE_GEN = os.path.join(HERE, "..", "..", "scripts", "make_sample_pcap.py")
 
 
 def manifest(d):
@@ -199,8 +197,7 @@ def main():
     corpus = e.corpus()
     t = e.Failures("test_output")
     work = e.tmpdir()
-    sample = os.path.join(work, "sample.pcap")
-    subprocess.run([sys.executable, SAMPLE_GEN, sample, "20000"], check=True)
+    sample = e.make_sample(work)
     size_rotation(t, work, sample)
     time_rotation(t, work, sample)
     size_and_time(t, work, sample)
