@@ -4,8 +4,8 @@
 
 /*
  * One open file of a shard (the stream of files of one RX queue). It is created as
- * NAME.part with O_EXCL|O_NOFOLLOW and mode 0640, written with whole-buffer writes that also
- * feed its SHA-256 (no second read), and on close: trailer, fsync, rename to NAME without
+ * NAME.part with O_EXCL|O_NOFOLLOW and mode 0640, written with whole-buffer writes whose
+ * buffers then feed its SHA-256 (no second read), and on close: trailer, fsync, rename to NAME without
  * replacing anything, fsync of the directory. A file that exists is never opened for
  * writing. At any moment the .part file is a valid capture up to its last whole record.
  */
@@ -32,7 +32,6 @@ struct lc_shard_file {
 	time_t period;		/* start of the period it belongs to (names, -G) */
 	const struct lc_format *fmt;
 	void *sha;		/* OpenSSL digest context */
-	uint64_t hash_cycles;	/* TSC cycles spent hashing (cost accounting) */
 	char path[PATH_MAX];
 	char part[PATH_MAX];
 };
@@ -64,9 +63,13 @@ size_t lc_shard_file_header(const struct lc_shard_file *f, const struct lc_file_
  */
 int lc_shard_file_stub(struct lc_shard_file *f, const void *hdr, size_t len);
 
-/* Write all len bytes (retrying short writes and EINTR) and hash them. With direct, len must
- * be whole blocks unless it is the last write (then O_DIRECT is turned off first). */
-int lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len);
+/* Write all len bytes (retrying short writes and EINTR); done receives how many reached the
+ * file, also on failure. With direct, len must be whole blocks unless it is the last write
+ * (then O_DIRECT is turned off first). 0 or -errno. */
+int lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len, size_t *done);
+
+/* Feed the file's SHA-256 with the next bytes that reached it, in file order. */
+void lc_shard_file_hash(struct lc_shard_file *f, const void *buf, size_t len);
 
 /* fdatasync the open file (--fsync-interval). 0 or -errno. */
 int lc_shard_file_sync(struct lc_shard_file *f);

@@ -19,14 +19,16 @@ struct lc_queue_stats {
 	unsigned int queue;
 	uint64_t received, passed, filtered, ring_drops;
 	uint64_t written, written_bytes, write_errors, files;
-	uint64_t rx_cycles, writer_cycles, writer_io_cycles, writer_hash_cycles;
+	uint64_t rx_cycles, writer_cycles, writer_wait_cycles;	/* TSC, on the lcores */
+	uint64_t io_hash_cycles, io_write_cycles;		/* TSC, on the I/O threads */
 };
 
 struct lc_stats {
 	uint64_t received, passed, filtered, ring_drops;
 	uint64_t written, written_bytes, write_errors, files;
 	uint64_t imissed, rx_nombuf, ierrors;
-	uint64_t rx_cycles, writer_cycles, writer_io_cycles, writer_hash_cycles;	/* TSC */
+	uint64_t rx_cycles, writer_cycles, writer_wait_cycles;	/* TSC, on the lcores */
+	uint64_t io_hash_cycles, io_write_cycles;		/* TSC, on the I/O threads */
 	double seconds;
 	unsigned int nq;
 	struct lc_queue_stats q[LC_QUEUES_MAX];

@@ -17,9 +17,10 @@
  *
  * Files are written with O_DIRECT where the filesystem allows (the page cache costs more
  * than the disk on the machines we measured): whole 4 KiB blocks from an aligned buffer, the
- * partial block carried to the next write, the last one written through the page cache at
- * close. A packet counts as written when the last byte of its record reached the file; a
- * failed write counts the records it held as write errors instead.
+ * partial block carried to the next buffer, the last one written through the page cache at
+ * close. Hashing and writing happen on each shard's I/O thread (writer_io.h) while the lcore
+ * formats the next buffer. A packet counts as written when the last byte of its record
+ * reached the file; a failed write counts the records it held as write errors instead.
  */
 #include <limits.h>
 #include <stddef.h>
@@ -32,6 +33,7 @@
 #include "linecap/outpath.h"
 #include "linecap/rx.h"
 #include "linecap/shard.h"
+#include "linecap/writer_io.h"
 
 #define LC_WRITER_BUF (2u << 20)
 #define LC_WRITER_BURST 64u
@@ -42,9 +44,10 @@ struct lc_writer_counters {
 	uint64_t write_errors;	/* packets lost to failed writes */
 	uint64_t files;		/* files closed */
 	uint64_t open_bytes;	/* bytes in the file now open */
-	uint64_t cycles;	/* TSC cycles working on this shard's packets */
-	uint64_t io_cycles;	/* of those, in write calls (hashing included) */
-	uint64_t hash_cycles;	/* of those, hashing (SHA-256) */
+	uint64_t cycles;	/* TSC cycles the lcore spent on this shard's packets */
+	uint64_t wait_cycles;	/* of those, waiting for a free buffer from the I/O thread */
+	uint64_t hash_cycles;	/* the I/O thread's: hashing (SHA-256) */
+	uint64_t write_cycles;	/* the I/O thread's: in write calls */
 };
 
 /* A closed file, for the manifest (allocated by the writer, owned by on_closed). */
@@ -82,8 +85,12 @@ struct lc_writer_policy {
 struct lc_writer_shard {
 	struct lc_rx_queue *rxq;	/* ring and done flag of the producer */
 	struct lc_shard_file file;
-	uint8_t *buf;			/* 4 KiB-aligned: written with O_DIRECT when possible */
+	struct lc_io io;		/* buffers and the thread that writes them */
+	uint8_t *buf;			/* the one being filled, 4 KiB-aligned (O_DIRECT) */
 	size_t used;
+	uint64_t file_bytes;		/* of the open file, handed to the I/O thread */
+	int direct;			/* the open file takes only whole blocks but the last */
+	int fresh;			/* no record in the open file yet */
 	uint32_t *rec_end;		/* where each buffered record ends in buf */
 	uint32_t nrec;			/* records (wholly or partly) in buf */
 	uint64_t last_flush_tsc, last_sync_tsc;
@@ -107,14 +114,15 @@ struct lc_writer {
 } __rte_cache_aligned;
 
 /*
- * Allocate the buffer of a shard and open its first file (period when). Returns 0 or -errno
- * with a reason in err.
+ * Allocate the buffers of a shard, start its I/O thread (on cpus when given: the writer
+ * lcore's) and open its first file (period when). Returns 0 or -errno with a reason in err.
  */
 int lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s,
-			 struct lc_rx_queue *rxq, time_t when, int socket, char *err,
-			 size_t errlen);
+			 struct lc_rx_queue *rxq, time_t when, int socket, const cpu_set_t *cpus,
+			 char *err, size_t errlen);
 
-/* Free a shard's buffer (files must be closed). Accepts a zeroed shard. */
+/* Stop a shard's I/O thread and free its buffers (files must be closed). Accepts a zeroed
+ * shard. */
 void lc_writer_shard_release(struct lc_writer_shard *s);
 
 /* lcore entry point; arg is a struct lc_writer. Returns 0 (errors in w->rc). */
@@ -135,8 +143,9 @@ lc_writer_read(const struct lc_writer_shard *s, struct lc_writer_counters *out)
 	out->files = __atomic_load_n(&s->c.files, __ATOMIC_RELAXED);
 	out->open_bytes = __atomic_load_n(&s->c.open_bytes, __ATOMIC_RELAXED);
 	out->cycles = __atomic_load_n(&s->c.cycles, __ATOMIC_RELAXED);
-	out->io_cycles = __atomic_load_n(&s->c.io_cycles, __ATOMIC_RELAXED);
+	out->wait_cycles = __atomic_load_n(&s->c.wait_cycles, __ATOMIC_RELAXED);
 	out->hash_cycles = __atomic_load_n(&s->c.hash_cycles, __ATOMIC_RELAXED);
+	out->write_cycles = __atomic_load_n(&s->c.write_cycles, __ATOMIC_RELAXED);
 }
 
 #endif

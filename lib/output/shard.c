@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <rte_cycles.h>
 
 #include "linecap/clock.h"
 #include "linecap/shard.h"
@@ -76,10 +75,11 @@ lc_shard_file_header(const struct lc_shard_file *f, const struct lc_file_info *i
 }
 
 int
-lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len)
+lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len, size_t *done)
 {
 	const uint8_t *p = buf;
 
+	*done = 0;
 	if (f->direct && len % LC_DIRECT_ALIGN != 0) {
 		/* The last, partial block: through the page cache. */
 		int fl = fcntl(f->fd, F_GETFL);
@@ -96,15 +96,18 @@ lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len)
 				continue;
 			return -errno;
 		}
-		uint64_t t0 = rte_rdtsc();
-
-		EVP_DigestUpdate(f->sha, p, (size_t)n);
-		f->hash_cycles += rte_rdtsc() - t0;
 		p += n;
 		len -= (size_t)n;
+		*done += (size_t)n;
 		f->bytes += (uint64_t)n;
 	}
 	return 0;
+}
+
+void
+lc_shard_file_hash(struct lc_shard_file *f, const void *buf, size_t len)
+{
+	EVP_DigestUpdate(f->sha, buf, len);
 }
 
 int

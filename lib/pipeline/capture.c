@@ -245,8 +245,10 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 						   RTE_CACHE_LINE_SIZE, socket);
 		if (cap->shard[q] == NULL)
 			return fail(-ENOMEM, err, errlen, "out of memory for shard %u", q);
+		rte_cpuset_t cpus = rte_lcore_cpuset(cap->wr_lcore[q % cap->nw]);
+
 		rc = lc_writer_shard_init(w, cap->shard[q], cap->rxq[q], (time_t)cap->period,
-					  socket, err, errlen);
+					  socket, &cpus, err, errlen);
 		if (rc < 0)
 			return rc;
 		w->shards[w->nshards++] = cap->shard[q];
@@ -378,8 +380,9 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 			.files = wc.files,
 			.rx_cycles = rc.cycles,
 			.writer_cycles = wc.cycles,
-			.writer_io_cycles = wc.io_cycles,
-			.writer_hash_cycles = wc.hash_cycles,
+			.writer_wait_cycles = wc.wait_cycles,
+			.io_hash_cycles = wc.hash_cycles,
+			.io_write_cycles = wc.write_cycles,
 		};
 	}
 	lc_stats_sum(s);

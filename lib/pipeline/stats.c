@@ -13,7 +13,8 @@ lc_stats_sum(struct lc_stats *s)
 {
 	s->received = s->passed = s->filtered = s->ring_drops = 0;
 	s->written = s->written_bytes = s->write_errors = s->files = 0;
-	s->rx_cycles = s->writer_cycles = s->writer_io_cycles = s->writer_hash_cycles = 0;
+	s->rx_cycles = s->writer_cycles = s->writer_wait_cycles = 0;
+	s->io_hash_cycles = s->io_write_cycles = 0;
 	for (unsigned int i = 0; i < s->nq; i++) {
 		const struct lc_queue_stats *q = &s->q[i];
 
@@ -27,8 +28,9 @@ lc_stats_sum(struct lc_stats *s)
 		s->files += q->files;
 		s->rx_cycles += q->rx_cycles;
 		s->writer_cycles += q->writer_cycles;
-		s->writer_io_cycles += q->writer_io_cycles;
-		s->writer_hash_cycles += q->writer_hash_cycles;
+		s->writer_wait_cycles += q->writer_wait_cycles;
+		s->io_hash_cycles += q->io_hash_cycles;
+		s->io_write_cycles += q->io_write_cycles;
 	}
 }
 
@@ -111,11 +113,12 @@ lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 		double w = s->written ? (double)s->written : 1.0;
 
 		fprintf(f, "cost: RX stage %.1f TSC cycles/packet received; writer %.1f cycles/packet "
-			"written: %.1f formatting, %.1f SHA-256, %.1f write calls\n",
+			"written (%.1f formatting, %.1f waiting for the disk); I/O threads %.1f "
+			"SHA-256, %.1f in write calls\n",
 			(double)s->rx_cycles / (double)s->received, (double)s->writer_cycles / w,
-			(double)(s->writer_cycles - s->writer_io_cycles) / w,
-			(double)s->writer_hash_cycles / w,
-			(double)(s->writer_io_cycles - s->writer_hash_cycles) / w);
+			(double)(s->writer_cycles - s->writer_wait_cycles) / w,
+			(double)s->writer_wait_cycles / w, (double)s->io_hash_cycles / w,
+			(double)s->io_write_cycles / w);
 	}
 	print_filters(f, s);
 }
@@ -157,10 +160,12 @@ lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_
 		(double)s->rx_cycles / (double)s->received : 0.0));
 	json_object_set_new(root, "writer_cycles_per_packet", json_real(s->written ?
 		(double)s->writer_cycles / (double)s->written : 0.0));
-	json_object_set_new(root, "writer_io_cycles_per_packet", json_real(s->written ?
-		(double)(s->writer_io_cycles - s->writer_hash_cycles) / (double)s->written : 0.0));
-	json_object_set_new(root, "writer_hash_cycles_per_packet", json_real(s->written ?
-		(double)s->writer_hash_cycles / (double)s->written : 0.0));
+	json_object_set_new(root, "writer_wait_cycles_per_packet", json_real(s->written ?
+		(double)s->writer_wait_cycles / (double)s->written : 0.0));
+	json_object_set_new(root, "io_hash_cycles_per_packet", json_real(s->written ?
+		(double)s->io_hash_cycles / (double)s->written : 0.0));
+	json_object_set_new(root, "io_write_cycles_per_packet", json_real(s->written ?
+		(double)s->io_write_cycles / (double)s->written : 0.0));
 	json_object_set_new(root, "queues", queues);
 	json_t *filters = json_array();
 	for (unsigned int i = 0; i < s->nfilters; i++) {

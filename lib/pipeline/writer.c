@@ -73,6 +73,9 @@ open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t w
 			continue;
 		s->used = lc_shard_file_header(&s->file, &info, s->buf, LC_WRITER_BUF);
 		s->nrec = 0;
+		s->file_bytes = 0;
+		s->direct = s->file.direct;
+		s->fresh = 1;
 		rc = lc_shard_file_stub(&s->file, s->buf, s->used);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: %s", s->file.part, strerror(-rc));
@@ -91,18 +94,25 @@ open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t w
 
 int
 lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s, struct lc_rx_queue *rxq,
-		     time_t when, int socket, char *err, size_t errlen)
+		     time_t when, int socket, const cpu_set_t *cpus, char *err, size_t errlen)
 {
+	int rc;
+
 	memset(s, 0, sizeof(*s));
 	s->file.fd = -1;
 	s->rxq = rxq;
-	s->buf = rte_malloc_socket("lc_writer_buf", LC_WRITER_BUF, LC_DIRECT_ALIGN, socket);
 	s->rec_end = rte_malloc_socket("lc_writer_recs", (LC_WRITER_BUF / 16 + 1) *
 				       sizeof(uint32_t), RTE_CACHE_LINE_SIZE, socket);
-	if (s->buf == NULL || s->rec_end == NULL) {
+	if (s->rec_end == NULL) {
 		snprintf(err, errlen, "cannot allocate a %u-byte writer buffer", LC_WRITER_BUF);
 		return -ENOMEM;
 	}
+	rc = lc_io_init(&s->io, LC_WRITER_BUF, socket, cpus);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot set up the I/O of writer buffers: %s", strerror(-rc));
+		return rc;
+	}
+	s->buf = lc_io_buffer(&s->io);
 	s->last_flush_tsc = rte_rdtsc();
 	return open_file(w, s, 1, when, err, errlen);
 }
@@ -110,55 +120,76 @@ lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s, struct lc_r
 void
 lc_writer_shard_release(struct lc_writer_shard *s)
 {
-	rte_free(s->buf);
+	lc_io_fini(&s->io);
 	rte_free(s->rec_end);
 	s->buf = NULL;
 	s->rec_end = NULL;
 }
 
+/* Account for the buffers the I/O thread has finished, in order. */
+static void
+reap(struct lc_writer *w, struct lc_writer_shard *s)
+{
+	const struct lc_io_slot *io;
+
+	while ((io = lc_io_reap(&s->io)) != NULL) {
+		__atomic_store_n(&s->c.hash_cycles, s->c.hash_cycles + io->hash_cycles,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&s->c.write_cycles, s->c.write_cycles + io->write_cycles,
+				 __ATOMIC_RELAXED);
+		if (likely(io->rc == 0)) {
+			s->file.packets += io->nrec;
+			__atomic_store_n(&s->c.written, s->c.written + io->nrec, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->c.written_bytes, s->c.written_bytes + io->len,
+					 __ATOMIC_RELAXED);
+		} else {
+			__atomic_store_n(&s->c.write_errors, s->c.write_errors + io->nrec,
+					 __ATOMIC_RELAXED);
+			LC_LOG_RL(ERR, "writer %u: %s: %s", w->id, io->file->part,
+				  strerror(-io->rc));
+			note_error(w, io->file->part, io->rc);
+		}
+	}
+}
+
 /*
- * Write what the buffer holds: with O_DIRECT only whole blocks unless final (the partial
- * block stays for the next write). Records whose last byte went out count as written.
+ * Hand what the buffer holds to the I/O thread: with O_DIRECT only whole blocks unless final
+ * (the partial block moves to the start of the next buffer). Final also waits until all of
+ * the file is written. Records whose last byte is handed over count as written once the
+ * write succeeded (reap).
  */
 static void
 flush(struct lc_writer *w, struct lc_writer_shard *s, int final)
 {
 	size_t n = s->used;
 	uint32_t done = 0;
-	int rc;
-
 	uint64_t t0 = rte_rdtsc();
 
 	s->last_flush_tsc = t0;
-	if (s->file.direct && !final)
+	if (s->direct && !final)
 		n &= ~(size_t)(LC_DIRECT_ALIGN - 1);
-	if (n == 0)
-		return;
-	uint64_t h0 = s->file.hash_cycles;
-
-	rc = s->file.fd >= 0 ? lc_shard_file_write(&s->file, s->buf, n) : -EBADF;
-	__atomic_store_n(&s->c.io_cycles, s->c.io_cycles + (rte_rdtsc() - t0), __ATOMIC_RELAXED);
-	__atomic_store_n(&s->c.hash_cycles, s->c.hash_cycles + (s->file.hash_cycles - h0),
-			 __ATOMIC_RELAXED);
 	while (done < s->nrec && s->rec_end[done] <= n)
 		done++;
-	if (likely(rc == 0)) {
-		s->file.packets += done;
-		__atomic_store_n(&s->c.written, s->c.written + done, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->c.written_bytes, s->c.written_bytes + n, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->c.open_bytes, s->file.bytes + (s->used - n),
-				 __ATOMIC_RELAXED);
-	} else {
+	if (n != 0 && s->file.fd >= 0) {
+		const uint8_t *old = s->buf;
+
+		s->buf = lc_io_submit(&s->io, &s->file, n, done);
+		memcpy(s->buf, old + n, s->used - n);
+		s->file_bytes += n;
+	} else if (n != 0) {	/* no file: the records are lost, and counted */
 		__atomic_store_n(&s->c.write_errors, s->c.write_errors + done, __ATOMIC_RELAXED);
-		LC_LOG_RL(ERR, "writer %u: %s: %s", w->id, s->file.part, strerror(-rc));
-		note_error(w, s->file.part, rc);
+		memmove(s->buf, s->buf + n, s->used - n);
 	}
-	/* Keep the partial block (and the records in it) at the start of the buffer. */
-	memmove(s->buf, s->buf + n, s->used - n);
 	for (uint32_t i = done; i < s->nrec; i++)
 		s->rec_end[i - done] = s->rec_end[i] - (uint32_t)n;
 	s->nrec -= done;
 	s->used -= n;
+	if (final)
+		lc_io_drain(&s->io);
+	reap(w, s);
+	__atomic_store_n(&s->c.open_bytes, s->file_bytes + s->used, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->c.wait_cycles, s->c.wait_cycles + (rte_rdtsc() - t0),
+			 __ATOMIC_RELAXED);
 }
 
 /* Close the open file of s and hand its description to the main lcore. */
@@ -258,11 +289,14 @@ maybe_rotate(struct lc_writer *w, struct lc_writer_shard *s)
 
 	if (unlikely(s->file.fd < 0))
 		return;
-	if ((p->max_bytes && s->file.bytes + s->used >= p->max_bytes) ||
+	reap(w, s);
+	if ((p->max_bytes && s->file_bytes + s->used >= p->max_bytes) ||
 	    (p->period && (time_t)period != s->file.period))
 		rotate(w, s, p->period ? (time_t)period : s->file.period);
 	else if (p->fsync_tsc && rte_rdtsc() - s->last_sync_tsc > p->fsync_tsc) {
-		flush(w, s, 0);
+		flush(w, s, 0);		/* the whole blocks, once written, made durable */
+		lc_io_drain(&s->io);
+		reap(w, s);
 		lc_shard_file_sync(&s->file);
 		s->last_sync_tsc = rte_rdtsc();
 	}
@@ -306,8 +340,10 @@ lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 			len = fmt->record(s->buf + s->used, LC_WRITER_BUF - s->used, m, ts,
 					  w->snaplen);
 		}
-		if (s->file.packets == 0 && s->nrec == 0)
+		if (unlikely(s->fresh)) {
 			s->file.first_ns = ts;
+			s->fresh = 0;
+		}
 		s->file.last_ns = ts;
 		s->used += len;
 		s->rec_end[s->nrec++] = (uint32_t)s->used;
