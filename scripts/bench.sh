@@ -65,7 +65,8 @@ dumpcap_run() {
   echo "$(( ${n:-0} / secs )) ${drop:-0 0}"
 }
 
-# linecap: written per second, ring drops, received, RX and writer cycles per packet.
+# linecap: written per second, ring drops, received, RX stage and writer lcore cycles per
+# packet (total, of which waiting for the disk), the I/O threads' SHA-256 and write calls.
 linecap_run() {
   local f=$1 expr=$2 out="$work/lc"
   rm -rf "$out"
@@ -77,8 +78,8 @@ s = json.load(open(sys.argv[1]))
 t = s["seconds"]
 print(int(s["written"] / t), s["ring_drops"], int(s["received"] / t),
       round(s["rx_cycles_per_packet"], 1), round(s["writer_cycles_per_packet"], 1),
-      round(s["writer_hash_cycles_per_packet"], 1), round(s["writer_io_cycles_per_packet"], 1),
-      s["written"], s["passed_filter"])
+      round(s["writer_wait_cycles_per_packet"], 1), round(s["io_hash_cycles_per_packet"], 1),
+      round(s["io_write_cycles_per_packet"], 1), s["written"], s["passed_filter"])
 PY
   rm -rf "$out"
 }
@@ -96,23 +97,24 @@ med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 spread() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s-%s", lo, hi}'; }
 
 results="$work/results.tsv"
-echo -e "traffic\tfilter\tceiling\tdumpcap\tdumpcap_drop%\tlinecap\tlinecap_spread\tlinecap_ring_drops\trx_cyc\twr_cyc\twr_hash\twr_io\ttcpdump\tlinecap_received" > "$results"
+echo -e "traffic\tfilter\tceiling\tdumpcap\tdumpcap_drop%\tlinecap\tlinecap_spread\tlinecap_ring_drops\trx_cyc\twr_cyc\twr_wait\tio_hash\tio_write\ttcpdump\tlinecap_received" > "$results"
 for t in 64 imix 1518; do
   f="$work/$t.pcap"
   c=(); for r in $(seq "$runs"); do c+=("$(ceiling "$f")"); done
   cmed=$(printf '%s\n' "${c[@]}" | med)
   for k in none host rst; do
     expr=${FILTER[$k]}
-    d=(); dd=(); l=(); lr=(); rx=(); wr=(); wh=(); wi=(); lv=()
+    d=(); dd=(); l=(); lr=(); rx=(); wr=(); ww=(); wh=(); wi=(); lv=()
     for r in $(seq "$runs"); do
       read -r dw dr dx <<<"$(dumpcap_run "$f" "$expr")"
       d+=("$dw"); dd+=("$(awk -v a="$dr" -v b="$dx" 'BEGIN {printf "%.0f", a ? 100*b/a : 0}')")
-      read -r lw ld lrcv rxc wrc whc wic _ _ <<<"$(linecap_run "$f" "$expr")"
-      l+=("$lw"); lr+=("$ld"); rx+=("$rxc"); wr+=("$wrc"); wh+=("$whc"); wi+=("$wic")
+      read -r lw ld lrcv rxc wrc wwc whc wic _ _ <<<"$(linecap_run "$f" "$expr")"
+      l+=("$lw"); lr+=("$ld"); rx+=("$rxc"); wr+=("$wrc"); ww+=("$wwc"); wh+=("$whc")
+      wi+=("$wic")
       lv+=("$lrcv")
     done
     td=$(tcpdump_run "$f" "$expr")
-    echo -e "$t\t$k\t$cmed\t$(printf '%s\n' "${d[@]}" | med)\t$(printf '%s\n' "${dd[@]}" | med)\t$(printf '%s\n' "${l[@]}" | med)\t$(printf '%s\n' "${l[@]}" | spread)\t$(printf '%s\n' "${lr[@]}" | med)\t$(printf '%s\n' "${rx[@]}" | med)\t$(printf '%s\n' "${wr[@]}" | med)\t$(printf '%s\n' "${wh[@]}" | med)\t$(printf '%s\n' "${wi[@]}" | med)\t$td\t$(printf '%s\n' "${lv[@]}" | med)" | tee -a "$results"
+    echo -e "$t\t$k\t$cmed\t$(printf '%s\n' "${d[@]}" | med)\t$(printf '%s\n' "${dd[@]}" | med)\t$(printf '%s\n' "${l[@]}" | med)\t$(printf '%s\n' "${l[@]}" | spread)\t$(printf '%s\n' "${lr[@]}" | med)\t$(printf '%s\n' "${rx[@]}" | med)\t$(printf '%s\n' "${wr[@]}" | med)\t$(printf '%s\n' "${ww[@]}" | med)\t$(printf '%s\n' "${wh[@]}" | med)\t$(printf '%s\n' "${wi[@]}" | med)\t$td\t$(printf '%s\n' "${lv[@]}" | med)" | tee -a "$results"
   done
 done
 

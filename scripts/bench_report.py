@@ -27,7 +27,7 @@ out = [f"<!-- bench.sh begin -->", "", "## Capture side by side (`scripts/bench.
        "written: linecap / dumpcap | tcpdump -r -w |",
        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for r in rows:
-    t, k, ceil, dc, dcd, lc, lcs, lcd, rx, wr, wh, wi, td, lv = r
+    t, k, ceil, dc, dcd, lc, lcs, lcd, rx, wr, ww, wh, wi, td, lv = r
     lo, hi = lcs.split("-")
     ratio = f"{float(lc) / float(dc):.1f}x" if float(dc) > 0 else "dumpcap wrote 0"
     out.append(f"| {t} | {k} | {mpps(ceil)} | {mpps(dc)} ({dcd}%) | {mpps(lv)} | "
@@ -36,19 +36,26 @@ for r in rows:
 out += ["", "Filtered rows: `written` is what the filter keeps (about 1%); `received` is what "
         "linecap judged per second. dpdk-dumpcap's filter for `tcp[tcpflags] & tcp-rst != 0` "
         "goes through DPDK's BPF converter, which mistranslates it: it wrote nothing.",
-        "", "linecap's own cost per packet (TSC cycles, medians; RX excludes the driver's "
-        "receive call; the writer's includes SHA-256 of every byte and the write calls):", "",
-        "| traffic | filter | RX stage | writer total | of which SHA-256 | of which write calls |",
-        "|---|---|---:|---:|---:|---:|"]
+        "", "linecap's own cost per packet written (TSC cycles, medians; RX per packet received, "
+        "excluding the driver's receive call; the writer lcore formats and waits for a free "
+        "buffer; its two I/O threads, on the same CPU, hash and write; write calls are mostly "
+        "waiting for the disk, not CPU):", "",
+        "| traffic | filter | RX stage | writer lcore | formatting | waiting | I/O: SHA-256 | "
+        "I/O: write calls |",
+        "|---|---|---:|---:|---:|---:|---:|---:|"]
 for r in rows:
-    out.append(f"| {r[0]} | {r[1]} | {r[8]} | {r[9]} | {r[10]} | {r[11]} |")
+    fmt = float(r[9]) - float(r[10])
+    out.append(f"| {r[0]} | {r[1]} | {r[8]} | {r[9]} | {fmt:.1f} | {r[10]} | {r[11]} | "
+               f"{r[12]} |")
 
 # Projection: packet rates of a full link and the cores and disk bandwidth they need.
 wire = {"64": 64 + 20, "imix": 353.83 + 20}
 stored = {"64": 60 + 16, "imix": 349.83 + 16}
-cost = {r[0]: (float(r[8]), float(r[9])) for r in rows if r[1] == "none"}
+cost = {r[0]: (float(r[8]), float(r[9]) - float(r[10]) + float(r[11]))
+        for r in rows if r[1] == "none"}
 out += ["", "Projection from these cycle counts (no filter; a full link; RX cores = rate x RX "
-        "cycles / TSC Hz, writer cores likewise, rounded up; disk = what the files grow by):",
+        "cycles / TSC Hz, writer cores = rate x (formatting + SHA-256) / TSC Hz, rounded up; "
+        "disk = what the files grow by, which the write threads must sustain):",
         "", "| link | traffic | Mpps | RX cores | writer cores | disk |",
         "|---|---|---:|---:|---:|---:|"]
 for g in (10, 40, 100):
@@ -77,7 +84,7 @@ dat = res + ".dat"
 with open(dat, "w") as f:
     for r in rows:
         f.write(f"{r[0]}/{r[1]} {float(r[2]) / 1e6} {float(r[3]) / 1e6} {float(r[5]) / 1e6} "
-                f"{float(r[12]) / 1e6}\n")
+                f"{float(r[13]) / 1e6}\n")
 gp = f"""set terminal pngcairo size 1100,500
 set output '{png}'
 set style data histograms

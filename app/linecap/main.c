@@ -11,14 +11,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_eal.h>
+
 #include "lc_version.h"
+
 #include "linecap/capture.h"
 #include "linecap/config.h"
+#include "linecap/diskcheck.h"
 #include "linecap/eal_args.h"
 #include "linecap/filter.h"
 #include "linecap/format.h"
 #include "linecap/outpath.h"
+#include "linecap/privs.h"
+#include "linecap/prometheus.h"
 #include "linecap/stats.h"
+#include "linecap/writer.h"
 
 #define EXIT_USAGE 2
 
@@ -117,17 +124,25 @@ start_eal(const struct lc_config *cfg, const struct lc_capture_plan *plan, char 
 	  size_t errlen)
 {
 	static struct lc_eal_args args;
-	int cpus[1024];
+	int cpus[1024], node_of[1024];
+	unsigned int ncpus = lc_eal_allowed_cpus(cpus, 1024);
+
+	/* The NIC's socket first: its CPUs become the main, RX and writer lcores. */
+	for (unsigned int i = 0; i < ncpus; i++)
+		node_of[i] = lc_eal_cpu_node(cpus[i]);
+	lc_eal_order_cpus(cpus, ncpus, node_of, lc_eal_device_node(cfg->interface));
+
 	struct lc_eal_plan ep = {
 		.interface = cfg->interface,
 		.rx_lcores = plan->queues,
 		.writer_lcores = plan->writers,
 		.cpus = cpus,
-		.ncpus = lc_eal_allowed_cpus(cpus, 1024),
+		.ncpus = ncpus,
 		.mem_bytes = plan->mem_bytes,
 		.huge_free_bytes = lc_eal_huge_free_bytes(),
 		.pid = (int)getpid(),
 		.extra = cfg->eal_args,
+		.no_shconf = cfg->user != NULL,
 		.verbose = cfg->verbose,
 	};
 	int rc = lc_eal_args_build(&ep, &args, err, errlen);
@@ -142,6 +157,58 @@ start_eal(const struct lc_config *cfg, const struct lc_capture_plan *plan, char 
 	}
 	return lc_eal_start(&args, cfg->verbose >= 2, err, errlen);
 }
+
+#define DISK_CHECK_S 3.0
+#define DISK_CHECK_MAX (8ull << 30)	/* at most 8 GiB, and a quarter of the free space */
+
+/* --check-disk: the capture directory against what the link needs. 0 when it keeps up. */
+static int
+check_disk(const struct lc_capture *cap, const struct lc_outpath *out)
+{
+	struct lc_disk_result r;
+	char err[LC_ERRLEN];
+	uint32_t mbps = lc_capture_link_mbps(cap);
+	double need = lc_disk_need(mbps);
+
+	fprintf(stderr, "linecap: disk check: writing to %s for %.0f s...\n", out->dir,
+		DISK_CHECK_S);
+	if (lc_disk_check(out->dir, LC_WRITER_BUF, DISK_CHECK_S, DISK_CHECK_MAX, &r, err,
+			  sizeof(err)) < 0)
+		return die(1, err);
+	fprintf(stderr, "linecap: disk check: %s: %.2f GB written and synced in %.2f s "
+		"(%s, %u KiB blocks): %.2f GB/s sustained\n", out->dir, (double)r.bytes / 1e9,
+		r.seconds, r.direct ? "O_DIRECT" : "page cache", LC_WRITER_BUF >> 10,
+		r.bytes_per_s / 1e9);
+	if (mbps == 0) {
+		fprintf(stderr, "linecap: disk check: the link speed is unknown: nothing to "
+			"compare with\n");
+		return 0;
+	}
+	fprintf(stderr, "linecap: disk check: a full %.0f Gbit/s link needs up to %.2f GB/s: %s\n",
+		mbps / 1000.0, need / 1e9, r.bytes_per_s >= need ? "the disk keeps up" :
+		"the disk is too slow; at full rate the rings fill and packets are dropped "
+		"(use a filter, faster disks, or one directory per writer on separate disks)");
+	return r.bytes_per_s >= need ? 0 : 1;
+}
+
+/* -Z: hand what root made to the user (files, EAL's runtime directory), then become it. */
+static int
+drop_root(struct lc_capture *cap, const struct lc_user *u, char *err, size_t errlen)
+{
+	int rc = lc_capture_chown(cap, u->uid, u->gid, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	rc = lc_eal_chown_runtime(u->uid, u->gid);
+	if (rc < 0) {
+		snprintf(err, errlen, "-Z %s: %s: %s", u->name, rte_eal_get_runtime_dir(),
+			 strerror(-rc));
+		return rc;
+	}
+	return lc_privs_drop(u, err, errlen);
+}
+
+static struct lc_prometheus *metrics;	/* --prometheus, served while capturing */
 
 static int
 run(struct lc_config *cfgp, int argc, char **argv)
@@ -166,6 +233,8 @@ run(struct lc_config *cfgp, int argc, char **argv)
 		printf("linecap %s\n", LC_VERSION);
 		return 0;
 	}
+	if (cfg.print_config)
+		return lc_config_print(stdout, &cfg) == 0 ? 0 : die(1, "cannot print");
 	if (cfg.filter_file != NULL &&
 	    lc_filter_read_file(cfg.filter_file, &cfg.filter, err, sizeof(err)) < 0)
 		return die(EXIT_USAGE, err);
@@ -186,6 +255,15 @@ run(struct lc_config *cfgp, int argc, char **argv)
 	    check_stats_file(cfg.stats_file, err, sizeof(err)) < 0)
 		return die(EXIT_USAGE, err);
 
+	struct lc_user user;
+
+	if (cfg.user != NULL &&
+	    (lc_privs_lookup(cfg.user, &user, err, sizeof(err)) < 0 ||
+	     lc_privs_check_reach(&user, out.dir, err, sizeof(err)) < 0))
+		return die(EXIT_USAGE, err);
+	if (cfg.prometheus != NULL &&
+	    (metrics = lc_prometheus_bind(cfg.prometheus, err, sizeof(err))) == NULL)
+		return die(EXIT_USAGE, err);
 	rc = start_eal(&cfg, &plan, err, sizeof(err));
 	if (rc < 0) {
 		char msg[LC_ERRLEN + 128];
@@ -201,6 +279,24 @@ run(struct lc_config *cfgp, int argc, char **argv)
 		return die(rc, err);
 	}
 	lc_capture_describe(cap, stderr);
+	if (cfg.user != NULL) {
+		if (drop_root(cap, &user, err, sizeof(err)) < 0) {
+			lc_capture_free(cap);
+			lc_eal_stop();
+			return die(1, err);
+		}
+		fprintf(stderr, "linecap: running as %s (uid %u)\n", user.name,
+			(unsigned int)user.uid);
+	}
+	if (cfg.check_disk) {
+		rc = check_disk(cap, &out);
+		lc_capture_free(cap);
+		lc_eal_stop();
+		return rc;
+	}
+	if (metrics != NULL && lc_prometheus_start(metrics) == 0)
+		fprintf(stderr, "linecap: Prometheus metrics at http://%s%s/metrics\n",
+			strchr(cfg.prometheus, ':') ? "" : "127.0.0.1:", cfg.prometheus);
 
 	struct lc_capture_signals sig = { .stop = &interrupted, .reload = &reload };
 
@@ -231,6 +327,7 @@ main(int argc, char **argv)
 	struct lc_config cfg = { 0 };
 	int rc = run(&cfg, argc, argv);
 
-	lc_config_release(&cfg);	/* on every path out */
+	lc_prometheus_free(metrics);	/* on every path out */
+	lc_config_release(&cfg);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "linecap/config.h"
 #include "linecap/filter.h"
@@ -89,8 +90,22 @@ const struct lc_filter_era *lc_capture_filter_history(const struct lc_capture *c
 /* Current counters (final ones after lc_capture_run). */
 void lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s);
 
+/* The port's link speed in Mbit/s, 0 when unknown (--check-disk). */
+uint32_t lc_capture_link_mbps(const struct lc_capture *cap);
+
+/* The options the capture runs with. */
+const struct lc_config *lc_capture_config(const struct lc_capture *cap);
+
+/* What telemetry shows, from now and the snapshot dt seconds before (main lcore). */
+void lc_capture_live(struct lc_capture *cap, const struct lc_stats *now,
+		     const struct lc_stats *prev, double dt, struct lc_live *live);
+
 /* A few lines on what runs where (port, link, queues, RSS, filter engine, memory). */
 void lc_capture_describe(const struct lc_capture *cap, FILE *f);
+
+/* Give what the capture made as root to uid:gid before -Z drops root: the output directory,
+ * the manifest, the files open now. 0, or -errno with "PATH: reason" in err. */
+int lc_capture_chown(struct lc_capture *cap, uid_t uid, gid_t gid, char *err, size_t errlen);
 
 /* Stop the port, free everything. Accepts NULL. */
 void lc_capture_free(struct lc_capture *cap);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define LC_SNAPLEN_MIN 64u
 #define LC_SNAPLEN_MAX 262144u
@@ -19,6 +20,7 @@
 #define LC_RING_DEFAULT 16384u
 #define LC_MBUFS_MAX (64u << 20)
 #define LC_ERRLEN 512
+#define LC_CONFIG_OPTS 32
 
 struct lc_config {
 	const char *interface;	/* -i: PCI address or vdev spec */
@@ -41,18 +43,46 @@ struct lc_config {
 	uint64_t retain_bytes;	/* --retain-bytes: bound on the capture's files; 0 = none */
 	uint64_t fsync_ms;	/* --fsync-interval: fdatasync open files this often */
 	const char *filter_engine;	/* --filter-engine; NULL = the default for this CPU */
+	const char *user;	/* -Z: drop root for this user once the port is started */
+	const char *prometheus;	/* --prometheus [ADDR:]PORT; NULL = none */
 	int dump;		/* -d: print the compiled filter and exit; -dd: and the code */
 	int verbose;		/* -v: more logs (EAL's included) */
 	bool help;
 	bool version;
+	bool print_config;	/* --print-config: show the configuration and exit */
+	bool check_disk;	/* --check-disk: measure the disk against the link, exit */
+	const char *config_file;	/* --config: INI file of options */
+	struct rte_cfgfile *ini;	/* the loaded file: values above may point into it */
+	const char *given[LC_CONFIG_OPTS];	/* each option's value as given, for printing */
 };
 
+struct rte_cfgfile;
+
 /*
- * Parse argv into cfg (defaults first). Returns 0, or -EINVAL with one line for the user in
+ * Parse argv into cfg (defaults first), then the --config file for what the command line did
+ * not give. A config file is INI (rte_cfgfile): sections [capture] [output] [tuning] [log],
+ * keys named after the long options (filter = EXPR for the expression), '#' comments;
+ * unknown sections and keys, a key in the wrong section or given twice, and bad values are
+ * errors "FILE:LINE: key ...". Returns 0, or -EINVAL with one line for the user in
  * err (without the "linecap: " prefix), e.g. "-s 70000000: snaplen must be between 64 and
  * 262144". cfg->filter is heap-allocated: release it with lc_config_release().
  */
 int lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* One option of the configuration in effect (for printing and telemetry). */
+struct lc_config_item {
+	const char *key;	/* long option name */
+	const char *section;	/* "" for command-line-only options */
+	const char *value;	/* as given, or its default; NULL when given nowhere */
+	const char *unset;	/* when value is NULL: what that means */
+	char buf[32];
+};
+
+/* Option i of the configuration into it: 1, or 0 past the last. */
+int lc_config_item(const struct lc_config *cfg, unsigned int i, struct lc_config_item *it);
+
+/* Write the configuration in effect as a config file (--print-config). 0 or -EIO. */
+int lc_config_print(FILE *f, const struct lc_config *cfg);
 
 /* Free what lc_config_parse allocated. Accepts a zeroed cfg. */
 void lc_config_release(struct lc_config *cfg);

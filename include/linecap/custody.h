@@ -17,6 +17,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "linecap/config.h"
 #include "linecap/outpath.h"
@@ -49,6 +50,11 @@ void lc_custody_make_room(void *custody);
 /* Apply retention and fsync the manifest (main lcore, each tick). */
 void lc_custody_retain(struct lc_custody *c);
 
+/* Bytes of the closed files still kept and of the manifest (any lcore). */
+uint64_t lc_custody_bytes(struct lc_custody *c);
+
+/* Give the manifest to uid:gid (-Z). 0 or -errno. */
+int lc_custody_chown(struct lc_custody *c, uid_t uid, gid_t gid);
 
 void lc_custody_close(struct lc_custody *c);
 

@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define LC_EAL_MAX_ARGS 96
 
@@ -23,8 +24,27 @@ struct lc_eal_plan {
 	int pid;		   /* for the file prefix */
 	const char *extra;	   /* --eal passthrough; NULL if none */
 	const char *prefix;	   /* file prefix before "_<pid>": "linecap" (NULL) or "lcgen" */
+	int no_shconf;		   /* no multi-process files or sockets (-Z: once root is gone,
+				    * EAL could not reach them; the telemetry socket stays) */
 	int verbose;
 };
+
+/*
+ * NUMA: put the CPUs of node first (stable, ascending within each group), so the lcores
+ * linecap derives (main, RX, writers, in that order) sit on the NIC's socket while it has
+ * CPUs to give. node_of[i] is the node of cpus[i]; node < 0 (unknown) leaves cpus as they are.
+ */
+void lc_eal_order_cpus(int *cpus, unsigned int n, const int *node_of, int node);
+
+/* The NUMA node of a CPU (sysfs), -1 when unknown. */
+int lc_eal_cpu_node(int cpu);
+
+/* The NUMA node of the device -i names when it is a PCI address (sysfs), else -1. */
+int lc_eal_device_node(const char *interface);
+
+/* -Z: give EAL's runtime directory (multi-process sockets, telemetry) to uid:gid, so EAL
+ * still works there once root is dropped. 0 or -errno. */
+int lc_eal_chown_runtime(uid_t uid, gid_t gid);
 
 struct lc_eal_args {
 	int argc;

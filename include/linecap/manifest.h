@@ -11,6 +11,7 @@
  * too); a later capture into the same directory continues the chain.
  */
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -35,6 +36,9 @@ size_t lc_manifest_size(const struct lc_manifest *m);
 
 /* Close. Accepts NULL. */
 void lc_manifest_close(struct lc_manifest *m);
+
+/* Give the manifest file to uid:gid (-Z). 0 or -errno. */
+int lc_manifest_chown(struct lc_manifest *m, uid_t uid, gid_t gid);
 
 /* One line read back. */
 struct lc_manifest_line {

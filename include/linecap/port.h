@@ -74,8 +74,16 @@ int lc_port_start(struct lc_port *p, char *err, size_t errlen);
 /* One line on the link: "link up, 10 Gbps, full-duplex". */
 void lc_port_link_describe(const struct lc_port *p, char *buf, size_t len);
 
+/* The link's speed in Mbit/s; 0 when unknown or down. */
+uint32_t lc_port_link_mbps(const struct lc_port *p);
+
 /* Port-wide counters (imissed, rx_nombuf, ierrors). */
 void lc_port_counters(const struct lc_port *p, struct lc_port_counters *c);
+
+/* The port's extended statistics that speak of loss (names with drop, miss, error, nombuf,
+ * full or discard), at most max of them. Returns how many. */
+unsigned int lc_port_loss_xstats(const struct lc_port *p, char (*names)[64], uint64_t *values,
+				 unsigned int max);
 
 /* Stop and close the port, free the pool (after all mbufs are back). Accepts a zeroed p. */
 void lc_port_close(struct lc_port *p);

@@ -36,6 +36,38 @@ struct lc_stats {
 	unsigned int nfilters;
 };
 
+#define LC_LIVE_XSTATS 32
+#define LC_LIVE_NAME 256
+
+/* What telemetry shows of a running capture: a snapshot the main lcore publishes each
+ * second (a copy: the telemetry thread never touches the capture itself). */
+struct lc_live {
+	struct lc_stats now;		/* filters/nfilters are not copied */
+	double dt;			/* seconds the rates are over */
+	double rx_pps, written_pps, written_Bps;
+	double q_rx_pps[LC_QUEUES_MAX], q_written_pps[LC_QUEUES_MAX];
+	unsigned int ring_size;
+	unsigned int ring_used[LC_QUEUES_MAX];
+	unsigned int nw;
+	unsigned int writer_of[LC_QUEUES_MAX];	/* queue -> writer */
+	uint64_t open_bytes[LC_QUEUES_MAX];
+	char current[LC_QUEUES_MAX][LC_LIVE_NAME];	/* file open on each queue ("" none) */
+	uint64_t bytes_on_disk;		/* the capture's files and manifest now */
+	char link[128];
+	unsigned int nxstats;
+	char xstat_name[LC_LIVE_XSTATS][64];
+	uint64_t xstat[LC_LIVE_XSTATS];
+};
+
+/*
+ * Is RSS spreading packets unevenly? delta[q] is what each of n queues received over a
+ * window; uneven when there are at least min_packets in all and one queue has more than
+ * twice its fair share or less than a quarter of it. Returns 1 (worst queue and its share
+ * of the packets, 0..1) or 0.
+ */
+int lc_stats_uneven(const uint64_t *delta, unsigned int n, uint64_t min_packets,
+		    unsigned int *worst, double *share);
+
 /* Fill the totals from the per-queue rows. */
 void lc_stats_sum(struct lc_stats *s);
 

@@ -8,6 +8,9 @@
 #include <ctype.h>
 #include <string.h>
 
+#include <rte_cfgfile.h>
+#include <rte_common.h>
+
 #include "linecap/config.h"
 
 enum {
@@ -23,34 +26,59 @@ enum {
 	OPT_FORMAT,
 	OPT_RETAIN_BYTES,
 	OPT_FSYNC_INTERVAL,
+	OPT_CONFIG,
+	OPT_PRINT_CONFIG,
+	OPT_FILTER,		/* the trailing expression; "filter" in a config file */
+	OPT_PROMETHEUS,
+	OPT_CHECK_DISK,
 };
 
-static const struct option long_opts[] = {
-	{ "interface", required_argument, NULL, 'i' },
-	{ "write", required_argument, NULL, 'w' },
-	{ "snaplen", required_argument, NULL, 's' },
-	{ "count", required_argument, NULL, 'c' },
-	{ "queues", required_argument, NULL, OPT_QUEUES },
-	{ "writers", required_argument, NULL, OPT_WRITERS },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "eal", required_argument, NULL, OPT_EAL },
-	{ "stats-file", required_argument, NULL, OPT_STATS_FILE },
-	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
-	{ "mbufs", required_argument, NULL, OPT_MBUFS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "filter-file", required_argument, NULL, 'F' },
-	{ "filter-engine", required_argument, NULL, OPT_FILTER_ENGINE },
-	{ "dump-filter", no_argument, NULL, 'd' },
-	{ "file-size", required_argument, NULL, 'C' },
-	{ "rotate-seconds", required_argument, NULL, 'G' },
-	{ "file-count", required_argument, NULL, 'W' },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "retain-bytes", required_argument, NULL, OPT_RETAIN_BYTES },
-	{ "fsync-interval", required_argument, NULL, OPT_FSYNC_INTERVAL },
-	{ NULL, 0, NULL, 0 },
+/*
+ * Every option once: its long name (the key in a config file), its code, the section of a
+ * config file it belongs in ("" for command-line-only options) and what --print-config says
+ * when it was not given. The order is --print-config's.
+ */
+static const struct opt {
+	const char *name;
+	int has_arg;
+	int code;
+	const char *section;
+	const char *unset;	/* NULL: it has a default value (in default_value()) */
+} opts[] = {
+	{ "interface", required_argument, 'i', "capture", "(required)" },
+	{ "queues", required_argument, OPT_QUEUES, "capture", "derived from the device" },
+	{ "snaplen", required_argument, 's', "capture", NULL },
+	{ "count", required_argument, 'c', "capture", "no limit" },
+	{ "duration", required_argument, OPT_DURATION, "capture", "no limit" },
+	{ "filter", required_argument, OPT_FILTER, "capture", "every packet" },
+	{ "filter-file", required_argument, 'F', "capture", "none" },
+	{ "filter-engine", required_argument, OPT_FILTER_ENGINE, "capture", NULL },
+	{ "user", required_argument, 'Z', "capture", "stays root" },
+	{ "write", required_argument, 'w', "output", "(required)" },
+	{ "format", required_argument, OPT_FORMAT, "output", NULL },
+	{ "file-size", required_argument, 'C', "output", "no limit" },
+	{ "rotate-seconds", required_argument, 'G', "output", "no rotation by time" },
+	{ "file-count", required_argument, 'W', "output", "no limit" },
+	{ "retain-bytes", required_argument, OPT_RETAIN_BYTES, "output", "no limit" },
+	{ "fsync-interval", required_argument, OPT_FSYNC_INTERVAL, "output", "at close only" },
+	{ "stats-file", required_argument, OPT_STATS_FILE, "output", "none" },
+	{ "writers", required_argument, OPT_WRITERS, "tuning", "one per 4 queues" },
+	{ "ring-size", required_argument, OPT_RING_SIZE, "tuning", NULL },
+	{ "mbufs", required_argument, OPT_MBUFS, "tuning", "sized from queues and rings" },
+	{ "eal", required_argument, OPT_EAL, "tuning", "none: all derived" },
+	{ "verbose", no_argument, 'v', "log", NULL },
+	{ "prometheus", required_argument, OPT_PROMETHEUS, "log", "no metrics endpoint" },
+	{ "dump-filter", no_argument, 'd', "", NULL },
+	{ "config", required_argument, OPT_CONFIG, "", NULL },
+	{ "print-config", no_argument, OPT_PRINT_CONFIG, "", NULL },
+	{ "check-disk", no_argument, OPT_CHECK_DISK, "", NULL },
+	{ "help", no_argument, 'h', "", NULL },
+	{ "version", no_argument, OPT_VERSION, "", NULL },
 };
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+_Static_assert(NOPTS <= LC_CONFIG_OPTS, "lc_config.given is too small");
+
+static const char *const sections[] = { "capture", "output", "tuning", "log" };
 
 static const char usage_text[] =
 "Usage: linecap -i DEV -w PATH [options] [filter expression]\n"
@@ -94,6 +122,11 @@ static const char usage_text[] =
 "      --mbufs N         packet buffers in the pool (default: sized from queues, rings and\n"
 "                        any net_pcap replay file)\n"
 "      --stats-file FILE write the final counters as JSON to FILE\n"
+"  -Z, --user USER       once the port is started, stop being root and go on as USER (as\n"
+"                        tcpdump -Z); the output directory and files are given to USER\n"
+"      --prometheus [ADDR:]PORT\n"
+"                        serve the counters as Prometheus text at http://ADDR:PORT/metrics\n"
+"                        (ADDR defaults to 127.0.0.1: only this machine)\n"
 "      --eal 'ARGS'      extra DPDK EAL arguments; lcores, memory, file prefix and devices\n"
 "                        are derived and need not be given\n"
 "  -F, --filter-file FILE\n"
@@ -103,6 +136,13 @@ static const char usage_text[] =
 "      --filter-engine E jit (default on x86-64) or interp (libpcap's interpreter)\n"
 "  -d, --dump-filter     print the compiled filter and the size of its machine code, then\n"
 "                        exit without touching a port; -dd also prints the code bytes\n"
+"      --config FILE     read options from an INI file (config/linecap.ini shows every\n"
+"                        key); options on the command line win over the file\n"
+"      --print-config    print the configuration in effect, as a config file, and exit\n"
+"      --check-disk      pre-flight: start the port, write and fsync a test file in the\n"
+"                        capture directory for 3 s as the writers would, report the\n"
+"                        sustained GB/s against what the link speed needs, and exit (0: the\n"
+"                        disk keeps up, 1: it does not)\n"
 "  -v, --verbose         more messages (repeat for DPDK's own logs)\n"
 "  -h, --help            this text\n"
 "      --version         print the version\n"
@@ -235,158 +275,452 @@ is_blank(const char *s)
 	return 1;
 }
 
+static const struct opt *
+opt_by_code(int code)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].code == code)
+			return &opts[i];
+	return NULL;
+}
+
+static const struct opt *
+opt_by_name(const char *name)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+/* How the command line names an option in messages: "-s" or "--queues". */
+static const char *
+cli_label(const struct opt *o, char *buf, size_t len)
+{
+	if (o->code < 256)
+		snprintf(buf, len, "-%c", o->code);
+	else
+		snprintf(buf, len, "--%s", o->name);
+	return buf;
+}
+
+/* A count given in a config file (verbose, dump-filter): 0..3. */
+static int
+parse_count(const char *label, const char *val, int *out, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = parse_u64(label, val, 0, 3, "count", &v, err, errlen);
+
+	if (rc == 0)
+		*out = (int)v;
+	return rc;
+}
+
+/*
+ * Apply one option to cfg. label names it in messages ("-s" on the command line, the key in a
+ * config file). val is NULL for a flag given on the command line (counted).
+ */
+static int
+apply(struct lc_config *cfg, int code, const char *val, const char *label, char *err,
+      size_t errlen)
+{
+	uint64_t v = 0;
+	double d;
+	int rc = 0;
+
+	switch (code) {
+	case 'i':
+		if (val[0] == '\0') {
+			snprintf(err, errlen, "%s: device must not be empty", label);
+			return -EINVAL;
+		}
+		cfg->interface = val;
+		break;
+	case 'w':
+		if (val[0] == '\0') {
+			snprintf(err, errlen, "%s: path must not be empty", label);
+			return -EINVAL;
+		}
+		cfg->write_path = val;
+		break;
+	case 's':
+		rc = parse_u64(label, val, 0, UINT32_MAX, "snaplen", &v, err, errlen);
+		if (rc == 0 && v != 0 && (v < LC_SNAPLEN_MIN || v > LC_SNAPLEN_MAX))
+			rc = -EINVAL;
+		if (rc < 0 && strstr(err, "whole number") == NULL)
+			snprintf(err, errlen, "%s %s: snaplen must be between %u and %u "
+				 "(or 0 for %u)", label, val, LC_SNAPLEN_MIN, LC_SNAPLEN_MAX,
+				 LC_SNAPLEN_MAX);
+		cfg->snaplen = v == 0 ? LC_SNAPLEN_MAX : (uint32_t)v;
+		break;
+	case 'c':
+		rc = parse_u64(label, val, 1, UINT64_MAX >> 2, "count", &cfg->count, err, errlen);
+		break;
+	case OPT_QUEUES:
+		rc = parse_u64(label, val, 1, LC_QUEUES_MAX, "queues", &v, err, errlen);
+		cfg->queues = (unsigned int)v;
+		break;
+	case OPT_WRITERS:
+		rc = parse_u64(label, val, 1, LC_WRITERS_MAX, "writers", &v, err, errlen);
+		cfg->writers = (unsigned int)v;
+		break;
+	case OPT_DURATION:
+		rc = parse_decimal(label, val, 315360000.0, &d, err, errlen);
+		cfg->duration_ms = rc == 0 ? (uint64_t)(d * 1000.0 + 0.5) : 0;
+		if (rc == 0 && cfg->duration_ms == 0)
+			cfg->duration_ms = 1;
+		break;
+	case OPT_EAL:
+		cfg->eal_args = val;
+		break;
+	case OPT_STATS_FILE:
+		if (val[0] == '\0') {
+			snprintf(err, errlen, "%s: path must not be empty", label);
+			return -EINVAL;
+		}
+		cfg->stats_file = val;
+		break;
+	case OPT_RING_SIZE:
+		rc = parse_u64(label, val, LC_RING_MIN, LC_RING_MAX, "ring size", &v, err, errlen);
+		if (rc == 0 && (v & (v - 1)) != 0) {
+			snprintf(err, errlen, "%s %s: ring size must be a power of two", label, val);
+			rc = -EINVAL;
+		}
+		cfg->ring_size = (unsigned int)v;
+		break;
+	case OPT_MBUFS:
+		rc = parse_u64(label, val, 1024, LC_MBUFS_MAX, "mbufs", &v, err, errlen);
+		cfg->mbufs = (unsigned int)v;
+		break;
+	case 'v':
+		if (val == NULL)
+			cfg->verbose++;
+		else
+			rc = parse_count(label, val, &cfg->verbose, err, errlen);
+		break;
+	case 'd':
+		if (val == NULL)
+			cfg->dump++;
+		else
+			rc = parse_count(label, val, &cfg->dump, err, errlen);
+		break;
+	case 'h':
+		cfg->help = true;
+		break;
+	case OPT_VERSION:
+		cfg->version = true;
+		break;
+	case OPT_PRINT_CONFIG:
+		cfg->print_config = true;
+		break;
+	case OPT_CHECK_DISK:
+		cfg->check_disk = true;
+		break;
+	case OPT_CONFIG:
+		if (val[0] == '\0') {
+			snprintf(err, errlen, "%s: path must not be empty", label);
+			return -EINVAL;
+		}
+		cfg->config_file = val;
+		break;
+	case 'F':
+		cfg->filter_file = val;
+		break;
+	case 'Z':
+		if (val[0] == '\0') {
+			snprintf(err, errlen, "%s: user must not be empty", label);
+			return -EINVAL;
+		}
+		cfg->user = val;
+		break;
+	case OPT_FILTER:
+		free(cfg->filter);
+		cfg->filter = is_blank(val) ? NULL : strdup(val);
+		if (!is_blank(val) && cfg->filter == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		break;
+	case OPT_FILTER_ENGINE:
+		cfg->filter_engine = val;
+		break;
+	case OPT_PROMETHEUS:
+		cfg->prometheus = val;
+		break;
+	case 'C':
+		rc = parse_decimal(label, val, 1e9, &d, err, errlen);
+		cfg->file_bytes = rc == 0 ? (uint64_t)(d * 1e6) : 0;
+		if (rc == 0 && cfg->file_bytes < 4096) {
+			snprintf(err, errlen, "%s %s: files must hold at least 4096 bytes "
+				 "(0.004096 million)", label, val);
+			rc = -EINVAL;
+		}
+		break;
+	case 'G':
+		rc = parse_u64(label, val, 1, 366 * 86400, "rotation period", &cfg->rotate_secs,
+			       err, errlen);
+		break;
+	case 'W':
+		rc = parse_u64(label, val, 1, 1000000, "file count", &v, err, errlen);
+		cfg->max_files = (unsigned int)v;
+		break;
+	case OPT_FORMAT:
+		if (strcmp(val, "pcap") != 0 && strcmp(val, "pcapng") != 0) {
+			snprintf(err, errlen, "%s %s: must be pcap or pcapng", label, val);
+			rc = -EINVAL;
+		}
+		cfg->format = val;
+		break;
+	case OPT_RETAIN_BYTES:
+		rc = parse_size(label, val, &cfg->retain_bytes, err, errlen);
+		break;
+	case OPT_FSYNC_INTERVAL:
+		rc = parse_decimal(label, val, 86400, &d, err, errlen);
+		cfg->fsync_ms = rc == 0 ? (uint64_t)(d * 1000 + 0.5) : 0;
+		if (rc == 0 && cfg->fsync_ms == 0)
+			cfg->fsync_ms = 1;
+		break;
+	default:
+		snprintf(err, errlen, "%s: unknown option (see --help)", label);
+		return -EINVAL;
+	}
+	return rc;
+}
+
+/* The value --print-config shows for an option given nowhere that has a default. */
+static const char *
+default_value(const struct lc_config *cfg, const struct opt *o, char *buf, size_t len)
+{
+	switch (o->code) {
+	case 's':
+		snprintf(buf, len, "%u", cfg->snaplen);
+		return buf;
+	case OPT_RING_SIZE:
+		snprintf(buf, len, "%u", cfg->ring_size);
+		return buf;
+	case OPT_FORMAT:
+		return cfg->format ? cfg->format : "pcap";
+	case OPT_FILTER_ENGINE:
+#if defined(__x86_64__)
+		return "jit";
+#else
+		return "interp";
+#endif
+	case 'v':
+		return "0";
+	}
+	return NULL;
+}
+
+static int
+config_error(char *err, size_t errlen, const char *file, unsigned int line, const char *msg)
+{
+	char copy[LC_ERRLEN];
+
+	snprintf(copy, sizeof(copy), "%s", msg);
+	if (line)
+		snprintf(err, errlen, "%s:%u: %s", file, line, copy);
+	else
+		snprintf(err, errlen, "%s: %s", file, copy);
+	return -EINVAL;
+}
+
+/* Where each key of the file is (for messages), found by reading it line by line; also
+ * what rte_cfgfile would silently accept or cut: keys outside a section, unknown sections,
+ * lines that are neither, repeated keys, values too long to keep. */
+struct key_line {
+	char section[CFG_NAME_LEN];
+	char key[CFG_NAME_LEN];
+	unsigned int line;
+};
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+scan_lines(const char *file, struct key_line *kl, size_t max, size_t *n, char *err,
+	   size_t errlen)
+{
+	char buf[4096], section[CFG_NAME_LEN] = "", msg[LC_ERRLEN];
+	unsigned int line = 0;
+	FILE *f = fopen(file, "r");
+
+	*n = 0;
+	if (f == NULL) {
+		snprintf(msg, sizeof(msg), "%s", strerror(errno));
+		return config_error(err, errlen, file, 0, msg);
+	}
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		char *s, *eq, *hash = strchr(buf, '#');
+
+		line++;
+		if (strchr(buf, '\n') == NULL && !feof(f)) {
+			fclose(f);
+			return config_error(err, errlen, file, line, "line too long");
+		}
+		if (hash != NULL)
+			*hash = '\0';
+		s = trim(buf);
+		if (*s == '\0')
+			continue;
+		if (*s == '[') {
+			size_t len = strlen(s);
+			int known = 0;
+
+			if (s[len - 1] != ']') {
+				fclose(f);
+				return config_error(err, errlen, file, line,
+						    "a section is written [name]");
+			}
+			s[len - 1] = '\0';
+			s = trim(s + 1);
+			for (size_t i = 0; i < RTE_DIM(sections); i++)
+				known |= strcmp(s, sections[i]) == 0;
+			if (!known) {
+				snprintf(msg, sizeof(msg), "[%s]: unknown section (capture, output, "
+					 "tuning, log)", s);
+				fclose(f);
+				return config_error(err, errlen, file, line, msg);
+			}
+			snprintf(section, sizeof(section), "%s", s);
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			fclose(f);
+			return config_error(err, errlen, file, line, "expected key = value");
+		}
+		*eq = '\0';
+		s = trim(s);
+		if (section[0] == '\0') {
+			snprintf(msg, sizeof(msg), "%s: outside any section", s);
+			fclose(f);
+			return config_error(err, errlen, file, line, msg);
+		}
+		if (strlen(trim(eq + 1)) >= CFG_VALUE_LEN) {
+			snprintf(msg, sizeof(msg), "%s: value longer than %u characters%s", s,
+				 CFG_VALUE_LEN - 1, strcmp(s, "filter") == 0 ?
+				 " (put a long filter in a filter-file)" : "");
+			fclose(f);
+			return config_error(err, errlen, file, line, msg);
+		}
+		for (size_t i = 0; i < *n; i++)
+			if (strcmp(kl[i].key, s) == 0) {
+				snprintf(msg, sizeof(msg), "%s: given twice (line %u)", s,
+					 kl[i].line);
+				fclose(f);
+				return config_error(err, errlen, file, line, msg);
+			}
+		if (*n == max || strlen(s) >= CFG_NAME_LEN) {
+			snprintf(msg, sizeof(msg), "%s: unknown key", s);
+			fclose(f);
+			return config_error(err, errlen, file, line, msg);
+		}
+		snprintf(kl[*n].section, sizeof(kl[*n].section), "%s", section);
+		snprintf(kl[*n].key, sizeof(kl[*n].key), "%s", s);
+		kl[*n].line = line;
+		(*n)++;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Read --config FILE into cfg: every key not already given on the command line (given[]),
+ * each value checked even when the command line overrides it. */
+static int
+read_config_file(struct lc_config *cfg, const bool *on_cli, char *err, size_t errlen)
+{
+	static const struct rte_cfgfile_parameters params = { .comment_character = '#' };
+	const char *file = cfg->config_file;
+	struct key_line kl[2 * NOPTS];
+	char msg[LC_ERRLEN];
+	size_t n;
+	int rc;
+
+	rc = scan_lines(file, kl, RTE_DIM(kl), &n, err, errlen);
+	if (rc < 0)
+		return rc;
+	cfg->ini = rte_cfgfile_load_with_params(file, 0, &params);
+	if (cfg->ini == NULL)
+		return config_error(err, errlen, file, 0, "cannot be read as an INI file");
+	for (size_t i = 0; i < n; i++) {
+		const struct opt *o = opt_by_name(kl[i].key);
+		const char *val = rte_cfgfile_get_entry(cfg->ini, kl[i].section, kl[i].key);
+		struct lc_config scratch = *cfg;
+
+		if (o == NULL || o->section[0] == '\0') {
+			snprintf(msg, sizeof(msg), "%s: unknown key%s", kl[i].key,
+				 o ? " (command line only)" : "");
+			return config_error(err, errlen, file, kl[i].line, msg);
+		}
+		if (strcmp(o->section, kl[i].section) != 0) {
+			snprintf(msg, sizeof(msg), "%s: belongs in [%s], not [%s]", kl[i].key,
+				 o->section, kl[i].section);
+			return config_error(err, errlen, file, kl[i].line, msg);
+		}
+		if (val == NULL)
+			return config_error(err, errlen, file, kl[i].line, "cannot be read");
+		/* Checked on a copy first: a bad value is an error even where overridden. */
+		scratch.filter = NULL;
+		rc = apply(&scratch, o->code, val, kl[i].key, msg, sizeof(msg));
+		free(scratch.filter);
+		if (rc < 0)
+			return config_error(err, errlen, file, kl[i].line, msg);
+		/* One source of filter: either one on the command line replaces both. */
+		if (on_cli[o - opts] || ((o->code == OPT_FILTER || o->code == 'F') &&
+		    (on_cli[opt_by_code(OPT_FILTER) - opts] || on_cli[opt_by_code('F') - opts])))
+			continue;
+		rc = apply(cfg, o->code, val, kl[i].key, msg, sizeof(msg));
+		if (rc < 0)
+			return config_error(err, errlen, file, kl[i].line, msg);
+		cfg->given[o - opts] = val;
+	}
+	return 0;
+}
+
 int
 lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
-	uint64_t v;
+	static const char *const counts[] = { "0", "1", "2", "3" };
+	struct option long_opts[NOPTS + 1];
+	bool on_cli[NOPTS] = { false };
+	size_t nlong = 0;
 	int c, rc;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->snaplen = LC_SNAPLEN_MAX;
 	cfg->ring_size = LC_RING_DEFAULT;
 	err[0] = '\0';
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].code != OPT_FILTER)
+			long_opts[nlong++] = (struct option){ opts[i].name, opts[i].has_arg, NULL,
+							      opts[i].code };
+	long_opts[nlong] = (struct option){ NULL, 0, NULL, 0 };
 
 	optind = 0;	/* full getopt reset: callers (tests) may parse several times */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:w:s:c:F:C:G:W:dvh", long_opts, NULL)) != -1) {
-		rc = 0;
-		switch (c) {
-		case 'i':
-			if (optarg[0] == '\0') {
-				snprintf(err, errlen, "-i: device must not be empty");
-				return -EINVAL;
-			}
-			cfg->interface = optarg;
-			break;
-		case 'w':
-			if (optarg[0] == '\0') {
-				snprintf(err, errlen, "-w: path must not be empty");
-				return -EINVAL;
-			}
-			cfg->write_path = optarg;
-			break;
-		case 's':
-			rc = parse_u64("-s", optarg, 0, UINT32_MAX, "snaplen", &v, err, errlen);
-			if (rc == 0 && v != 0 && (v < LC_SNAPLEN_MIN || v > LC_SNAPLEN_MAX))
-				rc = -EINVAL;
-			if (rc < 0 && strstr(err, "whole number") == NULL)
-				snprintf(err, errlen, "-s %s: snaplen must be between %u and %u "
-					 "(or 0 for %u)", optarg, LC_SNAPLEN_MIN, LC_SNAPLEN_MAX,
-					 LC_SNAPLEN_MAX);
-			cfg->snaplen = v == 0 ? LC_SNAPLEN_MAX : (uint32_t)v;
-			break;
-		case 'c':
-			rc = parse_u64("-c", optarg, 1, UINT64_MAX >> 2, "count", &cfg->count,
-				       err, errlen);
-			break;
-		case OPT_QUEUES:
-			rc = parse_u64("--queues", optarg, 1, LC_QUEUES_MAX, "queues", &v, err,
-				       errlen);
-			cfg->queues = (unsigned int)v;
-			break;
-		case OPT_WRITERS:
-			rc = parse_u64("--writers", optarg, 1, LC_WRITERS_MAX, "writers", &v, err,
-				       errlen);
-			cfg->writers = (unsigned int)v;
-			break;
-		case OPT_DURATION: {
-			double d;
+	while ((c = getopt_long(argc, argv, ":i:w:s:c:F:C:G:W:Z:dvh", long_opts, NULL)) != -1) {
+		const struct opt *o = opt_by_code(c);
+		char label[64];
 
-			rc = parse_decimal("--duration", optarg, 315360000.0, &d, err, errlen);
-			cfg->duration_ms = (uint64_t)(d * 1000.0 + 0.5);
-			if (rc == 0 && cfg->duration_ms == 0)
-				cfg->duration_ms = 1;
-			break;
-		}
-		case OPT_EAL:
-			cfg->eal_args = optarg;
-			break;
-		case OPT_STATS_FILE:
-			if (optarg[0] == '\0') {
-				snprintf(err, errlen, "--stats-file: path must not be empty");
-				return -EINVAL;
-			}
-			cfg->stats_file = optarg;
-			break;
-		case OPT_RING_SIZE:
-			rc = parse_u64("--ring-size", optarg, LC_RING_MIN, LC_RING_MAX, "ring size",
-				       &v, err, errlen);
-			if (rc == 0 && (v & (v - 1)) != 0) {
-				snprintf(err, errlen, "--ring-size %s: ring size must be a power of "
-					 "two", optarg);
-				rc = -EINVAL;
-			}
-			cfg->ring_size = (unsigned int)v;
-			break;
-		case OPT_MBUFS:
-			rc = parse_u64("--mbufs", optarg, 1024, LC_MBUFS_MAX, "mbufs", &v, err,
-				       errlen);
-			cfg->mbufs = (unsigned int)v;
-			break;
-		case 'v':
-			cfg->verbose++;
-			break;
-		case 'h':
-			cfg->help = true;
-			break;
-		case OPT_VERSION:
-			cfg->version = true;
-			break;
-		case 'F':
-			cfg->filter_file = optarg;
-			break;
-		case OPT_FILTER_ENGINE:
-			cfg->filter_engine = optarg;
-			break;
-		case 'd':
-			cfg->dump++;
-			break;
-		case 'C': {
-			double d;
-
-			rc = parse_decimal("-C", optarg, 1e9, &d, err, errlen);
-			cfg->file_bytes = (uint64_t)(d * 1e6);
-			if (rc == 0 && cfg->file_bytes < 4096) {
-				snprintf(err, errlen, "-C %s: files must hold at least 4096 bytes "
-					 "(0.004096 million)", optarg);
-				rc = -EINVAL;
-			}
-			break;
-		}
-		case 'G':
-			rc = parse_u64("-G", optarg, 1, 366 * 86400, "rotation period", &cfg->rotate_secs,
-				       err, errlen);
-			break;
-		case 'W':
-			rc = parse_u64("-W", optarg, 1, 1000000, "file count", &v, err, errlen);
-			cfg->max_files = (unsigned int)v;
-			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "pcap") != 0 && strcmp(optarg, "pcapng") != 0) {
-				snprintf(err, errlen, "--format %s: must be pcap or pcapng", optarg);
-				rc = -EINVAL;
-			}
-			cfg->format = optarg;
-			break;
-		case OPT_RETAIN_BYTES:
-			rc = parse_size("--retain-bytes", optarg, &cfg->retain_bytes, err, errlen);
-			break;
-		case OPT_FSYNC_INTERVAL: {
-			double d;
-
-			rc = parse_decimal("--fsync-interval", optarg, 86400, &d, err, errlen);
-			cfg->fsync_ms = (uint64_t)(d * 1000 + 0.5);
-			if (rc == 0 && cfg->fsync_ms == 0)
-				cfg->fsync_ms = 1;
-			break;
-		}
-		case ':':
+		if (c == ':') {
 			if (optopt != 0)
 				snprintf(err, errlen, "-%c: option needs a value", optopt);
 			else
 				snprintf(err, errlen, "%s: option needs a value", argv[optind - 1]);
 			return -EINVAL;
-		default:
+		}
+		if (o == NULL) {
 			if (optopt != 0)
 				snprintf(err, errlen, "-%c: unknown option (see --help)", optopt);
 			else
@@ -394,30 +728,52 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 					 argv[optind - 1]);
 			return -EINVAL;
 		}
+		rc = apply(cfg, c, optarg, cli_label(o, label, sizeof(label)), err, errlen);
 		if (rc < 0)
 			return rc;
+		on_cli[o - opts] = true;
+		cfg->given[o - opts] = optarg;
 	}
+	for (size_t i = 0; i < NOPTS; i++)	/* flags: their count */
+		if (opts[i].has_arg == no_argument && on_cli[i])
+			cfg->given[i] = counts[opts[i].code == 'v' ? RTE_MIN(cfg->verbose, 3) :
+					       opts[i].code == 'd' ? RTE_MIN(cfg->dump, 3) : 1];
 	if (cfg->help || cfg->version)
 		return 0;
 
 	if (optind < argc) {
-		cfg->filter = join_args(argc - optind, argv + optind);
-		if (cfg->filter == NULL) {
+		char *joined = join_args(argc - optind, argv + optind);
+
+		if (joined == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
-		if (is_blank(cfg->filter)) {
-			free(cfg->filter);
-			cfg->filter = NULL;
-		}
+		cfg->filter = is_blank(joined) ? NULL : joined;
+		if (cfg->filter == NULL)
+			free(joined);
+		on_cli[opt_by_code(OPT_FILTER) - opts] = true;
+		cfg->given[opt_by_code(OPT_FILTER) - opts] = cfg->filter;
+	}
+	if (cfg->config_file != NULL) {
+		rc = read_config_file(cfg, on_cli, err, errlen);
+		if (rc < 0)
+			return rc;
 	}
 	if (cfg->filter != NULL && cfg->filter_file != NULL) {
-		snprintf(err, errlen, "-F %s: a filter file and an expression on the command line "
-			 "('%s'): give one", cfg->filter_file, cfg->filter);
+		snprintf(err, errlen, "-F %s: a filter file and an expression ('%s'): give one",
+			 cfg->filter_file, cfg->filter);
 		return -EINVAL;
 	}
 	if (cfg->dump)
 		return 0;	/* -d only compiles: no port, no output */
+	if (cfg->format == NULL && cfg->write_path != NULL) {
+		size_t n = strlen(cfg->write_path);
+
+		cfg->format = n > 7 && strcmp(cfg->write_path + n - 7, ".pcapng") == 0 ?
+			      "pcapng" : "pcap";
+	}
+	if (cfg->print_config)
+		return 0;	/* shown as it is, complete or not */
 	if (cfg->interface == NULL) {
 		snprintf(err, errlen, "no interface: give one with -i DEV (see --help)");
 		return -EINVAL;
@@ -431,12 +787,6 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 			 cfg->max_files);
 		return -EINVAL;
 	}
-	if (cfg->format == NULL) {
-		size_t n = strlen(cfg->write_path);
-
-		cfg->format = n > 7 && strcmp(cfg->write_path + n - 7, ".pcapng") == 0 ?
-			      "pcapng" : "pcap";
-	}
 	if (cfg->queues != 0 && cfg->writers > cfg->queues) {
 		snprintf(err, errlen, "--writers %u: more writers than queues (%u)", cfg->writers,
 			 cfg->queues);
@@ -445,9 +795,48 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 	return 0;
 }
 
+int
+lc_config_item(const struct lc_config *cfg, unsigned int i, struct lc_config_item *it)
+{
+	if (i >= NOPTS)
+		return 0;
+	it->key = opts[i].name;
+	it->section = opts[i].section;
+	it->value = opts[i].code == OPT_FILTER ? cfg->filter : cfg->given[i];
+	if (it->value == NULL)
+		it->value = default_value(cfg, &opts[i], it->buf, sizeof(it->buf));
+	it->unset = it->value == NULL ? opts[i].unset : NULL;
+	return 1;
+}
+
+int
+lc_config_print(FILE *f, const struct lc_config *cfg)
+{
+	struct lc_config_item it;
+
+	fprintf(f, "# linecap configuration in effect (command line, then %s, then defaults).\n"
+		"# Use it with --config FILE; keys commented out were given nowhere.\n",
+		cfg->config_file ? cfg->config_file : "no config file");
+	for (size_t s = 0; s < RTE_DIM(sections); s++) {
+		fprintf(f, "\n[%s]\n", sections[s]);
+		for (unsigned int i = 0; lc_config_item(cfg, i, &it); i++) {
+			if (strcmp(it.section, sections[s]) != 0)
+				continue;
+			if (it.value != NULL)
+				fprintf(f, "%s = %s\n", it.key, it.value);
+			else
+				fprintf(f, "# %s =    (%s)\n", it.key, it.unset);
+		}
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
 void
 lc_config_release(struct lc_config *cfg)
 {
 	free(cfg->filter);
 	cfg->filter = NULL;
+	if (cfg->ini != NULL)
+		rte_cfgfile_close(cfg->ini);
+	cfg->ini = NULL;
 }

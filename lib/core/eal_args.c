@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
@@ -55,6 +56,69 @@ lc_eal_allowed_cpus(int *cpus, unsigned int max)
 		if (CPU_ISSET(c, &set))
 			cpus[n++] = c;
 	return n;
+}
+
+void
+lc_eal_order_cpus(int *cpus, unsigned int n, const int *node_of, int node)
+{
+	int near[1024], far[1024];
+	unsigned int nn = 0, nf = 0;
+
+	if (node < 0 || n > 1024)
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		if (node_of[i] == node)
+			near[nn++] = cpus[i];
+		else
+			far[nf++] = cpus[i];
+	}
+	memcpy(cpus, near, nn * sizeof(int));
+	memcpy(cpus + nn, far, nf * sizeof(int));
+}
+
+int
+lc_eal_cpu_node(int cpu)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	int node = -1;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d", cpu);
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "node", 4) == 0 && e->d_name[4] >= '0' &&
+		    e->d_name[4] <= '9') {
+			node = atoi(e->d_name + 4);
+			break;
+		}
+	closedir(d);
+	return node;
+}
+
+int
+lc_eal_device_node(const char *interface)
+{
+	char path[128], bdf[32], buf[16] = "";
+	size_t n = strcspn(interface, ",");
+	FILE *f;
+
+	if (!lc_eal_is_pci_addr(interface) || n >= sizeof(bdf))
+		return -1;
+	memcpy(bdf, interface, n);
+	bdf[n] = '\0';
+	/* 0000:3b:00.0 or the short 3b:00.0 */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s%s/numa_node",
+		 strchr(bdf, ':') == strrchr(bdf, ':') ? "0000:" : "", bdf);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	return buf[0] ? atoi(buf) : -1;
 }
 
 static int
@@ -186,6 +250,7 @@ lc_eal_args_build(const struct lc_eal_plan *p, struct lc_eal_args *out, char *er
 	static const char *const prefix_opts[] = { "--file-prefix", "--in-memory", NULL };
 	static const char *const log_opts[] = { "--log-level", NULL };
 	static const char *const nohuge_opt[] = { "--no-huge", NULL };
+	static const char *const shconf_opts[] = { "--no-shconf", "--in-memory", NULL };
 	struct argbuf b = { .a = out };
 	char extra[2048];
 	char *save, *tok;
@@ -200,6 +265,8 @@ lc_eal_args_build(const struct lc_eal_plan *p, struct lc_eal_args *out, char *er
 		add_lcores(&b, p);
 	if (!extra_has(p->extra, prefix_opts))
 		add(&b, "--file-prefix=%s_%d", p->prefix ? p->prefix : "linecap", p->pid);
+	if (p->no_shconf && !extra_has(p->extra, shconf_opts))
+		add(&b, "--no-shconf");
 	if (!extra_has(p->extra, mem_opts)) {
 		uint64_t mb = (p->mem_bytes + (1 << 20) - 1) >> 20;
 
@@ -346,6 +413,29 @@ remove_runtime_dir(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+int
+lc_eal_chown_runtime(uid_t uid, gid_t gid)
+{
+	const char *dir = rte_eal_get_runtime_dir();
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if (chown(dir, uid, gid) != 0)
+		return -errno;
+	d = opendir(dir);
+	if (d == NULL)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fchownat(dirfd(d), de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0 && rc == 0)
+			rc = -errno;
+	}
+	closedir(d);
+	return rc;
 }
 
 void

@@ -140,6 +140,12 @@ lc_manifest_size(const struct lc_manifest *m)
 	return m->size;
 }
 
+int
+lc_manifest_chown(struct lc_manifest *m, uid_t uid, gid_t gid)
+{
+	return fchown(m->fd, uid, gid) != 0 ? -errno : 0;
+}
+
 void
 lc_manifest_close(struct lc_manifest *m)
 {

@@ -25,6 +25,8 @@
 #include "linecap/writer.h"
 
 #define TICK_US 20000u			/* main lcore wakes every 20 ms */
+#define BALANCE_S 10u			/* RSS balance judged over this many seconds */
+#define BALANCE_MIN_PACKETS 10000u	/* ... when they saw at least this many packets */
 #define REPLAY_IDLE_S 2.0		/* a finite replay that makes no progress this long is over */
 #define EAL_SLACK_BYTES (128ull << 20)	/* EAL, drivers, rings of virtual devices */
 
@@ -50,6 +52,12 @@ struct lc_capture {
 	int64_t budget;			/* -c */
 	uint64_t start_tsc, end_tsc;
 	int running;
+	/* watch_load(): seconds each ring has been over half full; queue counts at the start
+	 * of the balance window, and its age in seconds. */
+	unsigned int ring_busy_s[LC_QUEUES_MAX];
+	uint64_t balance_at[LC_QUEUES_MAX];
+	unsigned int balance_s;
+	struct lc_live live;		/* published to telemetry each second */
 };
 
 int
@@ -394,6 +402,93 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 	s->seconds = cap->start_tsc ? (double)(end - cap->start_tsc) / rte_get_tsc_hz() : 0;
 }
 
+uint32_t
+lc_capture_link_mbps(const struct lc_capture *cap)
+{
+	return lc_port_link_mbps(&cap->port);
+}
+
+const struct lc_config *
+lc_capture_config(const struct lc_capture *cap)
+{
+	return cap->cfg;
+}
+
+void
+lc_capture_live(struct lc_capture *cap, const struct lc_stats *now, const struct lc_stats *prev,
+		 double dt, struct lc_live *live)
+{
+	memset(live, 0, sizeof(*live));
+	live->now = *now;
+	live->now.filters = NULL;	/* the history is the main lcore's; not copied */
+	live->now.nfilters = 0;
+	live->dt = dt;
+	if (dt > 0) {
+		live->rx_pps = (double)(now->received - prev->received) / dt;
+		live->written_pps = (double)(now->written - prev->written) / dt;
+		live->written_Bps = (double)(now->written_bytes - prev->written_bytes) / dt;
+	}
+	live->ring_size = cap->cfg->ring_size;
+	live->nw = cap->nw;
+	live->bytes_on_disk = lc_custody_bytes(cap->custody);
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		const struct lc_writer_shard *s = cap->shard[q];
+		uint32_t seq = __atomic_load_n(&s->file.seq, __ATOMIC_RELAXED);
+		time_t when = __atomic_load_n(&s->file.period, __ATOMIC_RELAXED);
+		char path[PATH_MAX];
+
+		if (dt > 0) {
+			live->q_rx_pps[q] = (double)(now->q[q].received - prev->q[q].received) / dt;
+			live->q_written_pps[q] = (double)(now->q[q].written - prev->q[q].written) /
+						 dt;
+		}
+		live->ring_used[q] = rte_ring_count(cap->rxq[q]->ring);
+		live->writer_of[q] = q % cap->nw;
+		live->open_bytes[q] = __atomic_load_n(&s->c.open_bytes, __ATOMIC_RELAXED);
+		live->bytes_on_disk += live->open_bytes[q];
+		if (__atomic_load_n(&s->file.fd, __ATOMIC_RELAXED) >= 0 &&
+		    lc_outpath_name(cap->out, q, seq, when, 1, path, sizeof(path)) == 0)
+			snprintf(live->current[q], LC_LIVE_NAME, "%s", path);
+	}
+	lc_port_link_describe(&cap->port, live->link, sizeof(live->link));
+	live->nxstats = lc_port_loss_xstats(&cap->port, live->xstat_name, live->xstat,
+					    LC_LIVE_XSTATS);
+}
+
+/* Once a second: warn (at most once a minute each) about a ring that stays over half full
+ * and about RSS spreading load unevenly over the last BALANCE_S seconds. */
+static void
+watch_load(struct lc_capture *cap, const struct lc_stats *now)
+{
+	static const unsigned int full_s = 3;
+	uint64_t delta[LC_QUEUES_MAX];
+	unsigned int worst;
+	double share;
+
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		unsigned int used = rte_ring_count(cap->rxq[q]->ring);
+
+		cap->ring_busy_s[q] = used * 2 > cap->cfg->ring_size ? cap->ring_busy_s[q] + 1 : 0;
+		if (cap->ring_busy_s[q] >= full_s)
+			LC_LOG_EVERY(60, WARNING, "queue %u: its ring has been over half full for "
+				     "%u s (%u of %u): writer %u is not keeping up (a faster disk, "
+				     "or more writers: --writers)", q, cap->ring_busy_s[q], used,
+				     cap->cfg->ring_size, q % cap->nw);
+	}
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		delta[q] = now->q[q].received - cap->balance_at[q];
+	}
+	if (++cap->balance_s < BALANCE_S)
+		return;
+	if (lc_stats_uneven(delta, cap->nq, BALANCE_MIN_PACKETS, &worst, &share))
+		LC_LOG_EVERY(60, WARNING, "RSS spreads load unevenly: queue %u received %.0f%% "
+			     "of the packets of the last %u s (fair share %.0f%%)", worst,
+			     share * 100, BALANCE_S, 100.0 / cap->nq);
+	for (unsigned int q = 0; q < cap->nq; q++)
+		cap->balance_at[q] = now->q[q].received;
+	cap->balance_s = 0;
+}
+
 /* A finite replay (net_pcap without infinite_rx) is over when every packet of its files
  * was received or lost, or nothing has moved for a while. */
 static bool
@@ -534,6 +629,9 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 			lc_capture_stats(cap, &now);
 			if (status != NULL)
 				status(&now, &prev, dt, arg);
+			watch_load(cap, &now);
+			lc_capture_live(cap, &now, &prev, dt, &cap->live);
+			lc_control_publish(&cap->live);
 			prev = now;
 			last_status = t;
 		}
@@ -550,6 +648,33 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 	return 0;
 }
 
+/* An lcore of another socket than the port's: every packet crosses the interconnect. */
+static void
+warn_cross_socket(const struct lc_capture *cap)
+{
+	int port = cap->port.socket;
+
+	if (port < 0)
+		return;
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		unsigned int l = cap->rx_lcore[q];
+
+		if ((int)rte_lcore_to_socket_id(l) != port)
+			LC_LOG(WARNING, "RX queue %u runs on lcore %u of socket %u, the port is on "
+			       "socket %d: every packet crosses sockets (leave lcores to linecap, "
+			       "or pick CPUs of socket %d)", q, l, rte_lcore_to_socket_id(l), port,
+			       port);
+	}
+	for (unsigned int w = 0; w < cap->nw; w++) {
+		unsigned int l = cap->wr_lcore[w];
+
+		if ((int)rte_lcore_to_socket_id(l) != port)
+			LC_LOG(WARNING, "writer %u runs on lcore %u of socket %u, the port is on "
+			       "socket %d: every packet crosses sockets", w, l,
+			       rte_lcore_to_socket_id(l), port);
+	}
+}
+
 void
 lc_capture_describe(const struct lc_capture *cap, FILE *f)
 {
@@ -564,19 +689,47 @@ lc_capture_describe(const struct lc_capture *cap, FILE *f)
 		cap->cfg->ring_size, cap->plan->mbufs, cap->port.data_room,
 		cap->port.scatter ? " (scattered RX)" : "",
 		cap->port.mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN);
-	for (unsigned int q = 0; q < cap->nq; q++)
-		fprintf(f, "linecap: queue %u on lcore %u (cpu %d) -> writer %u on lcore %u "
-			"(cpu %d) -> %s\n", q, cap->rx_lcore[q],
-			rte_lcore_to_cpu_id((int)cap->rx_lcore[q]), q % cap->nw,
-			cap->wr_lcore[q % cap->nw],
-			rte_lcore_to_cpu_id((int)cap->wr_lcore[q % cap->nw]),
-			cap->shard[q]->file.part);
+	if (cap->port.socket >= 0)
+		fprintf(f, "linecap: NUMA: port on socket %d; mbufs, rings, writer buffers and "
+			"filter code placed there\n", cap->port.socket);
+	else
+		fprintf(f, "linecap: NUMA: the port has no socket (virtual device); memory from "
+			"any socket\n");
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		unsigned int rl = cap->rx_lcore[q], wl = cap->wr_lcore[q % cap->nw];
+
+		fprintf(f, "linecap: queue %u on lcore %u (cpu %d, socket %u) -> writer %u on "
+			"lcore %u (cpu %d, socket %u) -> %s\n", q, rl, rte_lcore_to_cpu_id((int)rl),
+			rte_lcore_to_socket_id(rl), q % cap->nw, wl, rte_lcore_to_cpu_id((int)wl),
+			rte_lcore_to_socket_id(wl), cap->shard[q]->file.part);
+	}
+	warn_cross_socket(cap);
 	if (lc_filter_set_expr(cap->filters)[0] != '\0')
 		fprintf(f, "linecap: filter '%s' (engine %s, self-checked), snaplen %u\n",
 			lc_filter_set_expr(cap->filters), lc_filter_set_engine(cap->filters),
 			cap->cfg->snaplen);
 	else
 		fprintf(f, "linecap: no filter, snaplen %u\n", cap->cfg->snaplen);
+}
+
+int
+lc_capture_chown(struct lc_capture *cap, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	int rc;
+
+	if (chown(cap->out->dir, uid, gid) != 0)
+		return fail(-errno, err, errlen, "%s: %s", cap->out->dir, strerror(errno));
+	rc = lc_custody_chown(cap->custody, uid, gid);
+	if (rc < 0)
+		return fail(rc, err, errlen, "%s/manifest.jsonl: %s", cap->out->dir,
+			    strerror(-rc));
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		const struct lc_shard_file *f = &cap->shard[q]->file;
+
+		if (f->fd >= 0 && fchown(f->fd, uid, gid) != 0)
+			return fail(-errno, err, errlen, "%s: %s", f->part, strerror(errno));
+	}
+	return 0;
 }
 
 void

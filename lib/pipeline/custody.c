@@ -212,6 +212,23 @@ lc_custody_retain(struct lc_custody *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
+uint64_t
+lc_custody_bytes(struct lc_custody *c)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->retention.closed_bytes + lc_manifest_size(c->manifest);
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+int
+lc_custody_chown(struct lc_custody *c, uid_t uid, gid_t gid)
+{
+	return lc_manifest_chown(c->manifest, uid, gid);
+}
+
 void
 lc_custody_close(struct lc_custody *c)
 {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
@@ -290,6 +291,52 @@ lc_port_counters(const struct lc_port *p, struct lc_port_counters *c)
 	c->imissed = st.imissed;
 	c->rx_nombuf = st.rx_nombuf;
 	c->ierrors = st.ierrors;
+}
+
+uint32_t
+lc_port_link_mbps(const struct lc_port *p)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(p->port_id, &link) != 0 || !link.link_status ||
+	    link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN)
+		return 0;
+	return link.link_speed;
+}
+
+unsigned int
+lc_port_loss_xstats(const struct lc_port *p, char (*names)[64], uint64_t *values,
+		    unsigned int max)
+{
+	static const char *const words[] = { "drop", "miss", "error", "nombuf", "full",
+					      "discard" };
+	struct rte_eth_xstat_name *xn = NULL;
+	struct rte_eth_xstat *xv = NULL;
+	unsigned int n = 0;
+	int total = rte_eth_xstats_get_names(p->port_id, NULL, 0);
+
+	if (total <= 0)
+		return 0;
+	xn = calloc((size_t)total, sizeof(*xn));
+	xv = calloc((size_t)total, sizeof(*xv));
+	if (xn == NULL || xv == NULL ||
+	    rte_eth_xstats_get_names(p->port_id, xn, (unsigned int)total) != total ||
+	    rte_eth_xstats_get(p->port_id, xv, (unsigned int)total) != total)
+		goto out;
+	for (int i = 0; i < total && n < max; i++) {
+		int wanted = 0;
+
+		for (size_t w = 0; w < RTE_DIM(words); w++)
+			wanted |= strstr(xn[xv[i].id].name, words[w]) != NULL;
+		if (!wanted)
+			continue;
+		snprintf(names[n], 64, "%s", xn[xv[i].id].name);
+		values[n++] = xv[i].value;
+	}
+out:
+	free(xn);
+	free(xv);
+	return n;
 }
 
 void

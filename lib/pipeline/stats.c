@@ -8,6 +8,33 @@
 
 #include "linecap/stats.h"
 
+int
+lc_stats_uneven(const uint64_t *delta, unsigned int n, uint64_t min_packets,
+		unsigned int *worst, double *share)
+{
+	uint64_t total = 0;
+	unsigned int hi = 0, lo = 0;
+
+	if (n < 2)
+		return 0;
+	for (unsigned int q = 0; q < n; q++) {
+		total += delta[q];
+		hi = delta[q] > delta[hi] ? q : hi;
+		lo = delta[q] < delta[lo] ? q : lo;
+	}
+	if (total == 0 || total < min_packets)
+		return 0;
+	/* Shares times n: 1 is the fair share. */
+	if ((double)delta[hi] * n / (double)total > 2.0)
+		*worst = hi;
+	else if ((double)delta[lo] * n / (double)total < 0.25)
+		*worst = lo;
+	else
+		return 0;
+	*share = (double)delta[*worst] / (double)total;
+	return 1;
+}
+
 void
 lc_stats_sum(struct lc_stats *s)
 {

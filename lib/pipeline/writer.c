@@ -126,6 +126,13 @@ lc_writer_shard_release(struct lc_writer_shard *s)
 	s->rec_end = NULL;
 }
 
+/* The lcore's time on s since t0 (its waits inside, counted by flush, are part of it). */
+static inline void
+add_cycles(struct lc_writer_shard *s, uint64_t t0)
+{
+	__atomic_store_n(&s->c.cycles, s->c.cycles + (rte_rdtsc() - t0), __ATOMIC_RELAXED);
+}
+
 /* Account for the buffers the I/O thread has finished, in order. */
 static void
 reap(struct lc_writer *w, struct lc_writer_shard *s)
@@ -350,14 +357,18 @@ lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
 	maybe_rotate(w, s);
-	__atomic_store_n(&s->c.cycles, s->c.cycles + (rte_rdtsc() - t0), __ATOMIC_RELAXED);
+	add_cycles(s, t0);
 	return n;
 }
 
 int
 lc_writer_close_shard(struct lc_writer *w, struct lc_writer_shard *s)
 {
-	return close_file(w, s);
+	uint64_t t0 = rte_rdtsc();
+	int rc = close_file(w, s);
+
+	add_cycles(s, t0);
+	return rc;
 }
 
 /* True when every producer is done and every ring is empty. */
@@ -401,14 +412,16 @@ lc_writer_main(void *arg)
 		 * whose period ended, then nap so a writer sharing a CPU leaves it to others. */
 		for (unsigned int i = 0; i < w->nshards; i++) {
 			struct lc_writer_shard *s = w->shards[i];
+			uint64_t t0 = rte_rdtsc();
 
-			if (s->used != 0 && rte_rdtsc() - s->last_flush_tsc > idle_flush)
+			if (s->used != 0 && t0 - s->last_flush_tsc > idle_flush)
 				flush(w, s, 0);
 			maybe_rotate(w, s);
+			add_cycles(s, t0);
 		}
 		usleep(IDLE_NAP_US);
 	}
 	for (unsigned int i = 0; i < w->nshards; i++)
-		close_file(w, w->shards[i]);
+		lc_writer_close_shard(w, w->shards[i]);
 	return 0;
 }

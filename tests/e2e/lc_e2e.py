@@ -130,3 +130,25 @@ def interrupt(p, timeout=60):
         p.wait()
         return None, ""
     return p.returncode, err
+
+
+def telemetry_connect(pid, t, timeout=5.0):
+    """A connection to linecap's DPDK telemetry socket (it exists once EAL is up)."""
+    import socket
+    import time
+    path = f"/var/run/dpdk/linecap_{pid}/dpdk_telemetry.v2"
+    end = time.time() + timeout
+    while not os.path.exists(path) and time.time() < end:
+        time.sleep(0.05)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    hello = json.loads(s.recv(1024).decode())
+    t.check("DPDK" in hello.get("version", ""), f"telemetry hello: {hello}")
+    return s
+
+
+def telemetry(sock, cmd):
+    """The reply to one telemetry command, without its outer key."""
+    sock.send(cmd.encode())
+    reply = json.loads(sock.recv(65536).decode())
+    return reply[cmd.split(",")[0]]

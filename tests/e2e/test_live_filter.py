@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,21 +22,11 @@ A, B = "tcp port 22", "udp port 53"
 
 
 def telemetry(sock, cmd):
-    sock.send(cmd.encode())
-    return json.loads(sock.recv(16384).decode())["/linecap/filter"]
+    return e.telemetry(sock, cmd)
 
 
 def connect(pid, t):
-    path = f"/var/run/dpdk/linecap_{pid}/dpdk_telemetry.v2"
-    for _ in range(100):
-        if os.path.exists(path):
-            break
-        time.sleep(0.05)
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.connect(path)
-    hello = json.loads(s.recv(1024).decode())
-    t.check("DPDK" in hello.get("version", ""), f"telemetry hello: {hello}")
-    return s
+    return e.telemetry_connect(pid, t)
 
 
 def main():

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Option parsing: defaults, every option, and table-driven bad input with its message. */
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "lc_test.h"
 
 #include "linecap/config.h"
@@ -163,7 +166,7 @@ test_help_matches_options(void)
 			       "--stats-file", "--eal", "--verbose", "--help", "--version",
 			       "--file-size", "--rotate-seconds", "--file-count", "--format",
 			       "--retain-bytes", "--fsync-interval", "--filter-file",
-			       "--filter-engine", "--dump-filter" };
+			       "--filter-engine", "--dump-filter", "--config", "--print-config" };
 	struct lc_config cfg;
 	char err[LC_ERRLEN];
 
@@ -178,9 +181,180 @@ test_help_matches_options(void)
 	}
 }
 
+/* A config file with these lines; returns its path (static buffer). */
+static const char *
+ini(const char *text)
+{
+	static char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/lc_cfg_XXXXXX");
+	int fd = mkstemp(path);
+
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void
+test_config_file(void)
+{
+	struct lc_config cfg;
+	char err[LC_ERRLEN];
+	const char *path = ini("# comment\n[capture]\ninterface = net_null0   # trailing\n"
+			       "snaplen=128\nfilter = host 10.0.0.1 and port 53\n\n"
+			       "[output]\n  write = /tmp/out\nfile-size = 0.5\nretain-bytes = 2Gi\n"
+			       "[tuning]\nring-size = 1024\n[log]\nverbose = 2\n");
+	const char *a[] = { "--config", path, NULL };
+
+	CHECK(parse(&cfg, err, a) == 0);
+	CHECK(cfg.interface && strcmp(cfg.interface, "net_null0") == 0);
+	CHECK(cfg.write_path && strcmp(cfg.write_path, "/tmp/out") == 0);
+	CHECK_EQ_U64(cfg.snaplen, 128);
+	CHECK(cfg.filter && strcmp(cfg.filter, "host 10.0.0.1 and port 53") == 0);
+	CHECK_EQ_U64(cfg.file_bytes, 500000);
+	CHECK_EQ_U64(cfg.retain_bytes, 2ull << 30);
+	CHECK_EQ_U64(cfg.ring_size, 1024);
+	CHECK_EQ_U64(cfg.verbose, 2);
+	lc_config_release(&cfg);
+
+	/* The command line wins, wherever it stands; its filter replaces the file's. */
+	const char *b[] = { "-s", "256", "--config", path, "-w", "/tmp/other", "--ring-size",
+			    "2048", "udp", NULL };
+	CHECK(parse(&cfg, err, b) == 0);
+	CHECK_EQ_U64(cfg.snaplen, 256);
+	CHECK(strcmp(cfg.write_path, "/tmp/other") == 0);
+	CHECK_EQ_U64(cfg.ring_size, 2048);
+	CHECK(cfg.filter && strcmp(cfg.filter, "udp") == 0);
+	CHECK(strcmp(cfg.interface, "net_null0") == 0);	/* from the file */
+	lc_config_release(&cfg);
+	/* ... and -F replaces the file's filter too, without a conflict. */
+	const char *c[] = { "--config", path, "-F", "/tmp/f.bpf", NULL };
+	CHECK(parse(&cfg, err, c) == 0);
+	CHECK(cfg.filter == NULL && strcmp(cfg.filter_file, "/tmp/f.bpf") == 0);
+	lc_config_release(&cfg);
+	unlink(path);
+}
+
+struct bad_file {
+	const char *text;
+	const char *message;	/* after "PATH:" */
+};
+
+static const struct bad_file bad_files[] = {
+	{ "[capture]\ninterface = x\nsnaplen = 10\n",
+	  ":3: snaplen 10: snaplen must be between 64 and 262144" },
+	{ "[capture]\nbogus = 1\n", ":2: bogus: unknown key" },
+	{ "[capture]\nwrite = /tmp\n", ":2: write: belongs in [output], not [capture]" },
+	{ "[network]\n", ":1: [network]: unknown section" },
+	{ "interface = x\n", ":1: interface: outside any section" },
+	{ "[capture]\ninterface\n", ":2: expected key = value" },
+	{ "[capture]\ninterface = a\n\n[capture]\ninterface = b\n",
+	  ":5: interface: given twice (line 2)" },
+	{ "[output]\nretain-bytes = lots\n", ":2: retain-bytes 'lots': must be a size" },
+	{ "[tuning]\nring-size = 1000\n", ":2: ring-size 1000: ring size must be a power of two" },
+	{ "[capture]\nconfig = other.ini\n", ":2: config: unknown key (command line only)" },
+	{ "[log]\nverbose = lots\n", ":2: verbose 'lots': count must be a whole number" },
+	{ "[capture\n", ":1: a section is written [name]" },
+};
+
+static void
+test_config_file_errors(void)
+{
+	struct lc_config cfg;
+	char err[LC_ERRLEN], want[LC_ERRLEN + 64];
+
+	for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+		const char *path = ini(bad_files[i].text);
+		/* A bad value is an error even where the command line overrides it. */
+		const char *a[] = { "-i", "x", "-w", "y", "-s", "100", "--config", path, NULL };
+
+		snprintf(want, sizeof(want), "%s%s", path, bad_files[i].message);
+		CHECK(parse(&cfg, err, a) == -EINVAL);
+		CHECK_STR_HAS(err, want);
+		CHECK(strchr(err, '\n') == NULL);
+		lc_config_release(&cfg);
+		unlink(path);
+	}
+	/* A long filter would be cut by rte_cfgfile: refused instead. */
+	char text[600] = "[capture]\nfilter = ";
+	for (int i = 0; i < 40; i++)
+		strcat(text, "port 1234 or ");
+	strcat(text, "port 1\n");
+	const char *path = ini(text);
+	const char *a[] = { "--config", path, NULL };
+	CHECK(parse(&cfg, err, a) == -EINVAL);
+	CHECK_STR_HAS(err, ":2: filter: value longer than 255 characters (put a long filter");
+	lc_config_release(&cfg);
+	unlink(path);
+	const char *b[] = { "-i", "x", "-w", "y", "--config", "/nonexistent/x.ini", NULL };
+	CHECK(parse(&cfg, err, b) == -EINVAL);
+	CHECK_STR_HAS(err, "/nonexistent/x.ini: No such file or directory");
+	lc_config_release(&cfg);
+}
+
+/* --print-config writes a file that, read back, prints the same. */
+static void
+test_print_config_round_trip(void)
+{
+	struct lc_config cfg;
+	char err[LC_ERRLEN], *first = NULL, *second = NULL;
+	size_t n1 = 0, n2 = 0;
+	const char *a[] = { "-i", "net_pcap0,rx_pcap=/tmp/a.pcap", "-w", "/tmp/o.pcapng",
+			    "-C", "1.5", "--retain-bytes", "3G", "-v", "--print-config",
+			    "host", "1.2.3.4", NULL };
+	FILE *f = open_memstream(&first, &n1);
+
+	CHECK(parse(&cfg, err, a) == 0);
+	CHECK(cfg.print_config);
+	CHECK(lc_config_print(f, &cfg) == 0);
+	fclose(f);
+	lc_config_release(&cfg);
+	CHECK_STR_HAS(first, "[capture]\ninterface = net_pcap0,rx_pcap=/tmp/a.pcap\n");
+	CHECK_STR_HAS(first, "filter = host 1.2.3.4\n");
+	CHECK_STR_HAS(first, "file-size = 1.5\n");
+	CHECK_STR_HAS(first, "format = pcapng\n");	/* derived from -w, shown */
+	CHECK_STR_HAS(first, "snaplen = 262144\n");	/* a default, shown */
+	CHECK_STR_HAS(first, "# count =");		/* given nowhere: commented */
+	CHECK_STR_HAS(first, "verbose = 1\n");
+
+	const char *path = ini(first);
+	const char *b[] = { "--config", path, "--print-config", NULL };
+	f = open_memstream(&second, &n2);
+	CHECK(parse(&cfg, err, b) == 0);
+	CHECK(lc_config_print(f, &cfg) == 0);
+	fclose(f);
+	lc_config_release(&cfg);
+	/* Equal but for the first line, which names the file read. */
+	CHECK(strcmp(strchr(first, '\n'), strchr(second, '\n')) == 0);
+	free(first);
+	free(second);
+	unlink(path);
+}
+
+/* The shipped example is a valid file. */
+static void
+test_shipped_example(void)
+{
+	struct lc_config cfg;
+	char err[LC_ERRLEN];
+	const char *a[] = { "--config", LC_SOURCE_ROOT "/config/linecap.ini", NULL };
+
+	CHECK(parse(&cfg, err, a) == 0);
+	if (err[0])
+		fprintf(stderr, "%s\n", err);
+	CHECK(cfg.interface != NULL && cfg.write_path != NULL);
+	lc_config_release(&cfg);
+}
+
 int
 main(void)
 {
+	test_config_file();
+	test_config_file_errors();
+	test_print_config_round_trip();
+	test_shipped_example();
 	test_defaults_and_filter();
 	test_all_options();
 	test_output_options();

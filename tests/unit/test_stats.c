@@ -5,11 +5,67 @@
 
 #include "lc_test.h"
 
+#include "linecap/prometheus.h"
 #include "linecap/stats.h"
+
+/* The RSS balance judgement behind the uneven-load warning. */
+static void
+test_uneven(void)
+{
+	const uint64_t even[4] = { 2500, 2600, 2400, 2500 };
+	const uint64_t hot[4] = { 8000, 700, 700, 600 };	/* queue 0: 80% of 4 queues */
+	const uint64_t cold[4] = { 3300, 3300, 3300, 100 };	/* queue 3: 1% */
+	const uint64_t few[4] = { 90, 1, 1, 1 };		/* too few packets to judge */
+	unsigned int worst = 99;
+	double share = 0;
+
+	CHECK(!lc_stats_uneven(even, 4, 1000, &worst, &share));
+	CHECK(lc_stats_uneven(hot, 4, 1000, &worst, &share));
+	CHECK_EQ_U64(worst, 0);
+	CHECK(share > 0.79 && share < 0.81);
+	CHECK(lc_stats_uneven(cold, 4, 1000, &worst, &share));
+	CHECK_EQ_U64(worst, 3);
+	CHECK(!lc_stats_uneven(few, 4, 1000, &worst, &share));
+	CHECK(!lc_stats_uneven(hot, 1, 1000, &worst, &share));	/* one queue: nothing to spread */
+}
+
+/* Prometheus text: every per-queue counter labelled, drops by reason, HELP/TYPE lines. */
+static void
+test_prometheus(void)
+{
+	static struct lc_live l;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *mem = open_memstream(&text, &size);
+
+	l.now.nq = 2;
+	l.now.q[1].received = 123;
+	l.now.q[1].written_bytes = 4567;
+	l.now.imissed = 9;
+	l.ring_used[0] = 17;
+	l.ring_size = 1024;
+	l.bytes_on_disk = 99;
+	lc_prometheus_format(mem, &l);
+	fclose(mem);
+	CHECK_STR_HAS(text, "# TYPE linecap_received_packets_total counter\n");
+	CHECK_STR_HAS(text, "linecap_received_packets_total{queue=\"1\"} 123\n");
+	CHECK_STR_HAS(text, "linecap_received_packets_total{queue=\"0\"} 0\n");
+	CHECK_STR_HAS(text, "linecap_written_bytes_total{queue=\"1\"} 4567\n");
+	CHECK_STR_HAS(text, "linecap_ring_used{queue=\"0\"} 17\n");
+	CHECK_STR_HAS(text, "linecap_ring_size 1024\n");
+	CHECK_STR_HAS(text, "linecap_port_drops_total{reason=\"imissed\"} 9\n");
+	CHECK_STR_HAS(text, "linecap_bytes_on_disk 99\n");
+	/* Every sample line is NAME{labels} VALUE or NAME VALUE. */
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		CHECK(line[0] == '#' || (strncmp(line, "linecap_", 8) == 0 && strchr(line, ' ')));
+	free(text);
+}
 
 int
 main(void)
 {
+	test_uneven();
+	test_prometheus();
 	struct lc_stats s = { .nq = 2, .imissed = 3, .rx_nombuf = 4, .ierrors = 5, .seconds = 2.5 };
 	char path[] = "/tmp/lc_test_stats_XXXXXX", err[512], *text = NULL;
 	size_t size = 0;

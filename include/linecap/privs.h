@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef LINECAP_PRIVS_H
+#define LINECAP_PRIVS_H
+
+/*
+ * -Z USER, as tcpdump does it: root opens what needs root (hugepages, the device, the
+ * telemetry socket, the first files), then becomes USER for the rest of the capture. What
+ * root created for the capture (the output directory, the manifest, the open files) is given
+ * to USER first, so the capture goes on writing, rotating and retiring files as USER.
+ */
+#include <stddef.h>
+#include <sys/types.h>
+
+struct lc_user {
+	uid_t uid;
+	gid_t gid;
+	char name[64];
+};
+
+/* Look USER up (name or numeric uid). 0, or -EINVAL with "-Z USER: reason" in err. */
+int lc_privs_lookup(const char *user, struct lc_user *u, char *err, size_t errlen);
+
+/* Can u reach (search) the directory that holds dir? Checked as u, before capturing, so a
+ * capture never starts that could not go on once root is gone (dir itself is given to u).
+ * 0, or -errno with a reason in err. */
+int lc_privs_check_reach(const struct lc_user *u, const char *dir, char *err, size_t errlen);
+
+/* Become u for good: supplementary groups, gid, uid; checks that root cannot be regained.
+ * 0, or -errno with a reason in err. */
+int lc_privs_drop(const struct lc_user *u, char *err, size_t errlen);
+
+#endif
