@@ -9,7 +9,9 @@
  *
  * Small differences (up to LC_CLOCK_STEP_NS) are slewed: the new anchor continues the old
  * line at the refresh instant and the rate is adjusted to meet real time one period later,
- * so converted time is continuous. Larger ones are stepped; a step backwards is absorbed by
+ * so converted time is continuous. The counter's own rate is measured too: over 100 ms at
+ * start (lc_clock_init), then over the whole run since the last step (at least
+ * LC_CLOCK_BASELINE_PERIODS periods), so a rate error does not come back every period. Larger ones are stepped; a step backwards is absorbed by
  * each RX queue keeping its own timestamps non-decreasing (lc_clock_ns_monotonic()).
  */
 #include <stdint.h>
@@ -18,15 +20,21 @@
 #include <rte_common.h>
 
 #define LC_CLOCK_STEP_NS 1000000ull	/* beyond 1 ms off, step instead of slewing */
+#define LC_CLOCK_CALIBRATE_US 100000u	/* lc_clock_init measures the TSC rate this long */
+#define LC_CLOCK_BASELINE_PERIODS 10u	/* the rate is learned over at least this many */
 
 struct lc_clock {
 	uint32_t seq;		/* odd while the main core rewrites the fields below */
 	uint64_t tsc_base;
 	uint64_t ns_base;
 	uint64_t mult;		/* ns per TSC cycle, 32.32 fixed point */
-	uint64_t nominal_mult;	/* from the TSC frequency */
+	uint64_t nominal_mult;	/* the counter's rate as measured (starts as the rated one) */
+	uint64_t rated_mult;	/* from the frequency given at init */
+	uint64_t base_tsc, base_ns;	/* start of the rate measurement (init or last step) */
 	uint64_t period_tsc;	/* the refresh period the slew aims at */
 	uint64_t steps;		/* number of steps taken (for tests and stats) */
+	uint64_t refreshes;	/* re-anchorings so far */
+	uint64_t max_offset_ns;	/* the largest |prediction - CLOCK_REALTIME| a refresh met */
 } __rte_cache_aligned;
 
 /* CLOCK_REALTIME in nanoseconds since the epoch (control paths: file opening, records). */

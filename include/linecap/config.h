@@ -45,6 +45,7 @@ struct lc_config {
 	const char *filter_engine;	/* --filter-engine; NULL = the default for this CPU */
 	const char *user;	/* -Z: drop root for this user once the port is started */
 	const char *prometheus;	/* --prometheus [ADDR:]PORT; NULL = none */
+	const char *timestamps;	/* --timestamps auto|tsc|hw; NULL = auto */
 	int dump;		/* -d: print the compiled filter and exit; -dd: and the code */
 	int verbose;		/* -v: more logs (EAL's included) */
 	bool help;

@@ -50,6 +50,9 @@ void lc_custody_make_room(void *custody);
 /* Apply retention and fsync the manifest (main lcore, each tick). */
 void lc_custody_retain(struct lc_custody *c);
 
+/* Where timestamps come from, for the records: "tsc" (default) or "hw". */
+void lc_custody_set_clock(struct lc_custody *c, const char *source);
+
 /* Bytes of the closed files still kept and of the manifest (any lcore). */
 uint64_t lc_custody_bytes(struct lc_custody *c);
 

@@ -24,6 +24,7 @@ struct lc_file_info {
 	const char *os;
 	const char *hardware;
 	const char *application;
+	const char *clock;	/* where timestamps come from (pcapng if_description); NULL */
 };
 
 /* What a file's trailer says (pcapng interface statistics). */

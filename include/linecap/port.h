@@ -48,6 +48,9 @@ struct lc_port {
 	char name[RTE_ETH_NAME_MAX_LEN];
 	char driver[64];
 	uint16_t max_rx_queues;
+	int hw_ts;		/* RX timestamp offload on (its clock still to be calibrated) */
+	int hw_ts_offset;	/* the mbuf dynfield and flag drivers put it in */
+	uint64_t hw_ts_flag;
 };
 
 struct lc_port_counters {
@@ -62,17 +65,27 @@ int lc_port_find(const struct lc_port_plan *plan, uint16_t *port_id, char *err,
 		 size_t errlen);
 
 /*
- * Configure port_id with nb_queues RX queues and a pool of nb_mbufs mbufs on its socket.
+ * Configure port_id with nb_queues RX queues and a pool of nb_mbufs mbufs on its socket;
+ * with want_hw_ts, RX timestamps from the device where it offers them (p->hw_ts says).
  * Does not start it. Returns 0, or -errno with a reason in err.
  */
 int lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
-		  unsigned int nb_mbufs, char *err, size_t errlen);
+		  unsigned int nb_mbufs, int want_hw_ts, char *err, size_t errlen);
 
 /* Start the port and turn on promiscuous mode. 0, or -errno with a reason in err. */
 int lc_port_start(struct lc_port *p, char *err, size_t errlen);
 
 /* One line on the link: "link up, 10 Gbps, full-duplex". */
 void lc_port_link_describe(const struct lc_port *p, char *buf, size_t len);
+
+/*
+ * Hardware timestamps: the device clock's rate in Hz, measured with rte_eth_read_clock
+ * against the TSC over about 100 ms (the port started). 0, or -ENOTSUP / -errno.
+ */
+int lc_port_clock_hz(const struct lc_port *p, uint64_t *hz);
+
+/* The device clock now (rte_eth_read_clock). 0 or -errno. */
+int lc_port_clock(const struct lc_port *p, uint64_t *ticks);
 
 /* The link's speed in Mbit/s; 0 when unknown or down. */
 uint32_t lc_port_link_mbps(const struct lc_port *p);

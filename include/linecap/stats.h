@@ -30,6 +30,8 @@ struct lc_stats {
 	uint64_t rx_cycles, writer_cycles, writer_wait_cycles;	/* TSC, on the lcores */
 	uint64_t io_hash_cycles, io_write_cycles;		/* TSC, on the I/O threads */
 	double seconds;
+	const char *ts_source;		/* "tsc" or "hw"; NULL: not captured */
+	uint64_t clock_refreshes, clock_steps, clock_max_offset_ns;	/* of that clock */
 	unsigned int nq;
 	struct lc_queue_stats q[LC_QUEUES_MAX];
 	const struct lc_filter_era *filters;	/* which filter was in force when */

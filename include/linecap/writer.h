@@ -72,6 +72,7 @@ struct lc_writer_policy {
 	int direct;			/* write with O_DIRECT where the filesystem allows */
 	uint16_t port_id;
 	const char *port_name;
+	const char *clock;		/* where timestamps come from, in words (pcapng) */
 	char *const *filter_now;	/* the filter in force, published by the main lcore */
 	/* Called on the writer lcore for each closed file, taking ownership of it; NULL: the
 	 * description is dropped. Must be safe from several writers at once. */

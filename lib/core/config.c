@@ -31,6 +31,7 @@ enum {
 	OPT_FILTER,		/* the trailing expression; "filter" in a config file */
 	OPT_PROMETHEUS,
 	OPT_CHECK_DISK,
+	OPT_TIMESTAMPS,
 };
 
 /*
@@ -54,6 +55,7 @@ static const struct opt {
 	{ "filter-file", required_argument, 'F', "capture", "none" },
 	{ "filter-engine", required_argument, OPT_FILTER_ENGINE, "capture", NULL },
 	{ "user", required_argument, 'Z', "capture", "stays root" },
+	{ "timestamps", required_argument, OPT_TIMESTAMPS, "capture", NULL },
 	{ "write", required_argument, 'w', "output", "(required)" },
 	{ "format", required_argument, OPT_FORMAT, "output", NULL },
 	{ "file-size", required_argument, 'C', "output", "no limit" },
@@ -134,6 +136,9 @@ static const char usage_text[] =
 "                        SIGHUP re-reads it while capturing. The DPDK telemetry command\n"
 "                        /linecap/filter,EXPR sets one live (dpdk-telemetry.py -f linecap_PID)\n"
 "      --filter-engine E jit (default on x86-64) or interp (libpcap's interpreter)\n"
+"      --timestamps T    where packet times come from: hw (the port's clock, where it\n"
+"                        stamps packets), tsc (the CPU's, at receive), or auto (default:\n"
+"                        hw where offered, else tsc); both follow CLOCK_REALTIME\n"
 "  -d, --dump-filter     print the compiled filter and the size of its machine code, then\n"
 "                        exit without touching a port; -dd also prints the code bytes\n"
 "      --config FILE     read options from an INI file (config/linecap.ini shows every\n"
@@ -447,6 +452,14 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 	case OPT_PROMETHEUS:
 		cfg->prometheus = val;
 		break;
+	case OPT_TIMESTAMPS:
+		if (strcmp(val, "auto") != 0 && strcmp(val, "tsc") != 0 &&
+		    strcmp(val, "hw") != 0) {
+			snprintf(err, errlen, "%s %s: must be auto, tsc or hw", label, val);
+			return -EINVAL;
+		}
+		cfg->timestamps = val;
+		break;
 	case 'C':
 		rc = parse_decimal(label, val, 1e9, &d, err, errlen);
 		cfg->file_bytes = rc == 0 ? (uint64_t)(d * 1e6) : 0;
@@ -508,6 +521,8 @@ default_value(const struct lc_config *cfg, const struct opt *o, char *buf, size_
 #endif
 	case 'v':
 		return "0";
+	case OPT_TIMESTAMPS:
+		return "auto";
 	}
 	return NULL;
 }

@@ -20,6 +20,7 @@
 #define OPT_SHB_OS 3
 #define OPT_SHB_USERAPPL 4
 #define OPT_IF_NAME 2
+#define OPT_IF_DESCRIPTION 3
 #define OPT_IF_TSRESOL 9
 #define OPT_IF_FILTER 11
 #define OPT_ISB_STARTTIME 2
@@ -98,7 +99,7 @@ header_len(const struct lc_file_info *info)
 {
 	size_t shb = 28 + str_room(info->os) + str_room(info->hardware) +
 		     str_room(info->application) + 4;
-	size_t idb = 20 + str_room(info->port) + 8 +
+	size_t idb = 20 + str_room(info->port) + str_room(info->clock) + 8 +
 		     (info->filter && *info->filter ? 4 + pad4(1 + strlen(info->filter)) : 0) + 4;
 
 	return shb + idb;
@@ -135,6 +136,7 @@ ng_header(uint8_t *dst, size_t room, const struct lc_file_info *info)
 	w32(p + 12, info->snaplen);
 	p += 16;
 	p += opt_str(p, OPT_IF_NAME, info->port);
+	p += opt_str(p, OPT_IF_DESCRIPTION, info->clock);
 	p += opt(p, OPT_IF_TSRESOL, &tsresol, 1);
 	if (info->filter && *info->filter) {
 		size_t n = strlen(info->filter);

@@ -40,7 +40,9 @@ struct lc_capture {
 	struct lc_writer_policy policy;
 	uint64_t period;		/* -G: start of the current period (s) */
 	struct lc_port port;
-	struct lc_clock clock;
+	struct lc_clock clock;		/* TSC -> ns */
+	struct lc_clock hwclock;	/* device clock -> ns, with hardware timestamps */
+	int hw_ts;			/* hardware timestamps in use */
 	unsigned int nq, nw;
 	unsigned int rx_lcore[LC_QUEUES_MAX];
 	unsigned int wr_lcore[LC_WRITERS_MAX];
@@ -185,6 +187,57 @@ build_rx(struct lc_capture *cap, unsigned int q, char *err, size_t errlen)
 	return 0;
 }
 
+#define CLOCK_TSC "timestamps: TSC at receive, anchored to CLOCK_REALTIME"
+#define CLOCK_HW "timestamps: the port's clock (hardware), anchored to CLOCK_REALTIME"
+
+/* After the port is configured: hardware timestamps if asked for (or auto) and the port
+ * both stamps packets and lets its clock be read; the TSC otherwise. */
+static int
+choose_timestamps(struct lc_capture *cap, char *err, size_t errlen)
+{
+	const char *mode = cap->cfg->timestamps ? cap->cfg->timestamps : "auto";
+	uint64_t ticks;
+
+	cap->hw_ts = cap->port.hw_ts && lc_port_clock(&cap->port, &ticks) == 0;
+	if (strcmp(mode, "hw") == 0 && !cap->hw_ts)
+		return fail(-EINVAL, err, errlen, "--timestamps hw: port %s %s", cap->port.name,
+			    cap->port.hw_ts ? "stamps packets but its clock cannot be read" :
+			    "does not stamp packets (no RX timestamp offload)");
+	return 0;
+}
+
+/* The port started: measure its clock's rate and anchor it to real time. */
+static int
+start_hw_clock(struct lc_capture *cap, char *err, size_t errlen)
+{
+	uint64_t hz, ticks;
+	int rc = lc_port_clock_hz(&cap->port, &hz);
+
+	if (rc == 0)
+		rc = lc_port_clock(&cap->port, &ticks);
+	if (rc != 0)
+		return fail(rc < 0 ? rc : -EIO, err, errlen, "%s: cannot measure the port's "
+			    "clock: %s", cap->port.name, strerror(rc < 0 ? -rc : EIO));
+	lc_clock_init_at(&cap->hwclock, hz, ticks, lc_realtime_ns());
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		cap->rxq[q]->hw_ts_offset = cap->port.hw_ts_offset;
+		cap->rxq[q]->hw_ts_flag = cap->port.hw_ts_flag;
+		cap->rxq[q]->hwclock = &cap->hwclock;
+	}
+	LC_LOG(NOTICE, "hardware timestamps from %s, its clock at %.6f MHz", cap->port.name,
+	       hz / 1e6);
+	return 0;
+}
+
+static void
+refresh_hw_clock(struct lc_capture *cap)
+{
+	uint64_t ticks;
+
+	if (lc_port_clock(&cap->port, &ticks) == 0)
+		lc_clock_refresh_at(&cap->hwclock, ticks, lc_realtime_ns());
+}
+
 static void
 publish_filter(struct lc_capture *cap)
 {
@@ -230,6 +283,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		.direct = 1,
 		.port_id = cap->port.port_id,
 		.port_name = cap->port.name,
+		.clock = cap->hw_ts ? CLOCK_HW : CLOCK_TSC,
 		.filter_now = &cap->filter_now,
 		.on_closed = lc_custody_file_closed,
 		.on_published = lc_custody_make_room,
@@ -321,7 +375,10 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 			  rte_strerror(-cap->ts_offset));
 		goto fail;
 	}
-	rc = lc_port_setup(&cap->port, port_id, cap->nq, plan->mbufs, err, errlen);
+	rc = lc_port_setup(&cap->port, port_id, cap->nq, plan->mbufs,
+			   !cfg->timestamps || strcmp(cfg->timestamps, "tsc") != 0, err, errlen);
+	if (rc == 0)
+		rc = choose_timestamps(cap, err, errlen);
 	if (rc < 0)
 		goto fail;
 	for (unsigned int q = 0; q < cap->nq; q++) {
@@ -348,12 +405,18 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 		goto fail;
 	}
 	publish_filter(cap);	/* now that custody keeps the history too */
+	lc_custody_set_clock(cap->custody, cap->hw_ts ? "hw" : "tsc");
 	rc = build_writers(cap, err, errlen);
 	if (rc < 0)
 		goto fail;
 	rc = lc_port_start(&cap->port, err, errlen);
 	if (rc < 0)
 		goto fail;
+	if (cap->hw_ts) {
+		rc = start_hw_clock(cap, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
 	lc_control_start(cap);
 	return cap;
 fail:
@@ -400,6 +463,12 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 	s->rx_nombuf = pc.rx_nombuf;
 	s->ierrors = pc.ierrors;
 	s->seconds = cap->start_tsc ? (double)(end - cap->start_tsc) / rte_get_tsc_hz() : 0;
+	const struct lc_clock *clk = cap->hw_ts ? &cap->hwclock : &cap->clock;
+
+	s->ts_source = cap->hw_ts ? "hw" : "tsc";
+	s->clock_refreshes = __atomic_load_n(&clk->refreshes, __ATOMIC_RELAXED);
+	s->clock_steps = __atomic_load_n(&clk->steps, __ATOMIC_RELAXED);
+	s->clock_max_offset_ns = __atomic_load_n(&clk->max_offset_ns, __ATOMIC_RELAXED);
 }
 
 uint32_t
@@ -626,6 +695,8 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 			double dt = (double)(t - last_status) / hz;
 
 			lc_clock_refresh(&cap->clock);
+			if (cap->hw_ts)
+				refresh_hw_clock(cap);
 			lc_capture_stats(cap, &now);
 			if (status != NULL)
 				status(&now, &prev, dt, arg);

@@ -32,6 +32,7 @@ struct lc_custody {
 	size_t neras, caperas;
 	char host[256];
 	char port[128];
+	char clock[8];		/* where timestamps come from: "tsc" or "hw" */
 	uint32_t snaplen;
 	const char *format;
 	uint64_t recorded, retired;
@@ -65,6 +66,7 @@ lc_custody_open(const struct lc_config *cfg, const struct lc_outpath *out, const
 		free(c);
 		return NULL;
 	}
+	snprintf(c->clock, sizeof(c->clock), "tsc");
 	lc_retention_init(&c->retention, cfg->max_files, cfg->retain_bytes);
 	pthread_mutex_init(&c->lock, NULL);
 	c->open_bytes = open_bytes;
@@ -145,7 +147,7 @@ lc_custody_file_closed(void *custody, struct lc_closed_file *cf)
 		"opened_ns", (json_int_t)cf->opened_ns, "closed_ns", (json_int_t)cf->closed_ns,
 		"host", c->host, "port", c->port,
 		"filters", filters_between(c, cf->opened_ns, cf->closed_ns),
-		"snaplen", (int)c->snaplen, "linecap", LC_VERSION, "clock", "tsc",
+		"snaplen", (int)c->snaplen, "linecap", LC_VERSION, "clock", c->clock,
 		"drops", "ring", (json_int_t)cf->ring_drops, "imissed", (json_int_t)cf->imissed,
 		"rx_nombuf", (json_int_t)cf->rx_nombuf, "write_errors",
 		(json_int_t)cf->write_errors,
@@ -209,6 +211,14 @@ lc_custody_retain(struct lc_custody *c)
 		lc_manifest_sync(c->manifest);
 		c->unsynced = 0;
 	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+lc_custody_set_clock(struct lc_custody *c, const char *source)
+{
+	pthread_mutex_lock(&c->lock);
+	snprintf(c->clock, sizeof(c->clock), "%s", source);
 	pthread_mutex_unlock(&c->lock);
 }
 

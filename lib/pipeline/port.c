@@ -11,7 +11,9 @@
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include "linecap/eal_args.h"
 #include "linecap/log.h"
@@ -142,7 +144,7 @@ symmetric_key(uint8_t *key, size_t len)
 
 int
 lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
-	      unsigned int nb_mbufs, char *err, size_t errlen)
+	      unsigned int nb_mbufs, int want_hw_ts, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
@@ -204,6 +206,13 @@ lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
 		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
 						    RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
 		p->rss = 1;
+	}
+
+	/* Timestamps from the device where it offers them (and the caller wants them). */
+	if (want_hw_ts && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) &&
+	    rte_mbuf_dyn_rx_timestamp_register(&p->hw_ts_offset, &p->hw_ts_flag) == 0) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+		p->hw_ts = 1;
 	}
 
 	/* One TX queue, never used: some drivers (memif) connect only with one. */
@@ -291,6 +300,32 @@ lc_port_counters(const struct lc_port *p, struct lc_port_counters *c)
 	c->imissed = st.imissed;
 	c->rx_nombuf = st.rx_nombuf;
 	c->ierrors = st.ierrors;
+}
+
+int
+lc_port_clock(const struct lc_port *p, uint64_t *ticks)
+{
+	return rte_eth_read_clock(p->port_id, ticks);
+}
+
+int
+lc_port_clock_hz(const struct lc_port *p, uint64_t *hz)
+{
+	uint64_t c0, c1, t0, t1;
+	int rc = rte_eth_read_clock(p->port_id, &c0);
+
+	if (rc != 0)
+		return rc;
+	t0 = rte_rdtsc();
+	rte_delay_us_sleep(100000);
+	rc = rte_eth_read_clock(p->port_id, &c1);
+	t1 = rte_rdtsc();
+	if (rc != 0)
+		return rc;
+	if (c1 <= c0 || t1 <= t0)
+		return -EIO;	/* a clock that does not run */
+	*hz = (uint64_t)((unsigned __int128)(c1 - c0) * rte_get_tsc_hz() / (t1 - t0));
+	return *hz ? 0 : -EIO;
 }
 
 uint32_t

@@ -91,8 +91,19 @@ lc_rx_process(struct lc_rx_queue *q, struct rte_mbuf **pkts, uint16_t n)
 	}
 
 	ns = lc_clock_ns_monotonic(q->clock, tsc, &q->last_ns);
-	for (uint16_t i = 0; i < npass; i++)
-		*lc_rx_ts(pkts[i], q->ts_offset) = ns;
+	if (q->hwclock == NULL) {
+		for (uint16_t i = 0; i < npass; i++)
+			*lc_rx_ts(pkts[i], q->ts_offset) = ns;
+	} else {
+		/* The device's own stamp where it gave one, the burst's TSC time otherwise. */
+		for (uint16_t i = 0; i < npass; i++) {
+			struct rte_mbuf *m = pkts[i];
+
+			*lc_rx_ts(m, q->ts_offset) = (m->ol_flags & q->hw_ts_flag) ?
+				lc_clock_ns(q->hwclock, *RTE_MBUF_DYNFIELD(m, q->hw_ts_offset,
+									   uint64_t *)) : ns;
+		}
+	}
 
 	sent = (uint16_t)rte_ring_sp_enqueue_burst(q->ring, (void *const *)pkts, npass, NULL);
 	if (unlikely(sent < npass)) {

@@ -147,6 +147,13 @@ lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 			(double)s->writer_wait_cycles / w, (double)s->io_hash_cycles / w,
 			(double)s->io_write_cycles / w);
 	}
+	if (s->ts_source != NULL)
+		fprintf(f, "timestamps: %s, re-anchored to CLOCK_REALTIME %" PRIu64 " time%s: "
+			"largest offset met %.1f us, %" PRIu64 " step%s\n",
+			strcmp(s->ts_source, "hw") == 0 ? "the port's clock" : "TSC",
+			s->clock_refreshes, s->clock_refreshes == 1 ? "" : "s",
+			(double)s->clock_max_offset_ns / 1e3, s->clock_steps,
+			s->clock_steps == 1 ? "" : "s");
 	print_filters(f, s);
 }
 
@@ -183,6 +190,12 @@ lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_
 	json_object_set_new(root, "rx_nombuf", json_integer((json_int_t)s->rx_nombuf));
 	json_object_set_new(root, "ierrors", json_integer((json_int_t)s->ierrors));
 	json_object_set_new(root, "seconds", json_real(s->seconds));
+	if (s->ts_source != NULL)
+		json_object_set_new(root, "timestamps", json_pack(
+			"{s:s, s:I, s:I, s:I}", "source", s->ts_source,
+			"refreshes", (json_int_t)s->clock_refreshes,
+			"steps", (json_int_t)s->clock_steps,
+			"max_offset_ns", (json_int_t)s->clock_max_offset_ns));
 	json_object_set_new(root, "rx_cycles_per_packet", json_real(s->received ?
 		(double)s->rx_cycles / (double)s->received : 0.0));
 	json_object_set_new(root, "writer_cycles_per_packet", json_real(s->written ?

@@ -60,6 +60,7 @@ open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t w
 		.os = "Linux",
 		.hardware = "DPDK port",
 		.application = "linecap " LC_VERSION,
+		.clock = p->clock,
 	};
 	int rc = -EEXIST;
 

@@ -71,6 +71,35 @@ test_step_and_monotonic(void)
 	CHECK_EQ_U64(lc_clock_ns_monotonic(&c, 2 * HZ, &last), n0 + 100 * NS);
 }
 
+/* A device clock (hardware timestamps) goes through the same conversion: a 312.5 MHz NIC
+ * clock running 50 ppm faster than rated, re-anchored each second for a minute, never jumps
+ * at a refresh, stays within what it drifts in one period (50 us) of real time while its
+ * rate is being learned, and within a microsecond once it is; refreshes and the largest
+ * offset met are counted. */
+static void
+test_device_clock(void)
+{
+	const uint64_t hz = 312500000ull, fast = hz + hz / 20000;	/* +50 ppm */
+	struct lc_clock c;
+	uint64_t n0 = 1767225600ull * NS, ticks = 123456789;
+
+	lc_clock_init_at(&c, hz, ticks, n0);
+	uint64_t ms = lc_clock_ns(&c, ticks + hz / 1000);	/* 1 ms, to the ns */
+	CHECK(ms + 1 >= n0 + 1000000 && ms <= n0 + 1000001);
+	for (uint64_t s = 1; s <= 60; s++) {
+		uint64_t t = ticks + s * fast, before = lc_clock_ns(&c, t), want = n0 + s * NS;
+
+		uint64_t tol = s > LC_CLOCK_BASELINE_PERIODS + 1 ? 1000 : 60000;
+
+		CHECK(before + tol >= want && before <= want + tol);
+		lc_clock_refresh_at(&c, t, want);
+		CHECK_EQ_U64(lc_clock_ns(&c, t), before);	/* continuous */
+	}
+	CHECK_EQ_U64(c.refreshes, 60);
+	CHECK_EQ_U64(c.steps, 0);
+	CHECK(c.max_offset_ns >= 49000 && c.max_offset_ns < 60000);
+}
+
 static void
 test_real_clock(void)
 {
@@ -99,6 +128,7 @@ main(void)
 	test_conversion();
 	test_slew_is_continuous();
 	test_step_and_monotonic();
+	test_device_clock();
 	test_real_clock();
 	return lc_test_done("test_clock");
 }

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <pcap/pcap.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 #include <unistd.h>
 
@@ -112,6 +113,43 @@ test_ring_full(void)
 	}
 	drain_ring(q);
 	CHECK_EQ_U64(rte_mempool_in_use_count(mp), 0);
+}
+
+/* Hardware timestamps: a packet the driver stamped gets the device time converted; one it
+ * did not gets the burst's TSC time. */
+static void
+test_hw_timestamps(void)
+{
+	struct lc_rx_queue *q = queue(64, NULL, NULL);
+	struct rte_mbuf *pkts[4], *m = NULL;
+	struct lc_clock dev;
+	uint64_t n0 = 1767225600ull * 1000000000ull;
+	int off = -1;
+	uint64_t flag = 0;
+
+	CHECK(rte_mbuf_dyn_rx_timestamp_register(&off, &flag) == 0);
+	lc_clock_init_at(&dev, 1000000, 5000, n0);	/* a 1 MHz device clock */
+	q->hwclock = &dev;
+	q->hw_ts_offset = off;
+	q->hw_ts_flag = flag;
+	burst(pkts, 0, 4);
+	for (int i = 0; i < 4; i += 2) {	/* 0 and 2 stamped, at ticks 5000 + 7 * i */
+		*RTE_MBUF_DYNFIELD(pkts[i], off, uint64_t *) = 5000 + 7 * (uint64_t)i;
+		pkts[i]->ol_flags |= flag;
+	}
+	uint64_t before = lc_realtime_ns();
+	CHECK_EQ_U64(lc_rx_process(q, pkts, 4), 4);
+	for (int i = 0; i < 4; i++) {
+		CHECK(rte_ring_sc_dequeue(q->ring, (void **)&m) == 0);
+		uint64_t ts = *lc_rx_ts(m, q->ts_offset);
+
+		if (i % 2 == 0)
+			CHECK_EQ_U64(ts, n0 + 7000 * (uint64_t)i);	/* 1 tick = 1 us */
+		else
+			CHECK(ts + 1000000 >= before && ts < before + 1000000000ull);	/* TSC */
+		rte_pktmbuf_free(m);
+	}
+	drain_ring(q);
 }
 
 static void
@@ -275,6 +313,7 @@ main(void)
 	mp = rte_pktmbuf_pool_create("t", POOL, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	lc_clock_init(&clk);
 	test_ring_full();
+	test_hw_timestamps();
 	test_filter_and_count();
 	test_writer(0);
 	test_writer(4096);	/* -C: 320 records of 56 bytes cut into files of ~4 KB */
