@@ -23,7 +23,7 @@ static const char usage[] =
 "equal timestamps keep the order of the inputs. Memory does not grow with the inputs'\n"
 "size. OUT is written as OUT.part and renamed when complete; an existing OUT is never\n"
 "overwritten. Inputs are the arguments that name existing files or directories; the\n"
-"arguments after them are the filter (tcpdump syntax).\n"
+"arguments after them are the filter (tcpdump syntax). Options may come anywhere.\n"
 "\n"
 "  -w, --write OUT   the merged file\n"
 "      --start TIME  keep records at or after TIME\n"
@@ -102,7 +102,7 @@ main(int argc, char **argv)
 	int c, rc, i;
 	size_t flen = 0;
 
-	while ((c = getopt_long(argc, argv, "+w:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "w:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w': o.out = optarg; break;
 		case 's':

@@ -187,7 +187,7 @@ check_disk(const struct lc_capture *cap, const struct lc_outpath *out)
 	fprintf(stderr, "linecap: disk check: a full %.0f Gbit/s link needs up to %.2f GB/s: %s\n",
 		mbps / 1000.0, need / 1e9, r.bytes_per_s >= need ? "the disk keeps up" :
 		"the disk is too slow; at full rate the rings fill and packets are dropped "
-		"(use a filter, faster disks, or one directory per writer on separate disks)");
+		"(use a filter, or faster or striped disks)");
 	return r.bytes_per_s >= need ? 0 : 1;
 }
 

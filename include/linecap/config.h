@@ -46,6 +46,7 @@ struct lc_config {
 	const char *user;	/* -Z: drop root for this user once the port is started */
 	const char *prometheus;	/* --prometheus [ADDR:]PORT; NULL = none */
 	const char *timestamps;	/* --timestamps auto|tsc|hw; NULL = auto */
+	unsigned int status_secs;	/* --status-interval: status line period; 0 = none */
 	int dump;		/* -d: print the compiled filter and exit; -dd: and the code */
 	int verbose;		/* -v: more logs (EAL's included) */
 	bool help;

@@ -32,6 +32,7 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_CHECK_DISK,
 	OPT_TIMESTAMPS,
+	OPT_STATUS_INTERVAL,
 };
 
 /*
@@ -69,6 +70,7 @@ static const struct opt {
 	{ "mbufs", required_argument, OPT_MBUFS, "tuning", "sized from queues and rings" },
 	{ "eal", required_argument, OPT_EAL, "tuning", "none: all derived" },
 	{ "verbose", no_argument, 'v', "log", NULL },
+	{ "status-interval", required_argument, OPT_STATUS_INTERVAL, "log", NULL },
 	{ "prometheus", required_argument, OPT_PROMETHEUS, "log", "no metrics endpoint" },
 	{ "dump-filter", no_argument, 'd', "", NULL },
 	{ "config", required_argument, OPT_CONFIG, "", NULL },
@@ -149,6 +151,9 @@ static const char usage_text[] =
 "                        sustained GB/s against what the link speed needs, and exit (0: the\n"
 "                        disk keeps up, 1: it does not)\n"
 "  -v, --verbose         more messages (repeat for DPDK's own logs)\n"
+"      --status-interval SECS\n"
+"                        a status line this often (default 1; 0: none, for logs kept\n"
+"                        long, as under systemd)\n"
 "  -h, --help            this text\n"
 "      --version         print the version\n"
 "\n"
@@ -452,6 +457,10 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 	case OPT_PROMETHEUS:
 		cfg->prometheus = val;
 		break;
+	case OPT_STATUS_INTERVAL:
+		rc = parse_u64(label, val, 0, 86400, "status interval", &v, err, errlen);
+		cfg->status_secs = (unsigned int)v;
+		break;
 	case OPT_TIMESTAMPS:
 		if (strcmp(val, "auto") != 0 && strcmp(val, "tsc") != 0 &&
 		    strcmp(val, "hw") != 0) {
@@ -510,6 +519,9 @@ default_value(const struct lc_config *cfg, const struct opt *o, char *buf, size_
 		return buf;
 	case OPT_RING_SIZE:
 		snprintf(buf, len, "%u", cfg->ring_size);
+		return buf;
+	case OPT_STATUS_INTERVAL:
+		snprintf(buf, len, "%u", cfg->status_secs);
 		return buf;
 	case OPT_FORMAT:
 		return cfg->format ? cfg->format : "pcap";
@@ -715,6 +727,7 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->snaplen = LC_SNAPLEN_MAX;
 	cfg->ring_size = LC_RING_DEFAULT;
+	cfg->status_secs = 1;
 	err[0] = '\0';
 	for (size_t i = 0; i < NOPTS; i++)
 		if (opts[i].code != OPT_FILTER)

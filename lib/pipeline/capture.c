@@ -60,6 +60,8 @@ struct lc_capture {
 	uint64_t balance_at[LC_QUEUES_MAX];
 	unsigned int balance_s;
 	struct lc_live live;		/* published to telemetry each second */
+	struct lc_stats status_prev;	/* counters at the last status line */
+	double status_dt;		/* seconds since then */
 };
 
 int
@@ -619,6 +621,25 @@ reload_filter_file(struct lc_capture *cap)
 	free(expr);
 }
 
+/* Once a second on the main lcore, with the counters now and a second ago: the status line
+ * (every --status-interval seconds, with rates over that interval), load warnings, and the
+ * snapshot telemetry answers from. */
+static void
+each_second(struct lc_capture *cap, const struct lc_stats *now, const struct lc_stats *prev,
+	    double dt, lc_status_fn status, void *arg)
+{
+	cap->status_dt += dt;
+	if (status != NULL && cap->cfg->status_secs != 0 &&
+	    cap->status_dt + 0.5 >= cap->cfg->status_secs) {
+		status(now, &cap->status_prev, cap->status_dt, arg);
+		cap->status_prev = *now;
+		cap->status_dt = 0;
+	}
+	watch_load(cap, now);
+	lc_capture_live(cap, now, prev, dt, &cap->live);
+	lc_control_publish(&cap->live);
+}
+
 int
 lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 	       lc_status_fn status, void *arg, char *err, size_t errlen)
@@ -659,6 +680,7 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 	}
 	last_status = last_progress = cap->start_tsc;
 	lc_capture_stats(cap, &prev);
+	cap->status_prev = prev;
 
 	for (;;) {
 		uint64_t t;
@@ -698,11 +720,7 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 			if (cap->hw_ts)
 				refresh_hw_clock(cap);
 			lc_capture_stats(cap, &now);
-			if (status != NULL)
-				status(&now, &prev, dt, arg);
-			watch_load(cap, &now);
-			lc_capture_live(cap, &now, &prev, dt, &cap->live);
-			lc_control_publish(&cap->live);
+			each_second(cap, &now, &prev, dt, status, arg);
 			prev = now;
 			last_status = t;
 		}

@@ -65,6 +65,12 @@ def main():
     want = [r[3] for r in want if r[3] in tcp]
     got3 = [r[3] for r in e.read_pcap(out3)["records"]]
     t.check(got3 == want and len(got3) > 0, f"window+filter: {len(got3)} vs {len(want)}")
+    # The same with the options after the inputs (as people type them), same output.
+    out3b = os.path.join(work, "window-b.pcap")
+    p = merge(*files, "--start", f"{lo / 1e9:.9f}", "-w", out3b, "--end", f"{hi / 1e9:.9f}",
+              "tcp")
+    t.check(p.returncode == 0 and open(out3b, "rb").read() == open(out3, "rb").read(),
+            f"options after the inputs: {p.stderr}")
 
     # Bad inputs: one line naming the file and the byte offset, nothing written.
     cut = os.path.join(corpus, "pcaps", "derived-dns_tcp-cut.pcap")

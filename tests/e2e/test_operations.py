@@ -165,6 +165,15 @@ for args, msg in ((["-Z", "no_such_user_here"], "-Z no_such_user_here: no such u
     t.check(r.returncode == 2 and msg in r.stderr, f"{args}: {r.returncode} {r.stderr!r}")
     t.check(not os.path.exists(out4), f"{args}: nothing made")
 
+# --- --status-interval --------------------------------------------------------------------
+for interval, secs, want in (("0", "2.5", []), ("2", "4.5", ["2s", "4s"])):
+    out6 = os.path.join(work, f"status{interval}")
+    r = e.run_linecap(["-i", loop, "-w", out6, "--duration", secs, "--status-interval",
+                       interval, "host 10.99.99.99"])
+    lines = re.findall(r"^linecap: (\d+s) received", r.stderr, re.M)
+    t.check(r.returncode == 0 and lines == want,
+            f"--status-interval {interval}: status lines {lines}, want {want}")
+
 # --- --check-disk ---------------------------------------------------------------------------
 out5 = os.path.join(work, "disk")
 r = e.run_linecap(["-i", loop, "-w", out5, "--check-disk"], timeout=120)
