@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the libFuzzer harnesses with clang (ASan + UBSan) and run each for a while.
 #   scripts/fuzz.sh [SECONDS]   default 600 per harness; CI runs a short fixed time
+# Harnesses: filter_expr (the filter compiler, JIT and self-check), reader (pcap/pcapng
+# files), verify (a directory's manifest). Seeds: tests/fuzz/seeds/ (scripts/fuzz_seeds.py).
 # New inputs go to a temporary directory; the committed seeds in tests/fuzz/seeds/ are only
 # read. A crash leaves crash-* in the current directory: make it a regression seed.
 set -euo pipefail
@@ -16,11 +18,17 @@ libs="$(pkg-config --libs libpcap) -lnuma"
 clang $cflags -o "$out/fuzz_filter_expr" tests/fuzz/fuzz_filter_expr.c \
   lib/filter/filter.c lib/filter/filter_interp.c lib/filter/filter_jit.c \
   lib/filter/filter_selfcheck.c $libs
+# The readers of files an attacker may have shaped: captures, and a capture directory's
+# manifest as linecap-verify reads it.
+clang $cflags -o "$out/fuzz_reader" tests/fuzz/fuzz_reader.c lib/output/reader.c
+clang $cflags $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_verify" \
+  tests/fuzz/fuzz_verify.c lib/output/verify.c lib/output/manifest.c lib/output/reader.c \
+  lib/output/shard.c lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
 
-for h in filter_expr; do
+for h in filter_expr reader verify; do
   work=$(mktemp -d)
   echo "fuzz.sh: $h for ${secs}s" >&2
-  "$out/fuzz_$h" -max_total_time="$secs" -max_len=512 -timeout=10 "$work" "tests/fuzz/seeds/$h" \
+  "$out/fuzz_$h" -max_total_time="$secs" -max_len=4096 -timeout=10 "$work" "tests/fuzz/seeds/$h" \
     2>"$out/fuzz_$h.log" || { tail -40 "$out/fuzz_$h.log" >&2; rm -rf "$work"; exit 1; }
   grep -E "^(#[0-9]+|Done)" "$out/fuzz_$h.log" | tail -2 >&2
   rm -rf "$work"

@@ -60,7 +60,7 @@ status_for(int err)
 {
 	switch (err) {
 	case EINVAL: case ENODEV: case ENOENT: case EEXIST: case EACCES: case EPERM:
-	case ENOTDIR: case EROFS: case ENAMETOOLONG:
+	case ENOTDIR: case EROFS: case ENAMETOOLONG: case EBUSY:
 		return EXIT_USAGE;
 	default:
 		return 1;
@@ -250,8 +250,8 @@ run(struct lc_config *cfgp, int argc, char **argv)
 	if (lc_capture_plan(&cfg, &plan, err, sizeof(err)) < 0 ||
 	    lc_outpath_init(&out, cfg.write_path, lc_format_find(cfg.format)->ext, err,
 			    sizeof(err)) < 0 ||
-	    lc_outpath_check(&out, plan.queues, (time_t)lc_capture_period(&cfg), err,
-			     sizeof(err)) < 0 ||
+	    lc_outpath_check(&out, plan.queues, (time_t)lc_capture_period(&cfg),
+			     plan.first_seq, &plan.earlier_files, err, sizeof(err)) < 0 ||
 	    check_stats_file(cfg.stats_file, err, sizeof(err)) < 0)
 		return die(EXIT_USAGE, err);
 

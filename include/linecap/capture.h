@@ -28,6 +28,10 @@ struct lc_capture_plan {
 	unsigned int writers;
 	unsigned int mbufs;
 	uint64_t mem_bytes;	/* what EAL must provide */
+	/* Filled by lc_outpath_check: where each queue's numbering starts (after the files of
+	 * earlier captures in the directory), and how many such files there are. */
+	uint32_t first_seq[LC_QUEUES_MAX];
+	unsigned int earlier_files;
 };
 
 /*

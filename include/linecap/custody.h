@@ -36,6 +36,10 @@ struct lc_custody *lc_custody_open(const struct lc_config *cfg, const struct lc_
 				   const char *port, lc_custody_open_fn open_bytes,
 				   void *open_arg, char *err, size_t errlen);
 
+/* How many files of earlier captures into the same directory the manifest recorded and are
+ * still there (they count towards retention, oldest first). */
+unsigned int lc_custody_earlier(const struct lc_custody *c);
+
 /* A filter took effect (main lcore, on every change). */
 void lc_custody_filter(struct lc_custody *c, const char *expr, const char *engine,
 		       uint64_t since_ns);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #define LC_PART_SUFFIX ".part"
+#define LC_OUTPATH_QUEUES 64	/* = LC_QUEUES_MAX */
 
 struct lc_outpath {
 	char dir[PATH_MAX];
@@ -33,12 +34,21 @@ int lc_outpath_init(struct lc_outpath *op, const char *path, const char *ext, ch
 
 /*
  * Check, touching nothing, that the capture can write there: the directory (or the nearest
- * existing ancestor it would be created under) is a writable directory, and the first file
- * of each of the queues (named for time when) does not exist yet. Returns 0 or -errno with
- * "PATH: reason" in err.
+ * existing ancestor it would be created under) is a writable directory. A directory that
+ * holds files of earlier captures is fine: each queue's numbering goes on after the highest
+ * number taken by a file of the same name pattern (for time when), so no name is reused;
+ * first_seq[q] receives the number each queue starts at, *earlier the count of such files.
+ * Returns 0 or -errno with "PATH: reason" in err.
  */
 int lc_outpath_check(const struct lc_outpath *op, unsigned int queues, time_t when,
-		     char *err, size_t errlen);
+		     uint32_t *first_seq, unsigned int *earlier, char *err, size_t errlen);
+
+/*
+ * One capture at a time per directory: an exclusive lock on the directory, held (through
+ * *fd) for as long as the capture runs; linecap-verify --repair takes it too. 0, -EBUSY with
+ * "DIR: another linecap is writing into it" in err, or -errno.
+ */
+int lc_outpath_lock(const char *dir, int *fd, char *err, size_t errlen);
 
 /* Create the directory (and missing parents) with mode 0750. Returns 0 or -errno. */
 int lc_outpath_prepare(const struct lc_outpath *op, char *err, size_t errlen);

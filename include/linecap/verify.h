@@ -26,7 +26,14 @@ struct lc_verify_summary {
 /* say(arg, line) gets each finding or note, without a newline. */
 typedef void (*lc_verify_say)(void *arg, const char *line);
 
-/* Verify dir (and repair cut files when repair is set). Returns the number of findings, or
+/* Only the repair: every .part file of dir is finished (cut back to its last whole record,
+ * renamed, recorded) without checking anything else. The caller holds the directory's lock
+ * (lc_outpath_lock). Returns the number of findings (files that could not be repaired), or
+ * -errno. */
+int lc_verify_repair(const char *dir, lc_verify_say say, void *arg,
+		     struct lc_verify_summary *sum);
+
+/* Verify dir (and repair cut files when repair is set, under the directory's lock). Returns the number of findings, or
  * -errno when dir cannot be read at all (reason through say). */
 int lc_verify_dir(const char *dir, int repair, lc_verify_say say, void *arg,
 		  struct lc_verify_summary *sum);

@@ -116,11 +116,11 @@ struct lc_writer {
 
 /*
  * Allocate the buffers of a shard, start its I/O thread (on cpus when given: the writer
- * lcore's) and open its first file (period when). Returns 0 or -errno with a reason in err.
+ * lcore's) and open its first file, number seq or the next free one (period when). Returns 0 or -errno with a reason in err.
  */
 int lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s,
-			 struct lc_rx_queue *rxq, time_t when, int socket, const cpu_set_t *cpus,
-			 char *err, size_t errlen);
+			 struct lc_rx_queue *rxq, uint32_t seq, time_t when, int socket,
+			 const cpu_set_t *cpus, char *err, size_t errlen);
 
 /* Stop a shard's I/O thread and free its buffers (files must be closed). Accepts a zeroed
  * shard. */

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <sys/file.h>
+#include <fcntl.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -133,11 +136,79 @@ existing_ancestor(const char *dir, char *out, size_t len)
 	}
 }
 
-int
-lc_outpath_check(const struct lc_outpath *op, unsigned int queues, time_t when, char *err,
-		 size_t errlen)
+/* Names of earlier captures in the directory: queue q's numbering starts after the highest
+ * number a file (or .part, or anything else) of its name pattern holds. */
+static int
+scan_taken(const struct lc_outpath *op, unsigned int queues, time_t when, uint32_t *first_seq,
+	   unsigned int *earlier, char *err, size_t errlen)
 {
-	char where[PATH_MAX], name[PATH_MAX];
+	char one[PATH_MAX], prefix[NAME_MAX + 1];
+	const char *base;
+	struct dirent *de;
+	size_t plen, elen = strlen(op->ext);
+	DIR *d;
+
+	if (lc_outpath_name(op, 0, 1, when, 0, one, sizeof(one)) != 0) {
+		snprintf(err, errlen, "%s: path too long", op->dir);
+		return -ENAMETOOLONG;
+	}
+	base = strrchr(one, '/') + 1;	/* PREFIX-q00-000001.EXT */
+	plen = (size_t)(strstr(base, "-q00-000001") - base);
+	snprintf(prefix, sizeof(prefix), "%.*s-q", (int)plen, base);
+	plen += 2;
+	d = opendir(op->dir);
+	if (d == NULL)
+		return 0;	/* not there yet (created later): nothing is taken */
+	while ((de = readdir(d)) != NULL) {
+		unsigned int q, seq;
+		int used = 0;
+		const char *rest;
+
+		if (strncmp(de->d_name, prefix, plen) != 0)
+			continue;
+		rest = de->d_name + plen;
+		if (sscanf(rest, "%2u-%6u%n", &q, &seq, &used) != 2 || used != 9)
+			continue;
+		rest += used;
+		if (strncmp(rest, op->ext, elen) != 0 ||
+		    (rest[elen] != '\0' && strcmp(rest + elen, LC_PART_SUFFIX) != 0))
+			continue;	/* another format's file, or not ours */
+		(*earlier)++;
+		if (q < queues && seq >= first_seq[q])
+			first_seq[q] = seq + 1;
+	}
+	closedir(d);
+	return 0;
+}
+
+int
+lc_outpath_lock(const char *dir, int *fd, char *err, size_t errlen)
+{
+	int rc;
+
+	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return rc;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		snprintf(err, errlen, "%s: %s", dir, rc == -EBUSY ?
+			 "another linecap is writing into it (one capture per directory)" :
+			 strerror(-rc));
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	return 0;
+}
+
+int
+lc_outpath_check(const struct lc_outpath *op, unsigned int queues, time_t when,
+		 uint32_t *first_seq, unsigned int *earlier, char *err, size_t errlen)
+{
+	char where[PATH_MAX];
 	struct stat st;
 	int rc;
 
@@ -169,19 +240,10 @@ lc_outpath_check(const struct lc_outpath *op, unsigned int queues, time_t when, 
 		snprintf(err, errlen, "%s: %s", where, strerror(errno));
 		return rc;
 	}
-	for (unsigned int q = 0; q < queues; q++) {
-		for (int part = 0; part <= 1; part++) {
-			if (lc_outpath_name(op, q, 1, when, part, name, sizeof(name)) != 0) {
-				snprintf(err, errlen, "%s: path too long", op->dir);
-				return -ENAMETOOLONG;
-			}
-			if (lstat(name, &st) == 0) {
-				snprintf(err, errlen, "%s: %s (linecap never overwrites a file)",
-					 name, strerror(EEXIST));
-				return -EEXIST;
-			}
-		}
-	}
+	for (unsigned int q = 0; q < queues; q++)
+		first_seq[q] = 1;
+	*earlier = 0;
+	return scan_taken(op, queues, when, first_seq, earlier, err, errlen);
 	return 0;
 }
 

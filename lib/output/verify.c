@@ -16,6 +16,7 @@
 
 #include "linecap/clock.h"
 #include "linecap/manifest.h"
+#include "linecap/outpath.h"
 #include "linecap/reader.h"
 #include "linecap/verify.h"
 
@@ -409,6 +410,50 @@ load(struct ctx *c, const char *mpath)
 	return 0;
 }
 
+/* Repair every .part file of the directory d (c->dir). Leaves c without entries. */
+static void
+repair_parts(struct ctx *c, DIR *d, const char *mpath)
+{
+	struct lc_manifest *m = NULL;
+	struct dirent *de;
+	char err[600];
+
+	c->quiet = 1;		/* what is recorded already, before repairing */
+	if (access(mpath, F_OK) == 0)
+		load(c, mpath);
+	c->quiet = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!is_part(de->d_name))
+			continue;
+		if (m == NULL && (m = lc_manifest_open(mpath, err, sizeof(err))) == NULL) {
+			finding(c, "manifest: %s", err);
+			break;
+		}
+		repair(c, de->d_name, m);
+	}
+	lc_manifest_close(m);
+	free(c->e);
+	c->e = NULL;
+	c->n = 0;
+}
+
+int
+lc_verify_repair(const char *dir, lc_verify_say say, void *arg, struct lc_verify_summary *sum)
+{
+	struct ctx c = { .dir = dir, .say = say, .arg = arg, .sum = sum };
+	char mpath[PATH_MAX + 32];
+	DIR *d;
+
+	memset(sum, 0, sizeof(*sum));
+	d = opendir(dir);
+	if (d == NULL)
+		return -errno;
+	snprintf(mpath, sizeof(mpath), "%s/" LC_MANIFEST_NAME, dir);
+	repair_parts(&c, d, mpath);
+	closedir(d);
+	return (int)sum->findings;
+}
+
 int
 lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 	      struct lc_verify_summary *sum)
@@ -429,25 +474,17 @@ lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 	}
 	snprintf(mpath, sizeof(mpath), "%s/" LC_MANIFEST_NAME, dir);
 	if (repair_cut) {
-		struct lc_manifest *m = NULL;
+		int lock;
 
-		c.quiet = 1;		/* what is recorded already, before repairing */
-		if (access(mpath, F_OK) == 0)
-			load(&c, mpath);
-		c.quiet = 0;
-
-		while ((de = readdir(d)) != NULL) {
-			if (!is_part(de->d_name))
-				continue;
-			if (m == NULL && (m = lc_manifest_open(mpath, err, sizeof(err))) == NULL) {
-				finding(&c, "manifest: %s", err);
-				break;
-			}
-			repair(&c, de->d_name, m);
+		/* Never under a running capture: its .part files are not cut. */
+		if (lc_outpath_lock(dir, &lock, err, sizeof(err)) < 0) {
+			finding(&c, "not repairing: %s", err);
+			closedir(d);
+			return (int)sum->findings;
 		}
-		lc_manifest_close(m);
+		repair_parts(&c, d, mpath);
+		close(lock);
 		rewinddir(d);
-		c.n = 0;		/* read the manifest again, repairs included */
 	}
 	if (load(&c, mpath) < 0) {
 		closedir(d);

@@ -19,6 +19,7 @@
 #include "linecap/clock.h"
 #include "linecap/control.h"
 #include "linecap/custody.h"
+#include "linecap/verify.h"
 #include "linecap/filter_set.h"
 #include "linecap/log.h"
 #include "linecap/rx.h"
@@ -59,6 +60,7 @@ struct lc_capture {
 	unsigned int ring_busy_s[LC_QUEUES_MAX];
 	uint64_t balance_at[LC_QUEUES_MAX];
 	unsigned int balance_s;
+	int dir_lock;			/* fd holding the directory's lock; -1 none */
 	struct lc_live live;		/* published to telemetry each second */
 	struct lc_stats status_prev;	/* counters at the last status line */
 	double status_dt;		/* seconds since then */
@@ -241,6 +243,30 @@ refresh_hw_clock(struct lc_capture *cap)
 }
 
 static void
+say_repair(void *arg, const char *line)
+{
+	(void)arg;
+	LC_LOG(NOTICE, "%s", line);
+}
+
+/* Files an earlier capture left cut (.part: killed, power lost) are finished before this one
+ * starts, as linecap-verify --repair would: we hold the directory's lock, so no capture is
+ * writing them. */
+static void
+finish_cut_files(struct lc_capture *cap)
+{
+	struct lc_verify_summary sum;
+	int n = lc_verify_repair(cap->out->dir, say_repair, NULL, &sum);
+
+	if (sum.repaired)
+		LC_LOG(NOTICE, "%u file%s cut by an earlier capture finished and recorded",
+		       sum.repaired, sum.repaired == 1 ? "" : "s");
+	if (n > 0)
+		LC_LOG(WARNING, "%d cut file%s could not be repaired (linecap-verify %s says why)",
+		       n, n == 1 ? "" : "s", cap->out->dir);
+}
+
+static void
 publish_filter(struct lc_capture *cap)
 {
 	unsigned int n;
@@ -311,8 +337,8 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 			return fail(-ENOMEM, err, errlen, "out of memory for shard %u", q);
 		rte_cpuset_t cpus = rte_lcore_cpuset(cap->wr_lcore[q % cap->nw]);
 
-		rc = lc_writer_shard_init(w, cap->shard[q], cap->rxq[q], (time_t)cap->period,
-					  socket, &cpus, err, errlen);
+		rc = lc_writer_shard_init(w, cap->shard[q], cap->rxq[q], cap->plan->first_seq[q],
+					  (time_t)cap->period, socket, &cpus, err, errlen);
 		if (rc < 0)
 			return rc;
 		w->shards[w->nshards++] = cap->shard[q];
@@ -358,6 +384,7 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 		return NULL;
 	}
 	cap->cfg = cfg;
+	cap->dir_lock = -1;
 	cap->plan = plan;
 	cap->out = out;
 	cap->nq = plan->queues;
@@ -399,8 +426,11 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 		goto fail;
 	publish_filter(cap);
 	rc = lc_outpath_prepare(out, err, errlen);
+	if (rc == 0)
+		rc = lc_outpath_lock(out->dir, &cap->dir_lock, err, errlen);
 	if (rc < 0)
 		goto fail;
+	finish_cut_files(cap);
 	cap->custody = lc_custody_open(cfg, out, cap->port.name, open_bytes, cap, err, errlen);
 	if (cap->custody == NULL) {
 		rc = -errno;
@@ -793,6 +823,10 @@ lc_capture_describe(const struct lc_capture *cap, FILE *f)
 			rte_lcore_to_socket_id(wl), cap->shard[q]->file.part);
 	}
 	warn_cross_socket(cap);
+	if (cap->plan->earlier_files)
+		fprintf(f, "linecap: %s holds %u file%s of earlier captures (%u under retention): "
+			"numbering goes on after them\n", cap->out->dir, cap->plan->earlier_files,
+			cap->plan->earlier_files == 1 ? "" : "s", lc_custody_earlier(cap->custody));
 	if (lc_filter_set_expr(cap->filters)[0] != '\0')
 		fprintf(f, "linecap: filter '%s' (engine %s, self-checked), snaplen %u\n",
 			lc_filter_set_expr(cap->filters), lc_filter_set_engine(cap->filters),
@@ -850,6 +884,8 @@ lc_capture_free(struct lc_capture *cap)
 	}
 	lc_filter_set_free(cap->filters);
 	lc_custody_close(cap->custody);
+	if (cap->dir_lock >= 0)
+		close(cap->dir_lock);
 	for (unsigned int q = 0; q < cap->nq; q++) {
 		if (cap->rxq[q] != NULL) {
 			rte_free(cap->rxq[q]);

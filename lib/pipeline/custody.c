@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ struct lc_custody {
 	char host[256];
 	char port[128];
 	char clock[8];		/* where timestamps come from: "tsc" or "hw" */
+	unsigned int earlier;	/* files of earlier captures kept under retention */
 	uint32_t snaplen;
 	const char *format;
 	uint64_t recorded, retired;
@@ -46,6 +48,55 @@ base(const char *path)
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
+}
+
+/*
+ * A capture into a directory that holds earlier ones: the files its manifest records (and
+ * has not retired) that are still there count towards retention like our own, oldest first,
+ * so --retain-bytes and -W bound the whole directory. Returns how many there are.
+ */
+static unsigned int
+keep_earlier(struct lc_retention *r, const struct lc_outpath *out, const char *mpath)
+{
+	struct lc_manifest_line *lines;
+	char err[256], path[PATH_MAX];
+	unsigned int kept = 0;
+	int n = lc_manifest_read(mpath, &lines, err, sizeof(err));
+
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		json_t *rec = lines[i].rec;
+		const char *file = rec ? json_string_value(json_object_get(rec, "file")) : NULL;
+		const char *gone = rec ? json_string_value(json_object_get(rec, "retired")) : NULL;
+		struct stat st;
+
+		if (file != NULL && strchr(file, '/') == NULL &&
+		    json_object_get(rec, "error") == NULL) {
+			snprintf(path, sizeof(path), "%s/%s", out->dir, file);
+			if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+				lc_retention_add(r, path, (unsigned int)json_integer_value(
+						 json_object_get(rec, "queue")) % LC_QUEUES_MAX,
+						 (uint64_t)st.st_size, json_string_value(
+						 json_object_get(rec, "sha256")) ?: "");
+		} else if (gone != NULL) {
+			snprintf(path, sizeof(path), "%s/%s", out->dir, gone);
+			for (size_t k = 0; k < r->n; k++)
+				if (strcmp(r->files[k].path, path) == 0) {
+					lc_retention_remove(r, k);
+					break;
+				}
+		}
+	}
+	kept = (unsigned int)r->n;
+	lc_manifest_lines_free(lines, n);
+	return kept;
+}
+
+unsigned int
+lc_custody_earlier(const struct lc_custody *c)
+{
+	return c->earlier;
 }
 
 struct lc_custody *
@@ -68,6 +119,7 @@ lc_custody_open(const struct lc_config *cfg, const struct lc_outpath *out, const
 	}
 	snprintf(c->clock, sizeof(c->clock), "tsc");
 	lc_retention_init(&c->retention, cfg->max_files, cfg->retain_bytes);
+	c->earlier = keep_earlier(&c->retention, out, path);
 	pthread_mutex_init(&c->lock, NULL);
 	c->open_bytes = open_bytes;
 	c->open_arg = open_arg;

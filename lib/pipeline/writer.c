@@ -95,7 +95,8 @@ open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t w
 
 int
 lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s, struct lc_rx_queue *rxq,
-		     time_t when, int socket, const cpu_set_t *cpus, char *err, size_t errlen)
+		     uint32_t seq, time_t when, int socket, const cpu_set_t *cpus, char *err,
+		     size_t errlen)
 {
 	int rc;
 
@@ -115,7 +116,7 @@ lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s, struct lc_r
 	}
 	s->buf = lc_io_buffer(&s->io);
 	s->last_flush_tsc = rte_rdtsc();
-	return open_file(w, s, 1, when, err, errlen);
+	return open_file(w, s, seq ? seq : 1, when, err, errlen);
 }
 
 void

@@ -243,7 +243,7 @@ test_writer(uint64_t max_bytes)
 	w.policy = &pol;
 	w.snaplen = 40;
 	w.ts_offset = q->ts_offset;
-	CHECK(lc_writer_shard_init(&w, &s, q, 0, SOCKET_ID_ANY, NULL, err, sizeof(err)) == 0);
+	CHECK(lc_writer_shard_init(&w, &s, q, 1, 0, SOCKET_ID_ANY, NULL, err, sizeof(err)) == 0);
 	w.shards[w.nshards++] = &s;
 	for (uint32_t b = 0; b < 10; b++) {
 		burst(pkts, b * 32, 32);

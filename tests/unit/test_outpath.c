@@ -47,26 +47,54 @@ test_checks(void)
 	struct lc_outpath op;
 	char err[512], path[PATH_MAX], name[PATH_MAX];
 	struct stat st;
+	uint32_t first[4];
+	unsigned int earlier;
 	int fd;
 
 	/* A directory that does not exist yet under a writable one: fine, nothing created. */
 	snprintf(path, sizeof(path), "%s/new/deeper", tmpdir);
 	CHECK(lc_outpath_init(&op, path, NULL, err, sizeof(err)) == 0);
-	CHECK(lc_outpath_check(&op, 2, 0, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_check(&op, 2, 0, first, &earlier, err, sizeof(err)) == 0);
+	CHECK(first[0] == 1 && first[1] == 1 && earlier == 0);
 	CHECK(stat(path, &st) != 0);
 	CHECK(lc_outpath_prepare(&op, err, sizeof(err)) == 0);
 	CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
 	CHECK_EQ_U64(st.st_mode & 0777, 0750);
 
-	/* The first file of queue 1 exists: refused, naming it. */
+	/* Files of earlier captures: each queue's numbering goes on after its highest number,
+	 * whatever the file is (closed, .part, a symlink someone planted); other names and
+	 * other extensions do not count. */
+	const struct { unsigned int q, seq; const char *suffix; int link; } taken[] = {
+		{ 1, 1, "", 0 }, { 1, 7, ".part", 0 }, { 0, 3, "", 1 }, { 2, 9, "", 0 },
+	};
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		char full[PATH_MAX + 8];
+
+		CHECK(lc_outpath_name(&op, taken[i].q, taken[i].seq, 0, 0, name, sizeof(name)) == 0);
+		snprintf(full, sizeof(full), "%s%s", name, taken[i].suffix);
+		if (taken[i].link)
+			CHECK(symlink("/etc/passwd", full) == 0);
+		else
+			CHECK((fd = open(full, O_CREAT | O_WRONLY, 0600)) >= 0 && close(fd) == 0);
+	}
+	snprintf(name, sizeof(name), "%s/other-q00-000050.pcap", path);	/* another prefix */
+	CHECK((fd = open(name, O_CREAT | O_WRONLY, 0600)) >= 0 && close(fd) == 0);
+	snprintf(name, sizeof(name), "%s/deeper-q00-000060.pcapng", path);	/* other format */
+	CHECK((fd = open(name, O_CREAT | O_WRONLY, 0600)) >= 0 && close(fd) == 0);
+	CHECK(lc_outpath_check(&op, 2, 0, first, &earlier, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(first[0], 4);
+	CHECK_EQ_U64(first[1], 8);
+	CHECK_EQ_U64(earlier, 4);	/* queue 2's file counts, though queue 2 is not used */
 	CHECK(lc_outpath_name(&op, 1, 1, 0, 0, name, sizeof(name)) == 0);
-	fd = open(name, O_CREAT | O_WRONLY, 0600);
-	CHECK(fd >= 0);
-	close(fd);
-	CHECK(lc_outpath_check(&op, 1, 0, err, sizeof(err)) == 0);
-	CHECK(lc_outpath_check(&op, 2, 0, err, sizeof(err)) == -EEXIST);
-	CHECK_STR_HAS(err, name);
-	CHECK_STR_HAS(err, "File exists");
+
+	/* One capture per directory: a second lock is refused while the first is held. */
+	int l1, l2;
+	CHECK(lc_outpath_lock(path, &l1, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_lock(path, &l2, err, sizeof(err)) == -EBUSY);
+	CHECK_STR_HAS(err, "another linecap is writing into it");
+	close(l1);
+	CHECK(lc_outpath_lock(path, &l2, err, sizeof(err)) == 0);
+	close(l2);
 
 	/* A shard file is never opened over an existing name (nor its .part). */
 	struct lc_shard_file f, g;
@@ -108,16 +136,16 @@ test_checks(void)
 	close(fd);
 	snprintf(path, sizeof(path), "%s/plain/sub", tmpdir);
 	CHECK(lc_outpath_init(&op, path, NULL, err, sizeof(err)) == 0);
-	CHECK(lc_outpath_check(&op, 1, 0, err, sizeof(err)) < 0);
+	CHECK(lc_outpath_check(&op, 1, 0, first, &earlier, err, sizeof(err)) < 0);
 	CHECK_STR_HAS(err, "Not a directory");
 	snprintf(path, sizeof(path), "%s/plain", tmpdir);
 	CHECK(lc_outpath_init(&op, path, NULL, err, sizeof(err)) == 0);
-	CHECK(lc_outpath_check(&op, 1, 0, err, sizeof(err)) == -ENOTDIR);
+	CHECK(lc_outpath_check(&op, 1, 0, first, &earlier, err, sizeof(err)) == -ENOTDIR);
 
 	/* A prefix in a directory that does not exist. */
 	snprintf(path, sizeof(path), "%s/missing/x.pcap", tmpdir);
 	CHECK(lc_outpath_init(&op, path, NULL, err, sizeof(err)) == 0);
-	CHECK(lc_outpath_check(&op, 1, 0, err, sizeof(err)) == -ENOENT);
+	CHECK(lc_outpath_check(&op, 1, 0, first, &earlier, err, sizeof(err)) == -ENOENT);
 }
 
 int
