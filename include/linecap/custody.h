@@ -47,6 +47,11 @@ void lc_custody_filter(struct lc_custody *c, const char *expr, const char *engin
 /* Record a closed file (any lcore; takes ownership of cf): the writer policy's on_closed. */
 void lc_custody_file_closed(void *custody, struct lc_closed_file *cf);
 
+/* A write failed for want of space (any lcore, a writer's): when retention is on (-W or
+ * --retain-bytes), retire the oldest kept files until a few files fit again, each with a
+ * manifest line saying "disk full". Without retention nothing is deleted. */
+unsigned int lc_custody_disk_full(void *custody);
+
 /* Apply retention now (any lcore): the writer policy's on_published, so room is made
  * before the next file opens. */
 void lc_custody_make_room(void *custody);

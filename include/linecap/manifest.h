@@ -27,6 +27,8 @@ struct lc_manifest *lc_manifest_open(const char *path, char *err, size_t errlen)
 
 /* Append rec (its "prev" is set here). Returns 0 or -errno with a reason in err. */
 int lc_manifest_append(struct lc_manifest *m, json_t *rec, char *err, size_t errlen);
+/* (A line that cannot be written whole, a full disk, leaves nothing: -errno, and the record
+ * can be appended again later.) */
 
 /* fsync what was appended (once per batch of records). 0 or -errno. */
 int lc_manifest_sync(struct lc_manifest *m);

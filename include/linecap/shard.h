@@ -23,6 +23,8 @@ struct lc_shard_file {
 	int fd;			/* -1 when closed */
 	int direct;		/* opened with O_DIRECT: writes must be 4 KiB-aligned blocks */
 	int named;		/* the .part name exists (an O_TMPFILE file gets it at the stub) */
+	int error;		/* the first failed write's -errno: nothing more is written */
+	size_t stub_len;	/* the header lc_shard_file_stub put at the start */
 	unsigned int queue;
 	uint32_t seq;
 	uint64_t bytes;		/* written so far, header included */
@@ -64,12 +66,22 @@ size_t lc_shard_file_header(const struct lc_shard_file *f, const struct lc_file_
 int lc_shard_file_stub(struct lc_shard_file *f, const void *hdr, size_t len);
 
 /* Write all len bytes (retrying short writes and EINTR); done receives how many reached the
- * file, also on failure. With direct, len must be whole blocks unless it is the last write
- * (then O_DIRECT is turned off first). 0 or -errno. */
+ * file. With direct, len must be whole blocks unless it is the last write (then O_DIRECT is
+ * turned off first). 0 or -errno. A failed write takes back what part of it got through
+ * (done = 0) and marks the file: later writes are refused with the same error, so the file
+ * stays what the successful writes made it, for lc_shard_file_salvage. */
 int lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len, size_t *done);
 
 /* Feed the file's SHA-256 with the next bytes that reached it, in file order. */
 void lc_shard_file_hash(struct lc_shard_file *f, const void *buf, size_t len);
+
+/*
+ * Close a file whose writing failed (disk full, I/O error) as a valid capture: cut back to
+ * its last whole record, synced, its SHA-256 computed from what it holds now (sha256), its
+ * packets counted (*packets). Then publish as usual. 0 or -errno (the file stays .part).
+ */
+int lc_shard_file_salvage(struct lc_shard_file *f, uint8_t sha256[LC_SHA256_LEN],
+			  uint64_t *packets);
 
 /* fdatasync the open file (--fsync-interval). 0 or -errno. */
 int lc_shard_file_sync(struct lc_shard_file *f);

@@ -80,6 +80,10 @@ struct lc_writer_policy {
 	/* Called once the closed file has its final name, before the next one opens (room is
 	 * made there: retention). NULL: nothing. Same argument. */
 	void (*on_published)(void *arg);
+	/* Called (writer lcore) when a write or a new file failed for want of space, before
+	 * trying again: retention may make room. Returns how many files it deleted. NULL:
+	 * nothing. Same argument. */
+	unsigned int (*on_disk_full)(void *arg);
 	void *on_closed_arg;
 };
 
@@ -95,10 +99,15 @@ struct lc_writer_shard {
 	uint32_t *rec_end;		/* where each buffered record ends in buf */
 	uint32_t nrec;			/* records (wholly or partly) in buf */
 	uint64_t last_flush_tsc, last_sync_tsc;
-	uint64_t write_errors_at_open;
+	uint64_t write_errors_at_open;	/* at the last record (not the last open) */
 	struct lc_rx_counters rx_at_open;
 	uint64_t imissed_at_open, nombuf_at_open;
 	int failed;			/* no file could be opened: packets count as errors */
+	int cut_pending;		/* a write failed: close (salvaged) and go on in a new file */
+	int disk_full;			/* ... for want of space */
+	int closed_broken;		/* the file just closed had a failed write */
+	uint32_t next_seq;		/* the number the next file tries first */
+	uint64_t retry_tsc;		/* when opening a file was last tried, while there is none */
 	struct lc_writer_counters c __rte_cache_aligned;
 } __rte_cache_aligned;
 

@@ -117,9 +117,15 @@ lc_manifest_append(struct lc_manifest *m, json_t *rec, char *err, size_t errlen)
 	}
 	n = strlen(line);
 	line[n] = '\n';		/* json_dumps leaves room for the NUL we overwrite */
-	if (write(m->fd, line, n + 1) != (ssize_t)(n + 1)) {
-		rc = errno ? -errno : -EIO;
+	ssize_t w = write(m->fd, line, n + 1);
+
+	if (w != (ssize_t)(n + 1)) {
+		rc = w < 0 ? -errno : -ENOSPC;
 		snprintf(err, errlen, "manifest: %s", strerror(-rc));
+		/* Never half a line: what got through is taken back (a full disk). */
+		if (w > 0 && ftruncate(m->fd, (off_t)m->size) != 0)
+			snprintf(err, errlen, "manifest: %s, and a part of a line is left: %s",
+				 strerror(-rc), strerror(errno));
 	} else {
 		sha_hex(line, n, m->last);
 		m->size += n + 1;

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "linecap/clock.h"
+#include "linecap/reader.h"
 #include "linecap/shard.h"
 
 
@@ -78,14 +79,19 @@ int
 lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len, size_t *done)
 {
 	const uint8_t *p = buf;
+	int rc;
 
 	*done = 0;
+	if (f->error)
+		return f->error;
 	if (f->direct && len % LC_DIRECT_ALIGN != 0) {
 		/* The last, partial block: through the page cache. */
 		int fl = fcntl(f->fd, F_GETFL);
 
-		if (fl < 0 || fcntl(f->fd, F_SETFL, fl & ~O_DIRECT) != 0)
-			return -errno;
+		if (fl < 0 || fcntl(f->fd, F_SETFL, fl & ~O_DIRECT) != 0) {
+			f->error = -errno;
+			return f->error;
+		}
 		f->direct = 0;
 	}
 	while (len > 0) {
@@ -94,7 +100,21 @@ lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len, size_t
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			rc = -errno;
+			/* Take back the part that got through: the file ends where the last
+			 * whole write did. */
+			if (*done) {
+				/* ... never below the header the stub put there */
+				uint64_t keep = f->bytes - *done;
+
+				if (keep < f->stub_len)
+					keep = f->stub_len;
+				if (ftruncate(f->fd, (off_t)keep) == 0)
+					f->bytes = keep;
+			}
+			*done = 0;
+			f->error = rc;
+			return rc;
 		}
 		p += n;
 		len -= (size_t)n;
@@ -102,6 +122,61 @@ lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len, size_t
 		f->bytes += (uint64_t)n;
 	}
 	return 0;
+}
+
+int
+lc_shard_file_salvage(struct lc_shard_file *f, uint8_t sha256[LC_SHA256_LEN],
+		      uint64_t *packets)
+{
+	char self[64], err[256];
+	uint8_t buf[65536];
+	struct lc_reader *r;
+	struct lc_record rec;
+	unsigned int hlen = 0;
+	uint64_t good, n = 0;
+	EVP_MD_CTX *ctx;
+	ssize_t got;
+	int fd, rc = 0;
+
+	memset(sha256, 0, LC_SHA256_LEN);
+	*packets = 0;
+	if (f->fd < 0)
+		return -EBADF;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", f->fd);
+	r = lc_reader_open(self, err, sizeof(err));
+	if (r != NULL) {
+		while (lc_reader_next(r, &rec, err, sizeof(err)) == 1)
+			n++;
+		good = lc_reader_good_offset(r);
+		lc_reader_close(r);
+	} else {
+		good = 0;	/* not even the header: an empty file */
+	}
+	if (ftruncate(f->fd, (off_t)good) != 0 || fsync(f->fd) != 0)
+		rc = -errno;
+	f->bytes = good;
+	*packets = n;
+	/* The hash of what the file holds now, read back (the error path only). */
+	ctx = EVP_MD_CTX_new();
+	fd = open(self, O_RDONLY | O_CLOEXEC);
+	if (ctx == NULL || fd < 0 || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		rc = rc ? rc : -EIO;
+	} else {
+		while ((got = read(fd, buf, sizeof(buf))) > 0)
+			EVP_DigestUpdate(ctx, buf, (size_t)got);
+		if (got < 0 && rc == 0)
+			rc = -errno;
+		EVP_DigestFinal_ex(ctx, sha256, &hlen);
+	}
+	if (fd >= 0)
+		close(fd);
+	EVP_MD_CTX_free(ctx);
+	if (close(f->fd) != 0 && rc == 0)
+		rc = -errno;
+	f->fd = -1;
+	EVP_MD_CTX_free(f->sha);
+	f->sha = NULL;
+	return rc;
 }
 
 void
@@ -123,6 +198,8 @@ lc_shard_file_stub(struct lc_shard_file *f, const void *hdr, size_t len)
 		return -errno;
 	if (pwrite(f->fd, hdr, len, 0) != (ssize_t)len)
 		rc = errno ? -errno : -EIO;
+	else
+		f->stub_len = len;
 	if ((fl & O_DIRECT) && fcntl(f->fd, F_SETFL, fl) != 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && !f->named) {

@@ -315,6 +315,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		.filter_now = &cap->filter_now,
 		.on_closed = lc_custody_file_closed,
 		.on_published = lc_custody_make_room,
+		.on_disk_full = lc_custody_disk_full,
 		.on_closed_arg = cap->custody,
 	};
 	for (unsigned int w = 0; w < cap->nw; w++) {

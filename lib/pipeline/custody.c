@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +36,10 @@ struct lc_custody {
 	char port[128];
 	char clock[8];		/* where timestamps come from: "tsc" or "hw" */
 	unsigned int earlier;	/* files of earlier captures kept under retention */
+	json_t *pending;	/* records the manifest could not take yet (full disk) */
+	int retain;		/* -W or --retain-bytes: linecap may delete old files */
+	uint64_t room_wanted;	/* free bytes a full disk is cleared to (lc_custody_disk_full) */
+	char dir[PATH_MAX];
 	uint32_t snaplen;
 	const char *format;
 	uint64_t recorded, retired;
@@ -120,6 +125,11 @@ lc_custody_open(const struct lc_config *cfg, const struct lc_outpath *out, const
 	snprintf(c->clock, sizeof(c->clock), "tsc");
 	lc_retention_init(&c->retention, cfg->max_files, cfg->retain_bytes);
 	c->earlier = keep_earlier(&c->retention, out, path);
+	c->pending = json_array();
+	c->retain = cfg->max_files || cfg->retain_bytes;
+	/* Room for two files and some (or 64 MiB without -C). */
+	c->room_wanted = cfg->file_bytes ? 2 * cfg->file_bytes + (4ull << 20) : 64ull << 20;
+	snprintf(c->dir, sizeof(c->dir), "%s", out->dir);
 	pthread_mutex_init(&c->lock, NULL);
 	c->open_bytes = open_bytes;
 	c->open_arg = open_arg;
@@ -169,14 +179,31 @@ filters_between(const struct lc_custody *c, uint64_t from, uint64_t to)
 	return a;
 }
 
+/* Append the records waiting (a full disk refused them), in order; stop at a refusal. */
 static void
-append(struct lc_custody *c, json_t *rec)
+append_pending(struct lc_custody *c)
 {
 	char err[LC_ERRLEN];
 
-	if (lc_manifest_append(c->manifest, rec, err, sizeof(err)) < 0)
-		LC_LOG_RL(ERR, "%s", err);
-	json_decref(rec);
+	while (json_array_size(c->pending) > 0) {
+		if (lc_manifest_append(c->manifest, json_array_get(c->pending, 0), err,
+				       sizeof(err)) < 0) {
+			LC_LOG_RL(ERR, "%s (%zu record%s waiting)", err,
+				  json_array_size(c->pending),
+				  json_array_size(c->pending) == 1 ? "" : "s");
+			return;
+		}
+		json_array_remove(c->pending, 0);
+		c->unsynced = 1;
+	}
+}
+
+/* Every record reaches the manifest, in order: one the disk refuses waits for room. */
+static void
+append(struct lc_custody *c, json_t *rec)
+{
+	json_array_append_new(c->pending, rec);
+	append_pending(c);
 }
 
 static void retain_locked(struct lc_custody *c);
@@ -213,6 +240,52 @@ lc_custody_file_closed(void *custody, struct lc_closed_file *cf)
 		lc_retention_add(&c->retention, cf->path, cf->queue, cf->bytes, hex);
 	pthread_mutex_unlock(&c->lock);
 	free(cf);
+}
+
+/* Retire one kept file, oldest first, for reason why. 0, or -1 when there is none left. */
+static int
+retire_oldest_locked(struct lc_custody *c, const char *why)
+{
+	struct lc_kept_file *f;
+	json_t *rec;
+
+	if (c->retention.n == 0)
+		return -1;
+	f = &c->retention.files[0];
+	if (unlink(f->path) != 0 && errno != ENOENT) {
+		LC_LOG_RL(ERR, "retention: cannot delete %s: %s", f->path, strerror(errno));
+		return -1;
+	}
+	rec = json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:s}", "retired", base(f->path),
+			"sha256", f->sha256, "bytes", (json_int_t)f->bytes, "queue", (int)f->queue,
+			"reason", why, "at_ns", (json_int_t)lc_realtime_ns(), "host", c->host);
+	append(c, rec);
+	c->retired++;
+	c->unsynced = 1;
+	lc_retention_remove(&c->retention, 0);
+	return 0;
+}
+
+unsigned int
+lc_custody_disk_full(void *custody)
+{
+	struct lc_custody *c = custody;
+	struct statvfs vfs;
+	unsigned int n = 0;
+
+	if (!c->retain)		/* the user never let linecap delete files */
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	/* Oldest first, until there is room for a few files again. */
+	while (statvfs(c->dir, &vfs) == 0 &&
+	       (uint64_t)vfs.f_bavail * vfs.f_frsize < c->room_wanted &&
+	       retire_oldest_locked(c, "disk full") == 0)
+		n++;
+	pthread_mutex_unlock(&c->lock);
+	if (n)
+		LC_LOG(WARNING, "disk full: %u oldest file%s retired to make room", n,
+		       n == 1 ? "" : "s");
+	return n;
 }
 
 void
@@ -257,6 +330,7 @@ void
 lc_custody_retain(struct lc_custody *c)
 {
 	pthread_mutex_lock(&c->lock);
+	append_pending(c);
 	retain_locked(c);
 	/* One fsync for what this tick appended: closed files and retirements. */
 	if (c->unsynced) {
@@ -296,6 +370,15 @@ lc_custody_close(struct lc_custody *c)
 {
 	if (c == NULL)
 		return;
+	append_pending(c);
+	/* Still no room: the records go to the log, whole, so they are not lost. */
+	for (size_t i = 0; i < json_array_size(c->pending); i++) {
+		char *line = json_dumps(json_array_get(c->pending, i), JSON_COMPACT);
+
+		LC_LOG(ERR, "manifest: no room for this record: %s", line ? line : "?");
+		free(line);
+	}
+	json_decref(c->pending);
 	lc_manifest_close(c->manifest);
 	lc_retention_free(&c->retention);
 	for (size_t i = 0; i < c->neras; i++)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -87,7 +88,6 @@ open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t w
 		return rc;
 	lc_rx_read(s->rxq, &s->rx_at_open);
 	port_drops(p->port_id, &s->imissed_at_open, &s->nombuf_at_open);
-	s->write_errors_at_open = s->c.write_errors;
 	s->last_sync_tsc = rte_rdtsc();
 	__atomic_store_n(&s->c.open_bytes, s->used, __ATOMIC_RELAXED);
 	return 0;
@@ -116,7 +116,9 @@ lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s, struct lc_r
 	}
 	s->buf = lc_io_buffer(&s->io);
 	s->last_flush_tsc = rte_rdtsc();
-	return open_file(w, s, seq ? seq : 1, when, err, errlen);
+	rc = open_file(w, s, seq ? seq : 1, when, err, errlen);
+	s->next_seq = s->file.seq + 1;
+	return rc;
 }
 
 void
@@ -154,9 +156,13 @@ reap(struct lc_writer *w, struct lc_writer_shard *s)
 		} else {
 			__atomic_store_n(&s->c.write_errors, s->c.write_errors + io->nrec,
 					 __ATOMIC_RELAXED);
-			LC_LOG_RL(ERR, "writer %u: %s: %s", w->id, io->file->part,
-				  strerror(-io->rc));
+			if (!s->cut_pending)
+				LC_LOG(ERR, "writer %u: %s: %s: closing it at its last whole record, "
+				       "going on in a new file once it can", w->id, io->file->part,
+				       strerror(-io->rc));
 			note_error(w, io->file->part, io->rc);
+			s->cut_pending = 1;
+			s->disk_full |= io->rc == -ENOSPC || io->rc == -EDQUOT;
 		}
 	}
 }
@@ -229,7 +235,29 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 	/* The trailer (pcapng statistics) joins the buffer; then everything goes out. */
 	s->used += p->fmt->trailer(s->buf + s->used, LC_WRITER_BUF - s->used, &st);
 	flush(w, s, 1);
-	rc = lc_shard_file_finish(&s->file, sha);
+	s->closed_broken = s->file.error != 0;
+	if (s->file.error && s->file.packets == 0) {
+		/* Nothing of it reached the disk but its header: not a file worth keeping. */
+		lc_shard_file_discard(&s->file);
+		__atomic_store_n(&s->c.open_bytes, 0, __ATOMIC_RELAXED);
+		s->cut_pending = 0;
+		free(cf);
+		return 0;
+	}
+	if (s->file.error) {
+		/* A write failed: the file is what the writes before made it, cut back to its
+		 * last whole record; still a valid capture, recorded with its losses. */
+		uint64_t kept;
+
+		rc = lc_shard_file_salvage(&s->file, sha, &kept);
+		if (rc == 0 && kept != s->file.packets)
+			LC_LOG(WARNING, "writer %u: %s holds %" PRIu64 " packets, %" PRIu64
+			       " counted", w->id, s->file.part, kept, s->file.packets);
+		s->file.packets = kept;
+	} else {
+		rc = lc_shard_file_finish(&s->file, sha);
+	}
+	s->cut_pending = 0;
 	__atomic_store_n(&s->c.open_bytes, 0, __ATOMIC_RELAXED);
 	if (cf != NULL) {
 		snprintf(cf->path, sizeof(cf->path), "%s", s->file.path);
@@ -248,7 +276,10 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 		cf->ring_drops = now.ring_drops - s->rx_at_open.ring_drops;
 		cf->imissed = imissed - s->imissed_at_open;
 		cf->rx_nombuf = nombuf - s->nombuf_at_open;
+		/* Since the last file was recorded: losses while no file could be open (a full
+		 * disk) go into the next record. */
 		cf->write_errors = s->c.write_errors - s->write_errors_at_open;
+		s->write_errors_at_open = s->c.write_errors;
 		/* Recorded before it takes its name: a crash between the two leaves a .part
 		 * file that verify --repair recognises and finishes. */
 		if (p->on_closed != NULL)
@@ -271,22 +302,58 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 	return rc;
 }
 
+static void try_open(struct lc_writer *w, struct lc_writer_shard *s, time_t when);
+
 /* Cut the file of s: close it, open the next of its shard for period when. */
 static void
 rotate(struct lc_writer *w, struct lc_writer_shard *s, time_t when)
 {
-	char err[LC_ERRLEN];
-	uint32_t next = s->file.seq + 1;
+	const struct lc_writer_policy *p = w->policy;
+	int broken;
 
+	s->next_seq = s->file.seq + 1;
 	close_file(w, s);
-	if (open_file(w, s, next, when, err, sizeof(err)) < 0) {
-		LC_LOG_RL(ERR, "writer %u: %s", w->id, err);
-		if (w->rc == 0) {
-			w->rc = -EIO;
-			snprintf(w->err, sizeof(w->err), "%s", err);
-		}
+	/* A write may fail while the file is being closed (the last ones drain then). */
+	broken = s->closed_broken;
+	/* The disk failed: go on at once only where retention just made room, else try again
+	 * in a second (not at every burst). */
+	if (broken && !(s->disk_full && p->on_disk_full != NULL &&
+			p->on_disk_full(p->on_closed_arg) > 0)) {
 		s->failed = 1;
+		s->retry_tsc = rte_rdtsc();
+		return;
 	}
+	s->disk_full = 0;
+	try_open(w, s, when);
+}
+
+/* Open the shard's next file; on failure packets count as write errors until a retry (once
+ * a second) succeeds: a disk that fills up and empties again loses only what came between. */
+static void
+try_open(struct lc_writer *w, struct lc_writer_shard *s, time_t when)
+{
+	const struct lc_writer_policy *p = w->policy;
+	char err[LC_ERRLEN];
+	int rc;
+
+	if (s->disk_full && p->on_disk_full != NULL)
+		p->on_disk_full(p->on_closed_arg);
+	s->retry_tsc = rte_rdtsc();
+	rc = open_file(w, s, s->next_seq, when, err, sizeof(err));
+	if (rc < 0) {
+		if (!s->failed)
+			LC_LOG(ERR, "writer %u: %s: counting packets as write errors, trying "
+			       "again each second", w->id, err);
+		note_error(w, "opening the next file", rc);
+		s->failed = 1;
+		s->disk_full = rc == -ENOSPC || rc == -EDQUOT;
+		return;
+	}
+	if (s->failed)
+		LC_LOG(NOTICE, "writer %u: writing again, into %s", w->id, s->file.part);
+	s->failed = 0;
+	s->disk_full = 0;
+	s->next_seq = s->file.seq + 1;
 }
 
 /* Once per burst or idle round: is a cut due (-C with what is buffered, or -G)? */
@@ -296,10 +363,14 @@ maybe_rotate(struct lc_writer *w, struct lc_writer_shard *s)
 	const struct lc_writer_policy *p = w->policy;
 	uint64_t period = p->period ? __atomic_load_n(p->period, __ATOMIC_RELAXED) : 0;
 
-	if (unlikely(s->file.fd < 0))
+	if (unlikely(s->file.fd < 0)) {
+		if (rte_rdtsc() - s->retry_tsc > rte_get_tsc_hz())
+			try_open(w, s, p->period ? (time_t)period : s->file.period);
 		return;
+	}
 	reap(w, s);
-	if ((p->max_bytes && s->file_bytes + s->used >= p->max_bytes) ||
+	if (unlikely(s->cut_pending) ||
+	    (p->max_bytes && s->file_bytes + s->used >= p->max_bytes) ||
 	    (p->period && (time_t)period != s->file.period))
 		rotate(w, s, p->period ? (time_t)period : s->file.period);
 	else if (p->fsync_tsc && rte_rdtsc() - s->last_sync_tsc > p->fsync_tsc) {
@@ -325,6 +396,8 @@ lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 	if (unlikely(s->file.fd < 0)) {		/* no file: count and let go */
 		__atomic_store_n(&s->c.write_errors, s->c.write_errors + n, __ATOMIC_RELAXED);
 		rte_pktmbuf_free_bulk(pkts, n);
+		maybe_rotate(w, s);		/* a retry, once a second */
+		add_cycles(s, t0);
 		return n;
 	}
 	/* The mbufs were last touched by the RX core: ask for all their headers at once (both
