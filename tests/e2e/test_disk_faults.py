@@ -8,8 +8,8 @@
   and writing goes on by itself;
 - an I/O error on one writer's files (a preloaded shim fails every write of queue 1): queue
   0 and its writer go on untouched;
-- a slow disk (every write made to wait): the rings fill, ring drops are counted, the
-  capture stops on time, nothing is lost uncounted."""
+- a slow disk (every write made to wait): the rings fill (and that is warned about), ring
+  drops are counted, the capture stops on time, nothing is lost uncounted."""
 import json
 import os
 import re
@@ -145,6 +145,7 @@ t.check(s["ring_drops"] > 0 and s["written"] > 0 and s["write_errors"] == 0,
 t.check(s["seconds"] < 4 + 3, f"slow disk: stopped on time ({s['seconds']:.1f} s)")
 adds_up(s, "slow disk")
 never_stalled(r.stderr, "slow disk")
+t.check("ring has been over half full" in r.stderr, "the full ring is warned about")
 verified(out, "slow disk")
 
 shutil.rmtree(work, ignore_errors=True)
