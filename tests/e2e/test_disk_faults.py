@@ -105,12 +105,13 @@ try:
     recs = [json.loads(x) for x in open(os.path.join(out, "manifest.jsonl"))]
     full = [x for x in recs if x.get("reason") == "disk full"]
     t.check(full and "disk full:" in r.stderr, f"retired for a full disk: {len(full)}")
-    kept = [x for x in recs if "file" in x and x["packets"]]
-    t.check(len(kept) > len(full), f"writing went on: {len(kept)} files, {len(full)} retired")
+    first = next((i for i, x in enumerate(recs) if x.get("reason") == "disk full"), len(recs))
+    later = [x for x in recs[first:] if "file" in x and x["packets"]]
+    t.check(len(later) >= 2, f"writing went on by itself: {len(later)} files after the "
+            f"first retirement for a full disk")
     adds_up(s, "disk full with retention")
     never_stalled(r.stderr, "disk full with retention")
     verified(out, "disk full with retention")
-    t.check(s["write_errors"] < s["written"], f"more written than lost: {s}")
 finally:
     subprocess.run(["umount", mnt])
 
