@@ -72,20 +72,26 @@ read_path(struct lc_seq *s, const char *path, uint64_t *untagged)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return read_file(s, path, untagged);
-	DIR *d = opendir(path);
-	struct dirent *de;
-	int rc = 0;
 
-	while (d != NULL && (de = readdir(d)) != NULL && rc == 0) {
+	/* In name order: a queue's files are numbered, so that is the order they were written
+	 * (readdir's order would make a rotated capture look reordered). */
+	struct dirent **names;
+	int n = scandir(path, &names, NULL, alphasort), rc = 0;
+
+	if (n < 0) {
+		perror(path);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
 		char p[4096];
 
-		if (lc_reader_is_capture_name(de->d_name)) {
-			snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+		if (rc == 0 && lc_reader_is_capture_name(names[i]->d_name)) {
+			snprintf(p, sizeof(p), "%s/%s", path, names[i]->d_name);
 			rc = read_file(s, p, untagged);
 		}
+		free(names[i]);
 	}
-	if (d)
-		closedir(d);
+	free(names);
 	return rc;
 }
 

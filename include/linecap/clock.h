@@ -9,7 +9,7 @@
  *
  * Small differences (up to LC_CLOCK_STEP_NS) are slewed: the new anchor continues the old
  * line at the refresh instant and the rate is adjusted to meet real time one period later,
- * so converted time is continuous. The counter's own rate is measured too: over 100 ms at
+ * so converted time is continuous. The counter's own rate is measured too: over 20 ms at
  * start (lc_clock_init), then over the whole run since the last step (at least
  * LC_CLOCK_BASELINE_PERIODS periods), so a rate error does not come back every period. Larger ones are stepped; a step backwards is absorbed by
  * each RX queue keeping its own timestamps non-decreasing (lc_clock_ns_monotonic()).
@@ -20,7 +20,7 @@
 #include <rte_common.h>
 
 #define LC_CLOCK_STEP_NS 1000000ull	/* beyond 1 ms off, step instead of slewing */
-#define LC_CLOCK_CALIBRATE_US 100000u	/* lc_clock_init measures the TSC rate this long */
+#define LC_CLOCK_CALIBRATE_US 20000u	/* lc_clock_init measures the TSC rate this long */
 #define LC_CLOCK_BASELINE_PERIODS 10u	/* the rate is learned over at least this many */
 
 struct lc_clock {

@@ -98,7 +98,8 @@ void lc_port_counters(const struct lc_port *p, struct lc_port_counters *c);
 unsigned int lc_port_loss_xstats(const struct lc_port *p, char (*names)[64], uint64_t *values,
 				 unsigned int max);
 
-/* Stop and close the port, free the pool (after all mbufs are back). Accepts a zeroed p. */
-void lc_port_close(struct lc_port *p);
+/* Stop and close the port, free the pool (after all mbufs are back). Returns how many mbufs
+ * were still out of the pool once the device was closed (0: none lost). Accepts a zeroed p. */
+unsigned int lc_port_close(struct lc_port *p);
 
 #endif

@@ -29,15 +29,15 @@ lc_gen_sender_init(struct lc_gen_sender *s, struct lc_gen *g, uint32_t flows)
 	return s->per_flow ? 0 : -ENOMEM;
 }
 
-static inline void
-count_flow(struct lc_gen_sender *s, const uint8_t *frame, uint32_t len)
+/* The flow a frame belongs to (flows + 1 when it carries no tag: a pcap replay). */
+static inline uint32_t
+flow_of(const struct lc_gen_sender *s, const uint8_t *frame, uint32_t len)
 {
 	uint16_t id;
 	uint32_t flow;
 	uint64_t seq;
 
-	if (lc_gen_tag(frame, len, &id, &flow, &seq) && flow <= s->flows)
-		s->per_flow[flow]++;
+	return lc_gen_tag(frame, len, &id, &flow, &seq) && flow <= s->flows ? flow : s->flows + 1;
 }
 
 int
@@ -72,6 +72,7 @@ lc_gen_sender_main(void *arg)
 {
 	struct lc_gen_sender *s = arg;
 	struct rte_mbuf *pkts[BURST];
+	uint32_t flow[BURST], lens[BURST];
 	const double hz = (double)rte_get_tsc_hz();
 	uint64_t start = rte_rdtsc(), sent = 0, bytes = 0;
 
@@ -88,8 +89,8 @@ lc_gen_sender_main(void *arg)
 
 			pkts[i]->data_len = (uint16_t)len;
 			pkts[i]->pkt_len = len;
-			count_flow(s, d, len);
-			bytes += len;
+			flow[i] = flow_of(s, d, len);
+			lens[i] = len;
 		}
 		if (s->pps > 0) {	/* pace: this burst may go when its time has come */
 			uint64_t due = start + (uint64_t)((double)sent / s->pps * hz);
@@ -100,8 +101,13 @@ lc_gen_sender_main(void *arg)
 		uint32_t done = 0;
 		while (done < n && !s->stop)
 			done += rte_eth_tx_burst(s->port, 0, pkts + done, (uint16_t)(n - done));
-		if (done < n)
+		if (done < n)	/* stopped: the rest never left, and is not counted */
 			rte_pktmbuf_free_bulk(pkts + done, n - done);
+		for (uint32_t i = 0; i < done; i++) {
+			if (flow[i] <= s->flows)
+				s->per_flow[flow[i]]++;
+			bytes += lens[i];
+		}
 		sent += done;
 		__atomic_store_n(&s->sent, sent, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->bytes, bytes, __ATOMIC_RELAXED);
@@ -129,7 +135,10 @@ lc_gen_sender_to_file(struct lc_gen_sender *s, const char *path, uint64_t count,
 		uint32_t len = lc_gen_next(s->gen, frame);
 		size_t n = lc_pcap_put_record_bytes(rec, sizeof(rec), frame, len, len, t + i * 1000);
 
-		count_flow(s, frame, len);
+		uint32_t fl = flow_of(s, frame, len);
+
+		if (fl <= s->flows)
+			s->per_flow[fl]++;
 		fwrite(rec, 1, n, f);
 		s->bytes += len;
 	}

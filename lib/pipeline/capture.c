@@ -868,7 +868,13 @@ lc_capture_free(struct lc_capture *cap)
 	for (unsigned int q = 0; q < cap->nq; q++)
 		if (cap->shard[q] != NULL && cap->start_tsc == 0)
 			lc_shard_file_discard(&cap->shard[q]->file);
-	lc_port_close(&cap->port);
+	unsigned int total = cap->port.pool ? cap->port.pool->size : 0;
+	unsigned int missing = lc_port_close(&cap->port);
+
+	if (cap->start_tsc != 0 && missing == 0)
+		LC_LOG(NOTICE, "all %u mbufs back in the pool", total);
+	else if (cap->start_tsc != 0)
+		LC_LOG(WARNING, "%u of %u mbufs never came back to the pool", missing, total);
 	for (unsigned int q = 0; q < cap->nq; q++) {
 		if (cap->shard[q] != NULL) {
 			lc_writer_shard_release(cap->shard[q]);

@@ -58,7 +58,7 @@ lc_clock_init(struct lc_clock *c)
 {
 	uint64_t hz = rte_get_tsc_hz(), t0, n0, t1, n1;
 
-	/* The TSC's rate against CLOCK_REALTIME over 100 ms: rte_get_tsc_hz() can be off by
+	/* The TSC's rate against CLOCK_REALTIME over 20 ms: rte_get_tsc_hz() can be off by
 	 * more than a thousand ppm (VMs), which is more than a millisecond a second. */
 	read_pair(&t0, &n0);
 	rte_delay_us_sleep(LC_CLOCK_CALIBRATE_US);

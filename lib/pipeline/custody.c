@@ -68,7 +68,7 @@ keep_earlier(struct lc_retention *r, const struct lc_outpath *out, const char *m
 	unsigned int kept = 0;
 	int n = lc_manifest_read(mpath, &lines, err, sizeof(err));
 
-	if (n <= 0)
+	if (n < 0)
 		return 0;
 	for (int i = 0; i < n; i++) {
 		json_t *rec = lines[i].rec;

@@ -374,16 +374,22 @@ out:
 	return n;
 }
 
-void
+unsigned int
 lc_port_close(struct lc_port *p)
 {
+	unsigned int missing = 0;
+
 	if (p->pool == NULL && p->name[0] == '\0')
-		return;
+		return 0;
 	if (p->name[0] != '\0') {
 		rte_eth_dev_stop(p->port_id);
 		rte_eth_dev_close(p->port_id);
 	}
+	/* The device closed gives back what its queues held: every mbuf should be home. */
+	if (p->pool != NULL)
+		missing = rte_mempool_in_use_count(p->pool);
 	rte_mempool_free(p->pool);
 	p->pool = NULL;
 	p->name[0] = '\0';
+	return missing;
 }

@@ -154,7 +154,14 @@ main(void)
 	CHECK(nfilters == 389);
 	CHECK(nfiles >= 100);
 
-	for (unsigned int fi = 0; fi < nfilters; fi++) {
+	/* The sanitizer build takes every 8th filter (LC_CORPUS_STRIDE): the generated code is
+	 * not instrumented anyway, and the whole proof runs in the normal build. */
+	const char *stride_env = getenv("LC_CORPUS_STRIDE");
+	unsigned int stride = stride_env ? (unsigned int)atoi(stride_env) : 1;
+
+	if (stride == 0)
+		stride = 1;
+	for (unsigned int fi = 0; fi < nfilters; fi += stride) {
 		char err[LC_ERRLEN];
 		struct lc_filter_prog *prog = lc_filter_compile(filters[fi], 262144, err,
 								sizeof(err));
