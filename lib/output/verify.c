@@ -434,7 +434,7 @@ repair_parts(struct ctx *c, DIR *d, const char *mpath)
 	lc_manifest_close(m);
 	free(c->e);
 	c->e = NULL;
-	c->n = 0;
+	c->n = c->cap = 0;
 }
 
 int

@@ -76,10 +76,10 @@ try:
     with open(ballast, "wb") as f:
         f.write(b"\0" * (12 << 20))
     freed = []
-    timer = threading.Timer(2.5, lambda: (os.unlink(ballast), freed.append(time.time_ns())))
+    timer = threading.Timer(2.0, lambda: (os.unlink(ballast), freed.append(time.time_ns())))
     timer.start()
     out = os.path.join(mnt, "full")
-    r, s = run(["-w", out, "-C", "2"])
+    r, s = run(["-w", out, "-C", "2"], secs="4")
     timer.join()
     t.check(r.returncode == 1 and "No space left on device" in r.stderr,
             f"disk full: exit {r.returncode}, {r.stderr[-300:]}")
@@ -101,7 +101,7 @@ try:
     with open(ballast, "wb") as f:
         f.write(b"\0" * (12 << 20))
     out = os.path.join(mnt, "retain")
-    r, s = run(["-w", out, "-C", "2", "--retain-bytes", "20M"])
+    r, s = run(["-w", out, "-C", "2", "--retain-bytes", "20M"], secs="4")
     recs = [json.loads(x) for x in open(os.path.join(out, "manifest.jsonl"))]
     full = [x for x in recs if x.get("reason") == "disk full"]
     t.check(full and "disk full:" in r.stderr, f"retired for a full disk: {len(full)}")
@@ -121,7 +121,7 @@ two = f"net_pcap0,rx_pcap={sample},rx_pcap={sample},infinite_rx=1"
 out = os.path.join(work, "eio")
 stats = os.path.join(work, "eio.json")
 r = subprocess.run([e.linecap_bin(), "-i", two, "-w", out, "--writers", "2", "-C", "5",
-                    "--duration", "4", "--stats-file", stats, EXPR], capture_output=True,
+                    "--duration", "3", "--stats-file", stats, EXPR], capture_output=True,
                    text=True, timeout=120,
                    env=dict(os.environ, LD_PRELOAD=FAULT, LC_FAULT_PATH="-q01-",
                             LC_FAULT_MODE="eio", **asan))
