@@ -67,9 +67,17 @@ struct lc_filter {
 	uint8_t *scratch;	/* LC_FILTER_MAX_FRAME bytes for multi-segment frames */
 };
 
+/* Beyond these, libpcap's optimizer takes seconds to minutes: such a filter is refused. */
+#define LC_FILTER_MAX_OPS 400u		/* and/or operators (300 or-ed hosts: 1.4 s here) */
+#define LC_FILTER_MAX_LEN 65536u	/* characters */
+
+/* The and/or operators (and, or, &&, ||) of an expression. */
+unsigned int lc_filter_count_ops(const char *expr);
+
 /*
  * Compile expr (tcpdump syntax) for Ethernet. Returns the program, or NULL with errno set
- * (EINVAL for a bad expression) and a one-line reason in err: "filter 'hots 1.2.3.4':
+ * (EINVAL for a bad expression, E2BIG for one over LC_FILTER_MAX_OPS operators or
+ * LC_FILTER_MAX_LEN characters) and a one-line reason in err: "filter 'hots 1.2.3.4':
  * syntax error". Free with lc_filter_prog_free().
  */
 struct lc_filter_prog *lc_filter_compile(const char *expr, uint32_t snaplen, char *err,

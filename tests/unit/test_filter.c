@@ -40,6 +40,29 @@ test_compile_errors(void)
 	CHECK_STR_HAS(err, "port 99999");
 	CHECK(lc_filter_compile("udp port 4789 and icmp", 262144, err, sizeof(err)) == NULL);
 	CHECK_STR_HAS(err, "rejects all packets");
+
+	/* Operators counted as words, not inside them (port, host names like "orange"). */
+	CHECK_EQ_U64(lc_filter_count_ops("tcp and port 80 or udp"), 2);
+	CHECK_EQ_U64(lc_filter_count_ops("(tcp&&port 80)||ether host orange"), 2);
+	CHECK_EQ_U64(lc_filter_count_ops("portrange 1-100 and not tcp AND OR"), 3);
+	CHECK_EQ_U64(lc_filter_count_ops("oracle or"), 1);
+	/* Too many: refused at once, before libpcap's optimizer would take minutes. */
+	static char big[40000];
+	size_t off = 0;
+	for (unsigned int i = 0; i <= LC_FILTER_MAX_OPS + 1; i++)
+		off += (size_t)snprintf(big + off, sizeof(big) - off, "%shost 10.1.%u.%u",
+					i ? " or " : "", i / 250, i % 250);
+	CHECK(lc_filter_compile(big, 262144, err, sizeof(err)) == NULL);
+	CHECK(errno == E2BIG);
+	CHECK_STR_HAS(err, "401 and/or operators");
+	/* Deep nesting is no trouble. */
+	static char deep[8100];
+	memset(deep, '(', 4000);
+	memcpy(deep + 4000, "tcp", 3);
+	memset(deep + 4003, ')', 4000);
+	struct lc_filter_prog *p = lc_filter_compile(deep, 262144, err, sizeof(err));
+	CHECK(p != NULL);
+	lc_filter_prog_free(p);
 }
 
 /* The verdict of both engines; 99 when they disagree or the filter does not compile. */
