@@ -334,6 +334,9 @@ next_pcapng(struct lc_reader *r, struct lc_record *rec, char *err, size_t errlen
 			rec->len = rd32(r, body);
 			rec->caplen = rec->len < blen - 4 ? rec->len : (uint32_t)(blen - 4);
 			rec->stored = rec->caplen;
+			/* As for the other blocks: cut at the interface's snaplen (0: none). */
+			if (r->ifaces[0].snaplen && rec->caplen > r->ifaces[0].snaplen)
+				rec->caplen = r->ifaces[0].snaplen;
 			rec->ts_ns = 0;
 			rec->data = body + 4;
 			rec->linktype = r->ifaces[0].linktype;
