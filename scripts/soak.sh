@@ -38,6 +38,7 @@ timeout $((secs + 60)) "$build/app/linecap-gen" -i "net_memif0,role=client,socke
   --rate "$rate" --duration "$secs" --flows 64 --id 7 --stats-file "$work/gen.json" \
   >/dev/null 2>"$work/gen.log"
 gen_rc=$?
+date +%s > "$work/gen_end"
 sleep 2                                   # what is in flight reaches the files
 kill -INT $cap
 wait $cap
@@ -76,7 +77,9 @@ for line in open(work + "/seq.txt"):
 log = open(work + "/cap.log").read()
 check("mbufs back in the pool" in log, "mbufs: " + (re.findall(r".*mbufs.*", log) or ["?"])[-1])
 check(verify_rc == 0, "verify: " + open(work + "/verify.txt").read()[-300:])
+gen_end = int(open(work + "/gen_end").read())
 samples = [tuple(map(int, l.split())) for l in open(work + "/samples") if l.strip()]
+samples = [x for x in samples if x[0] < gen_end]	# while traffic flowed, not the stop
 steady = samples[len(samples) // 5:]
 check(len(samples) >= secs * 0.8, f"only {len(samples)} samples")
 if steady:
