@@ -24,13 +24,18 @@ def verify(d, *extra):
 
 
 def crash(t, work, sample):
-    out = os.path.join(work, "crash")
-    p = e.start_linecap(["-i", f"net_pcap0,rx_pcap={sample},infinite_rx=1", "-w", out,
-                         "-C", "2", "-s", "256"])
-    time.sleep(2.0)
-    p.send_signal(signal.SIGKILL)
-    p.wait(timeout=30)
-    parts = [f for f in os.listdir(out) if f.endswith(".part")]
+    # A kill can land between two files (one closed, the next not yet named): then there is
+    # nothing cut to repair, and the kill is tried again in a fresh directory.
+    for attempt in range(5):
+        out = os.path.join(work, f"crash{attempt}")
+        p = e.start_linecap(["-i", f"net_pcap0,rx_pcap={sample},infinite_rx=1", "-w", out,
+                             "-C", "2", "-s", "256"])
+        time.sleep(2.0)
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
+        parts = [f for f in os.listdir(out) if f.endswith(".part")]
+        if parts:
+            break
     closed = e.shard_files(out)
     t.check(len(parts) == 1 and len(closed) >= 2, f"after kill -9: {parts}, {len(closed)} closed")
     v = verify(out)
