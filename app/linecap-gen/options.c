@@ -26,6 +26,8 @@ static const char usage[] =
 "      --evidence IP:PORT the evidence destination (default 192.168.1.100:443)\n"
 "      --vlan VID         802.1Q tag\n"
 "      --rst-fraction F   share of frames sent as TCP RST instead of UDP (default 0)\n"
+"      --ipv6-fraction F  share of the flows that are IPv6 (default 0; their frames are\n"
+"                         at least 78 bytes; the evidence flow stays IPv4)\n"
 "      --rate PPS         packets per second, paced with the TSC (default: unlimited)\n"
 "      --rate-bps BPS     bits per second on the wire (suffix k, M, G)\n"
 "      --duration SECS    stop after SECS seconds\n"
@@ -64,6 +66,7 @@ lc_gen_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 		{ "evidence-fraction", required_argument, NULL, 'e' },
 		{ "evidence", required_argument, NULL, 'E' }, { "vlan", required_argument, NULL, 'v' },
 		{ "rst-fraction", required_argument, NULL, 'R' },
+		{ "ipv6-fraction", required_argument, NULL, '6' },
 		{ "rate", required_argument, NULL, 'r' }, { "rate-bps", required_argument, NULL, 'b' },
 		{ "duration", required_argument, NULL, 'd' }, { "count", required_argument, NULL, 'c' },
 		{ "id", required_argument, NULL, 'n' }, { "stats-file", required_argument, NULL, 'S' },
@@ -87,6 +90,7 @@ lc_gen_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 		case 'f': o->g.flows = (uint32_t)strtoul(optarg, &end, 10); break;
 		case 'e': o->g.evidence = strtod(optarg, &end); break;
 		case 'R': o->g.rst = strtod(optarg, &end); if (o->g.rst < 0 || o->g.rst > 1) goto bad; break;
+		case '6': o->g.ipv6 = strtod(optarg, &end); if (o->g.ipv6 < 0 || o->g.ipv6 > 1) goto bad; break;
 		case 'E':
 			if (sscanf(optarg, "%u.%u.%u.%u:%u", &a, &b, &c, &d, &port) != 5 || a > 255 ||
 			    b > 255 || c > 255 || d > 255 || port > 65535) {

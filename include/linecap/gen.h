@@ -4,7 +4,8 @@
 
 /*
  * Traffic for loss tests and benchmarks (linecap-gen). Frames are Ethernet (optionally
- * 802.1Q) IPv4 UDP between N flows' 5-tuples, a chosen fraction on one "evidence" 5-tuple
+ * 802.1Q) IPv4 or IPv6 (a chosen share of the flows, each flow always the same family) UDP
+ * between N flows' 5-tuples, checksums right, a chosen fraction on one "evidence" 5-tuple
  * (192.168.1.100:443 by default), sized by a mode from a table (fixed, IMIX 7:4:1 of
  * 64/570/1518, or the frames of a pcap file). Every generated frame carries a tag right after
  * its UDP header:
@@ -20,6 +21,7 @@
 #define LC_GEN_TAG_MAGIC 0x4c43u
 #define LC_GEN_TAG_LEN 16u
 #define LC_GEN_MIN_FRAME 60u
+#define LC_GEN_MIN_FRAME6 78u	/* an IPv6 frame: 14 + 40 + 8 + the tag */
 #define LC_GEN_MAX_FRAME 9600u
 
 struct lc_gen_config {
@@ -29,6 +31,8 @@ struct lc_gen_config {
 	uint32_t flows;		/* 1..1000000 */
 	double evidence;	/* fraction 0..1 of frames on the evidence 5-tuple */
 	double rst;		/* fraction 0..1 of frames sent as TCP RST (at least 70 bytes) */
+	double ipv6;		/* fraction 0..1 of the flows that are IPv6 (frames of at least
+				 * 78 bytes); the evidence flow stays IPv4 */
 	uint32_t evidence_ip;	/* host order */
 	uint16_t evidence_port;
 	uint16_t vlan;		/* 0: untagged */
@@ -46,7 +50,7 @@ uint32_t lc_gen_next(struct lc_gen *g, uint8_t *buf);
 
 void lc_gen_free(struct lc_gen *g);
 
-/* Parse a tag from a frame (Ethernet, optional VLAN, IPv4, UDP or TCP). Returns 1 and fills the
+/* Parse a tag from a frame (Ethernet, optional VLAN, IPv4 or IPv6, UDP or TCP). Returns 1 and fills the
  * fields when the frame carries one, else 0. */
 int lc_gen_tag(const uint8_t *frame, uint32_t caplen, uint16_t *id, uint32_t *flow,
 	       uint64_t *seq);

@@ -18,6 +18,7 @@ struct lc_gen {
 	uint64_t *seq;		/* per flow, flows + 1 (the evidence flow last) */
 	uint32_t evidence_threshold;	/* rnd() below it: evidence flow */
 	uint32_t rst_threshold;
+	uint32_t ipv6_threshold;	/* a flow's hash below it (of 65536): IPv6 */
 	/* pcap mode */
 	uint8_t **frames;
 	uint32_t *lens;
@@ -154,6 +155,11 @@ lc_gen_create(const struct lc_gen_config *cfg, char *err, size_t errlen)
 		free(g);
 		return NULL;
 	}
+	if (!(cfg->ipv6 >= 0 && cfg->ipv6 <= 1)) {
+		snprintf(err, errlen, "--ipv6-fraction: must be between 0 and 1");
+		free(g);
+		return NULL;
+	}
 	if (g->mode->init(g, err, errlen) < 0) {
 		lc_gen_free(g);
 		return NULL;
@@ -162,6 +168,7 @@ lc_gen_create(const struct lc_gen_config *cfg, char *err, size_t errlen)
 	g->seq = calloc(cfg->flows + 1, sizeof(*g->seq));
 	g->evidence_threshold = (uint32_t)llround(cfg->evidence * 65536.0);	/* of 65536 */
 	g->rst_threshold = (uint32_t)llround(cfg->rst * 65536.0);
+	g->ipv6_threshold = (uint32_t)llround(cfg->ipv6 * 65536.0);
 	return g;
 }
 
@@ -198,6 +205,32 @@ ip_csum(const uint8_t *h)
 	return (uint16_t)~s;
 }
 
+/* The one's-complement sum of len bytes (big-endian words), to fold later. */
+static uint32_t
+sum16(const uint8_t *p, uint32_t len, uint32_t s)
+{
+	for (uint32_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	return s;
+}
+
+static uint16_t
+fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* Is this flow IPv6? Decided by a hash of the flow, so a flow is always one or the other. */
+static inline int
+flow_is_v6(const struct lc_gen *g, uint32_t flow)
+{
+	return flow < g->cfg.flows && ((flow * 2246822519u) >> 16 & 0xffff) < g->ipv6_threshold;
+}
+
 uint32_t
 lc_gen_next(struct lc_gen *g, uint8_t *buf)
 {
@@ -224,12 +257,13 @@ lc_gen_next(struct lc_gen *g, uint8_t *buf)
 		dport = (uint16_t)(((const uint16_t[]){ 53, 80, 123, 8080, 4789 })[flow % 5]);
 	}
 	int tcp = (rnd(g) & 0xffff) < g->rst_threshold;
-	uint32_t l4 = tcp ? 20 : 8;
+	int v6 = flow_is_v6(g, flow);
+	uint32_t l4 = tcp ? 20 : 8, l3 = v6 ? 40 : 20;
 
 	if (g->cfg.vlan && len < LC_GEN_MIN_FRAME + 4)
 		len = LC_GEN_MIN_FRAME + 4;
-	if (len < 14 + (g->cfg.vlan ? 4u : 0u) + 20 + l4 + LC_GEN_TAG_LEN)
-		len = 14 + (g->cfg.vlan ? 4u : 0u) + 20 + l4 + LC_GEN_TAG_LEN;
+	if (len < 14 + (g->cfg.vlan ? 4u : 0u) + l3 + l4 + LC_GEN_TAG_LEN)
+		len = 14 + (g->cfg.vlan ? 4u : 0u) + l3 + l4 + LC_GEN_TAG_LEN;
 	memset(buf, 0, len);
 	memcpy(buf, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
 	if (g->cfg.vlan) {
@@ -237,29 +271,49 @@ lc_gen_next(struct lc_gen *g, uint8_t *buf)
 		be16(buf + off + 2, g->cfg.vlan & 0x0fff);
 		off += 4;
 	}
-	be16(buf + off, 0x0800);
 	ip = buf + off + 2;
-	ip[0] = 0x45;
-	be16(ip + 2, (uint16_t)(len - (off + 2)));
-	ip[8] = 64;
-	ip[9] = tcp ? 6 : 17;
-	be32(ip + 12, src);
-	be32(ip + 16, dst);
-	be16(ip + 10, ip_csum(ip));
-	uint8_t *l4h = ip + 20;
+	if (v6) {		/* fd00::/16 documentation-style ULAs, the flow in the addresses */
+		be16(buf + off, 0x86dd);
+		ip[0] = 0x60;
+		be16(ip + 4, (uint16_t)(len - (off + 2) - 40));
+		ip[6] = tcp ? 6 : 17;
+		ip[7] = 64;
+		be16(ip + 8, 0xfd00);
+		be32(ip + 20, src);
+		be16(ip + 24, 0xfd00);
+		ip[25] = 1;
+		be32(ip + 36, dst);
+	} else {
+		be16(buf + off, 0x0800);
+		ip[0] = 0x45;
+		be16(ip + 2, (uint16_t)(len - (off + 2)));
+		ip[8] = 64;
+		ip[9] = tcp ? 6 : 17;
+		be32(ip + 12, src);
+		be32(ip + 16, dst);
+		be16(ip + 10, ip_csum(ip));
+	}
+	uint8_t *l4h = ip + l3;
+	uint32_t l4len = len - (off + 2) - l3;
+
 	be16(l4h, sport);
 	be16(l4h + 2, dport);
 	if (tcp) {
 		l4h[12] = 0x50;		/* 20-byte header */
 		l4h[13] = 0x04;		/* RST */
 	} else {
-		be16(l4h + 4, (uint16_t)(len - (off + 2) - 20));
+		be16(l4h + 4, (uint16_t)l4len);
 	}
 	uint8_t *tag = l4h + l4;
 	be16(tag, LC_GEN_TAG_MAGIC);
 	be16(tag + 2, g->cfg.id);
 	be32(tag + 4, flow);
 	be64(tag + 8, g->seq[flow]++);
+	/* L4 checksums over the pseudo-header (mandatory for TCP, and for UDP over IPv6). */
+	uint32_t sum = sum16(ip + (v6 ? 8 : 12), v6 ? 32 : 8, 0) + l4len + (tcp ? 6u : 17u);
+	uint16_t ck = fold(sum16(l4h, l4len, sum));
+
+	be16(l4h + (tcp ? 16 : 6), !tcp && ck == 0 ? 0xffff : ck);
 	return len;
 }
 
@@ -284,13 +338,24 @@ lc_gen_tag(const uint8_t *f, uint32_t caplen, uint16_t *id, uint32_t *flow, uint
 
 	if (caplen >= 16 && f[12] == 0x81 && f[13] == 0x00)
 		off += 4;
-	if (caplen < off + 2 + 20 + 8 + LC_GEN_TAG_LEN || f[off] != 0x08 || f[off + 1] != 0x00)
+	if (caplen < off + 2 + 20 + 8 + LC_GEN_TAG_LEN)
 		return 0;
-	uint32_t l4 = f[off + 2 + 9] == 17 ? 8 : f[off + 2 + 9] == 6 ? 20 : 0;
+	uint32_t l3, proto;
 
-	if ((f[off + 2] & 0x0f) != 5 || l4 == 0 || caplen < off + 2 + 20 + l4 + LC_GEN_TAG_LEN)
+	if (f[off] == 0x08 && f[off + 1] == 0x00 && (f[off + 2] & 0x0f) == 5) {
+		l3 = 20;
+		proto = f[off + 2 + 9];
+	} else if (f[off] == 0x86 && f[off + 1] == 0xdd && caplen >= off + 2 + 40) {
+		l3 = 40;
+		proto = f[off + 2 + 6];
+	} else {
 		return 0;
-	t = f + off + 2 + 20 + l4;
+	}
+	uint32_t l4 = proto == 17 ? 8 : proto == 6 ? 20 : 0;
+
+	if (l4 == 0 || caplen < off + 2 + l3 + l4 + LC_GEN_TAG_LEN)
+		return 0;
+	t = f + off + 2 + l3 + l4;
 	if ((t[0] << 8 | t[1]) != LC_GEN_TAG_MAGIC)
 		return 0;
 	*id = (uint16_t)(t[2] << 8 | t[3]);

@@ -90,6 +90,77 @@ test_frames(void)
 	CHECK(lc_gen_create(&cfg, err, sizeof(err)) == NULL);
 }
 
+/* The one's-complement sum a receiver computes: 0xffff over a frame's pseudo-header and L4
+ * segment when the checksum in it is right. */
+static uint16_t
+l4_sum_ok(const uint8_t *f, uint32_t len, uint32_t off)
+{
+	int v6 = f[off] == 0x86;
+	const uint8_t *ip = f + off + 2;
+	uint32_t l3 = v6 ? 40 : 20, proto = v6 ? ip[6] : ip[9], l4len = len - (off + 2) - l3;
+	uint32_t s = l4len + proto;
+	const uint8_t *a = ip + (v6 ? 8 : 12);
+
+	for (uint32_t i = 0; i < (v6 ? 32u : 8u); i += 2)
+		s += (uint32_t)(a[i] << 8 | a[i + 1]);
+	for (uint32_t i = 0; i + 1 < l4len; i += 2)
+		s += (uint32_t)(ip[l3 + i] << 8 | ip[l3 + i + 1]);
+	if (l4len & 1)
+		s += (uint32_t)ip[l3 + l4len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* IPv6 flows: a fixed share of the flows, each always IPv6 or always IPv4; frames of at
+ * least 78 bytes with a right IPv6 header, checksums right in both families, tags read. */
+static void
+test_ipv6(void)
+{
+	struct lc_gen_config cfg = { .mode = "fixed", .size = 60, .flows = 200, .evidence = 0.05,
+				     .rst = 0.3, .ipv6 = 0.5, .evidence_ip = 0xc0a80164,
+				     .evidence_port = 443, .id = 9, .vlan = 0 };
+	char err[256];
+	struct lc_gen *g = lc_gen_create(&cfg, err, sizeof(err));
+	static uint8_t buf[LC_GEN_MAX_FRAME];
+	int family[201];
+	unsigned int v6 = 0, v6flows = 0, evidence6 = 0;
+
+	memset(family, 0, sizeof(family));
+	CHECK(g != NULL);
+	for (int i = 0; g != NULL && i < 20000; i++) {
+		uint32_t len = lc_gen_next(g, buf), flow;
+		uint16_t id;
+		uint64_t seq;
+		int is6 = buf[12] == 0x86 && buf[13] == 0xdd;
+
+		CHECK(lc_gen_tag(buf, len, &id, &flow, &seq) == 1 && id == 9 && flow <= 200);
+		if (is6) {
+			v6++;
+			CHECK(len >= LC_GEN_MIN_FRAME6);
+			CHECK(buf[14] >> 4 == 6 && buf[14 + 7] == 64);
+			CHECK_EQ_U64((uint32_t)(buf[18] << 8 | buf[19]), len - 14 - 40);
+			evidence6 += flow == 200;
+		} else {
+			CHECK(buf[12] == 0x08 && buf[13] == 0x00 && len >= LC_GEN_MIN_FRAME);
+		}
+		CHECK_EQ_U64(l4_sum_ok(buf, len, 12), 0xffff);
+		if (flow < 200) {	/* a flow is one family, always */
+			CHECK(family[flow] == 0 || family[flow] == (is6 ? 6 : 4));
+			family[flow] = is6 ? 6 : 4;
+		}
+	}
+	for (int f = 0; f < 200; f++)
+		v6flows += family[f] == 6;
+	CHECK(v6flows > 70 && v6flows < 130);	/* about half of 200 */
+	CHECK(v6 > 6000 && v6 < 13000);
+	CHECK_EQ_U64(evidence6, 0);		/* the evidence flow stays IPv4 */
+	lc_gen_free(g);
+	cfg.ipv6 = 1.5;
+	CHECK(lc_gen_create(&cfg, err, sizeof(err)) == NULL);
+	CHECK_STR_HAS(err, "--ipv6-fraction");
+}
+
 static void
 test_seq(void)
 {
@@ -116,6 +187,7 @@ test_seq(void)
 int
 main(void)
 {
+	test_ipv6();
 	test_frames();
 	test_seq();
 	return lc_test_done("test_gen");
