@@ -166,7 +166,9 @@ test_help_matches_options(void)
 			       "--stats-file", "--eal", "--verbose", "--help", "--version",
 			       "--file-size", "--rotate-seconds", "--file-count", "--format",
 			       "--retain-bytes", "--fsync-interval", "--filter-file",
-			       "--filter-engine", "--dump-filter", "--config", "--print-config" };
+			       "--filter-engine", "--dump-filter", "--config", "--print-config",
+			       "--user", "--prometheus", "--check-disk", "--timestamps",
+			       "--status-interval" };
 	struct lc_config cfg;
 	char err[LC_ERRLEN];
 
@@ -345,6 +347,23 @@ test_shipped_example(void)
 	if (err[0])
 		fprintf(stderr, "%s\n", err);
 	CHECK(cfg.interface != NULL && cfg.write_path != NULL);
+	/* ... and documents every key a config file takes. */
+	FILE *f = fopen(LC_SOURCE_ROOT "/config/linecap.ini", "r");
+	static char text[32768];
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	struct lc_config_item it;
+
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	for (unsigned int i = 0; lc_config_item(&cfg, i, &it); i++) {
+		char want[64];
+
+		if (it.section[0] == '\0')
+			continue;
+		snprintf(want, sizeof(want), "%s = ", it.key);
+		CHECK_STR_HAS(text, want);
+	}
 	lc_config_release(&cfg);
 }
 
