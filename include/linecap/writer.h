@@ -105,7 +105,6 @@ struct lc_writer_shard {
 	int failed;			/* no file could be opened: packets count as errors */
 	int cut_pending;		/* a write failed: close (salvaged) and go on in a new file */
 	int disk_full;			/* ... for want of space */
-	int closed_broken;		/* the file just closed had a failed write */
 	uint32_t next_seq;		/* the number the next file tries first */
 	uint64_t retry_tsc;		/* when opening a file was last tried, while there is none */
 	struct lc_writer_counters c __rte_cache_aligned;

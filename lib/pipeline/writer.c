@@ -235,7 +235,6 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 	/* The trailer (pcapng statistics) joins the buffer; then everything goes out. */
 	s->used += p->fmt->trailer(s->buf + s->used, LC_WRITER_BUF - s->used, &st);
 	flush(w, s, 1);
-	s->closed_broken = s->file.error != 0;
 	if (s->file.error && s->file.packets == 0) {
 		/* Nothing of it reached the disk but its header: not a file worth keeping. */
 		lc_shard_file_discard(&s->file);
@@ -313,8 +312,9 @@ rotate(struct lc_writer *w, struct lc_writer_shard *s, time_t when)
 
 	s->next_seq = s->file.seq + 1;
 	close_file(w, s);
-	/* A write may fail while the file is being closed (the last ones drain then). */
-	broken = s->closed_broken;
+	/* A write may fail while the file is being closed (the last ones drain then); the
+	 * closed file keeps its error until the next one is opened. */
+	broken = s->file.error != 0;
 	/* The disk failed: go on at once only where retention just made room, else try again
 	 * in a second (not at every burst). */
 	if (broken && !(s->disk_full && p->on_disk_full != NULL &&
