@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The steps of starting a capture that main() calls in turn (see steps.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+
+#include "linecap/diskcheck.h"
+#include "linecap/eal_args.h"
+#include "linecap/writer.h"
+#include "steps.h"
+
+/* The stats file is checked (not created) before the capture, so a typo costs nothing. */
+int
+lc_app_check_stats_file(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (path == NULL)
+		return 0;
+	if (access(path, F_OK) == 0) {
+		if (access(path, W_OK) == 0)
+			return 0;
+		snprintf(err, errlen, "--stats-file %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(err, errlen, "--stats-file %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* -d: show what the filter compiles to, on this machine's engine, touching no port. */
+int
+lc_app_dump_filter(struct lc_filter_prog *prog, const struct lc_filter_ops *engine, int level)
+{
+	struct lc_filter *f = lc_filter_create(prog, engine, -1);
+
+	if (f == NULL)
+		{
+		fprintf(stderr, "linecap: %s\n", strerror(errno));
+		return 1;
+	}
+	lc_filter_dump(stdout, prog, f, level);
+	lc_filter_free(f);
+	lc_filter_prog_free(prog);
+	return 0;
+}
+
+int
+lc_app_start_eal(const struct lc_config *cfg, const struct lc_capture_plan *plan, char *err,
+	  size_t errlen)
+{
+	static struct lc_eal_args args;
+	int cpus[1024], node_of[1024];
+	unsigned int ncpus = lc_eal_allowed_cpus(cpus, 1024);
+
+	/* The NIC's socket first: its CPUs become the main, RX and writer lcores. */
+	for (unsigned int i = 0; i < ncpus; i++)
+		node_of[i] = lc_eal_cpu_node(cpus[i]);
+	lc_eal_order_cpus(cpus, ncpus, node_of, lc_eal_device_node(cfg->interface));
+
+	struct lc_eal_plan ep = {
+		.interface = cfg->interface,
+		.rx_lcores = plan->queues,
+		.writer_lcores = plan->writers,
+		.cpus = cpus,
+		.ncpus = ncpus,
+		.mem_bytes = plan->mem_bytes,
+		.huge_free_bytes = lc_eal_huge_free_bytes(),
+		.pid = (int)getpid(),
+		.extra = cfg->eal_args,
+		.no_shconf = cfg->user != NULL,
+		.verbose = cfg->verbose,
+	};
+	int rc = lc_eal_args_build(&ep, &args, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (cfg->verbose) {
+		fprintf(stderr, "linecap: EAL");
+		for (int i = 1; i < args.argc; i++)
+			fprintf(stderr, " %s", args.argv[i]);
+		fprintf(stderr, "\n");
+	}
+	return lc_eal_start(&args, cfg->verbose >= 2, err, errlen);
+}
+
+#define DISK_CHECK_S 3.0
+#define DISK_CHECK_MAX (8ull << 30)	/* at most 8 GiB, and a quarter of the free space */
+
+/* --check-disk: the capture directory against what the link needs. 0 when it keeps up. */
+int
+lc_app_check_disk(const struct lc_capture *cap, const struct lc_outpath *out)
+{
+	struct lc_disk_result r;
+	char err[LC_ERRLEN];
+	uint32_t mbps = lc_capture_link_mbps(cap);
+	double need = lc_disk_need(mbps);
+
+	fprintf(stderr, "linecap: disk check: writing to %s for %.0f s...\n", out->dir,
+		DISK_CHECK_S);
+	if (lc_disk_check(out->dir, LC_WRITER_BUF, DISK_CHECK_S, DISK_CHECK_MAX, &r, err,
+			  sizeof(err)) < 0)
+	{
+		fprintf(stderr, "linecap: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "linecap: disk check: %s: %.2f GB written and synced in %.2f s "
+		"(%s, %u KiB blocks): %.2f GB/s sustained\n", out->dir, (double)r.bytes / 1e9,
+		r.seconds, r.direct ? "O_DIRECT" : "page cache", LC_WRITER_BUF >> 10,
+		r.bytes_per_s / 1e9);
+	if (mbps == 0) {
+		fprintf(stderr, "linecap: disk check: the link speed is unknown: nothing to "
+			"compare with\n");
+		return 0;
+	}
+	fprintf(stderr, "linecap: disk check: a full %.0f Gbit/s link needs up to %.2f GB/s: %s\n",
+		mbps / 1000.0, need / 1e9, r.bytes_per_s >= need ? "the disk keeps up" :
+		"the disk is too slow; at full rate the rings fill and packets are dropped "
+		"(use a filter, or faster or striped disks)");
+	return r.bytes_per_s >= need ? 0 : 1;
+}
+
+/* -Z: hand what root made to the user (files, EAL's runtime directory), then become it. */
+int
+lc_app_drop_root(struct lc_capture *cap, const struct lc_user *u, char *err, size_t errlen)
+{
+	int rc = lc_capture_chown(cap, u->uid, u->gid, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	rc = lc_eal_chown_runtime(u->uid, u->gid);
+	if (rc < 0) {
+		snprintf(err, errlen, "-Z %s: %s: %s", u->name, rte_eal_get_runtime_dir(),
+			 strerror(-rc));
+		return rc;
+	}
+	return lc_privs_drop(u, err, errlen);
+}
+
