@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <ctype.h>
 #include <string.h>
 
 #include <rte_cfgfile.h>
 #include <rte_common.h>
 
 #include "linecap/config.h"
+#include "linecap/ini_scan.h"
+#include "linecap/parse.h"
 
 enum {
 	OPT_QUEUES = 256,
@@ -170,92 +169,6 @@ lc_config_usage(void)
 	return usage_text;
 }
 
-/* Parse an unsigned decimal in [min, max]; tcpdump-style message on failure. */
-static int
-parse_u64(const char *opt, const char *val, uint64_t min, uint64_t max, const char *what,
-	  uint64_t *out, char *err, size_t errlen)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	if (val[0] == '-' || val[0] == '\0')
-		goto bad;
-	v = strtoull(val, &end, 10);
-	if (errno != 0 || *end != '\0')
-		goto bad;
-	if (v < min || v > max) {
-		snprintf(err, errlen, "%s %s: %s must be between %" PRIu64 " and %" PRIu64,
-			 opt, val, what, min, max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-bad:
-	snprintf(err, errlen, "%s '%s': %s must be a whole number", opt, val, what);
-	return -EINVAL;
-}
-
-/* A positive decimal number of seconds (or of millions of bytes) as thousandths. */
-static int
-parse_decimal(const char *opt, const char *val, double max, double *out, char *err,
-	      size_t errlen)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(val, &end);
-	if (errno != 0 || end == val || *end != '\0' || !isfinite(d)) {
-		snprintf(err, errlen, "%s '%s': must be a number", opt, val);
-		return -EINVAL;
-	}
-	if (d <= 0 || d > max) {
-		snprintf(err, errlen, "%s %s: must be more than 0 and at most %.0f", opt, val, max);
-		return -EINVAL;
-	}
-	*out = d;
-	return 0;
-}
-
-/* Bytes with an optional suffix: K M G T (powers of 1000) or Ki Mi Gi Ti (of 1024), a
- * trailing B allowed, any case. */
-static int
-parse_size(const char *opt, const char *val, uint64_t *out, char *err, size_t errlen)
-{
-	static const char units[] = "kmgt";
-	char *end, suffix[8];
-	double d, mult = 1;
-	const char *u;
-	size_t n;
-
-	errno = 0;
-	d = strtod(val, &end);
-	n = strlen(end);
-	if (n < sizeof(suffix)) {
-		for (size_t i = 0; i <= n; i++)
-			suffix[i] = (char)tolower((unsigned char)end[i]);
-		if (n > 0 && suffix[n - 1] == 'b' && n > 1)
-			suffix[--n] = '\0';
-		if (n > 0 && (u = strchr(units, suffix[0])) != NULL && suffix[0] != '\0') {
-			int power = (int)(u - units) + 1;
-
-			if (n == 1)
-				mult = pow(1000, power), end += strlen(end);
-			else if (n == 2 && suffix[1] == 'i')
-				mult = pow(1024, power), end += strlen(end);
-		}
-	}
-	if (errno != 0 || end == val || *end != '\0' || !isfinite(d) || d <= 0 ||
-	    d * mult > 1e18) {
-		snprintf(err, errlen, "%s '%s': must be a size in bytes, like 500M or 2Gi", opt,
-			 val);
-		return -EINVAL;
-	}
-	*out = (uint64_t)(d * mult);
-	return 0;
-}
-
 /* Join trailing arguments with single spaces, as tcpdump does. */
 static char *
 join_args(int argc, char **argv)
@@ -319,7 +232,7 @@ static int
 parse_count(const char *label, const char *val, int *out, char *err, size_t errlen)
 {
 	uint64_t v;
-	int rc = parse_u64(label, val, 0, 3, "count", &v, err, errlen);
+	int rc = lc_parse_u64(label, val, 0, 3, "count", &v, err, errlen);
 
 	if (rc == 0)
 		*out = (int)v;
@@ -354,7 +267,7 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 		cfg->write_path = val;
 		break;
 	case 's':
-		rc = parse_u64(label, val, 0, UINT32_MAX, "snaplen", &v, err, errlen);
+		rc = lc_parse_u64(label, val, 0, UINT32_MAX, "snaplen", &v, err, errlen);
 		if (rc == 0 && v != 0 && (v < LC_SNAPLEN_MIN || v > LC_SNAPLEN_MAX))
 			rc = -EINVAL;
 		if (rc < 0 && strstr(err, "whole number") == NULL)
@@ -364,18 +277,18 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 		cfg->snaplen = v == 0 ? LC_SNAPLEN_MAX : (uint32_t)v;
 		break;
 	case 'c':
-		rc = parse_u64(label, val, 1, UINT64_MAX >> 2, "count", &cfg->count, err, errlen);
+		rc = lc_parse_u64(label, val, 1, UINT64_MAX >> 2, "count", &cfg->count, err, errlen);
 		break;
 	case OPT_QUEUES:
-		rc = parse_u64(label, val, 1, LC_QUEUES_MAX, "queues", &v, err, errlen);
+		rc = lc_parse_u64(label, val, 1, LC_QUEUES_MAX, "queues", &v, err, errlen);
 		cfg->queues = (unsigned int)v;
 		break;
 	case OPT_WRITERS:
-		rc = parse_u64(label, val, 1, LC_WRITERS_MAX, "writers", &v, err, errlen);
+		rc = lc_parse_u64(label, val, 1, LC_WRITERS_MAX, "writers", &v, err, errlen);
 		cfg->writers = (unsigned int)v;
 		break;
 	case OPT_DURATION:
-		rc = parse_decimal(label, val, 315360000.0, &d, err, errlen);
+		rc = lc_parse_decimal(label, val, 315360000.0, &d, err, errlen);
 		cfg->duration_ms = rc == 0 ? (uint64_t)(d * 1000.0 + 0.5) : 0;
 		if (rc == 0 && cfg->duration_ms == 0)
 			cfg->duration_ms = 1;
@@ -391,7 +304,7 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 		cfg->stats_file = val;
 		break;
 	case OPT_RING_SIZE:
-		rc = parse_u64(label, val, LC_RING_MIN, LC_RING_MAX, "ring size", &v, err, errlen);
+		rc = lc_parse_u64(label, val, LC_RING_MIN, LC_RING_MAX, "ring size", &v, err, errlen);
 		if (rc == 0 && (v & (v - 1)) != 0) {
 			snprintf(err, errlen, "%s %s: ring size must be a power of two", label, val);
 			rc = -EINVAL;
@@ -399,7 +312,7 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 		cfg->ring_size = (unsigned int)v;
 		break;
 	case OPT_MBUFS:
-		rc = parse_u64(label, val, 1024, LC_MBUFS_MAX, "mbufs", &v, err, errlen);
+		rc = lc_parse_u64(label, val, 1024, LC_MBUFS_MAX, "mbufs", &v, err, errlen);
 		cfg->mbufs = (unsigned int)v;
 		break;
 	case 'v':
@@ -458,7 +371,7 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 		cfg->prometheus = val;
 		break;
 	case OPT_STATUS_INTERVAL:
-		rc = parse_u64(label, val, 0, 86400, "status interval", &v, err, errlen);
+		rc = lc_parse_u64(label, val, 0, 86400, "status interval", &v, err, errlen);
 		cfg->status_secs = (unsigned int)v;
 		break;
 	case OPT_TIMESTAMPS:
@@ -470,7 +383,7 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 		cfg->timestamps = val;
 		break;
 	case 'C':
-		rc = parse_decimal(label, val, 1e9, &d, err, errlen);
+		rc = lc_parse_decimal(label, val, 1e9, &d, err, errlen);
 		cfg->file_bytes = rc == 0 ? (uint64_t)(d * 1e6) : 0;
 		if (rc == 0 && cfg->file_bytes < 4096) {
 			snprintf(err, errlen, "%s %s: files must hold at least 4096 bytes "
@@ -479,11 +392,11 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 		}
 		break;
 	case 'G':
-		rc = parse_u64(label, val, 1, 366 * 86400, "rotation period", &cfg->rotate_secs,
+		rc = lc_parse_u64(label, val, 1, 366 * 86400, "rotation period", &cfg->rotate_secs,
 			       err, errlen);
 		break;
 	case 'W':
-		rc = parse_u64(label, val, 1, 1000000, "file count", &v, err, errlen);
+		rc = lc_parse_u64(label, val, 1, 1000000, "file count", &v, err, errlen);
 		cfg->max_files = (unsigned int)v;
 		break;
 	case OPT_FORMAT:
@@ -494,10 +407,10 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 		cfg->format = val;
 		break;
 	case OPT_RETAIN_BYTES:
-		rc = parse_size(label, val, &cfg->retain_bytes, err, errlen);
+		rc = lc_parse_size(label, val, &cfg->retain_bytes, err, errlen);
 		break;
 	case OPT_FSYNC_INTERVAL:
-		rc = parse_decimal(label, val, 86400, &d, err, errlen);
+		rc = lc_parse_decimal(label, val, 86400, &d, err, errlen);
 		cfg->fsync_ms = rc == 0 ? (uint64_t)(d * 1000 + 0.5) : 0;
 		if (rc == 0 && cfg->fsync_ms == 0)
 			cfg->fsync_ms = 1;
@@ -539,129 +452,6 @@ default_value(const struct lc_config *cfg, const struct opt *o, char *buf, size_
 	return NULL;
 }
 
-static int
-config_error(char *err, size_t errlen, const char *file, unsigned int line, const char *msg)
-{
-	char copy[LC_ERRLEN];
-
-	snprintf(copy, sizeof(copy), "%s", msg);
-	if (line)
-		snprintf(err, errlen, "%s:%u: %s", file, line, copy);
-	else
-		snprintf(err, errlen, "%s: %s", file, copy);
-	return -EINVAL;
-}
-
-/* Where each key of the file is (for messages), found by reading it line by line; also
- * what rte_cfgfile would silently accept or cut: keys outside a section, unknown sections,
- * lines that are neither, repeated keys, values too long to keep. */
-struct key_line {
-	char section[CFG_NAME_LEN];
-	char key[CFG_NAME_LEN];
-	unsigned int line;
-};
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
-static int
-scan_lines(const char *file, struct key_line *kl, size_t max, size_t *n, char *err,
-	   size_t errlen)
-{
-	char buf[4096], section[CFG_NAME_LEN] = "", msg[LC_ERRLEN];
-	unsigned int line = 0;
-	FILE *f = fopen(file, "r");
-
-	*n = 0;
-	if (f == NULL) {
-		snprintf(msg, sizeof(msg), "%s", strerror(errno));
-		return config_error(err, errlen, file, 0, msg);
-	}
-	while (fgets(buf, sizeof(buf), f) != NULL) {
-		char *s, *eq, *hash = strchr(buf, '#');
-
-		line++;
-		if (strchr(buf, '\n') == NULL && !feof(f)) {
-			fclose(f);
-			return config_error(err, errlen, file, line, "line too long");
-		}
-		if (hash != NULL)
-			*hash = '\0';
-		s = trim(buf);
-		if (*s == '\0')
-			continue;
-		if (*s == '[') {
-			size_t len = strlen(s);
-			int known = 0;
-
-			if (s[len - 1] != ']') {
-				fclose(f);
-				return config_error(err, errlen, file, line,
-						    "a section is written [name]");
-			}
-			s[len - 1] = '\0';
-			s = trim(s + 1);
-			for (size_t i = 0; i < RTE_DIM(sections); i++)
-				known |= strcmp(s, sections[i]) == 0;
-			if (!known) {
-				snprintf(msg, sizeof(msg), "[%s]: unknown section (capture, output, "
-					 "tuning, log)", s);
-				fclose(f);
-				return config_error(err, errlen, file, line, msg);
-			}
-			snprintf(section, sizeof(section), "%s", s);
-			continue;
-		}
-		eq = strchr(s, '=');
-		if (eq == NULL) {
-			fclose(f);
-			return config_error(err, errlen, file, line, "expected key = value");
-		}
-		*eq = '\0';
-		s = trim(s);
-		if (section[0] == '\0') {
-			snprintf(msg, sizeof(msg), "%s: outside any section", s);
-			fclose(f);
-			return config_error(err, errlen, file, line, msg);
-		}
-		if (strlen(trim(eq + 1)) >= CFG_VALUE_LEN) {
-			snprintf(msg, sizeof(msg), "%s: value longer than %u characters%s", s,
-				 CFG_VALUE_LEN - 1, strcmp(s, "filter") == 0 ?
-				 " (put a long filter in a filter-file)" : "");
-			fclose(f);
-			return config_error(err, errlen, file, line, msg);
-		}
-		for (size_t i = 0; i < *n; i++)
-			if (strcmp(kl[i].key, s) == 0) {
-				snprintf(msg, sizeof(msg), "%s: given twice (line %u)", s,
-					 kl[i].line);
-				fclose(f);
-				return config_error(err, errlen, file, line, msg);
-			}
-		if (*n == max || strlen(s) >= CFG_NAME_LEN) {
-			snprintf(msg, sizeof(msg), "%s: unknown key", s);
-			fclose(f);
-			return config_error(err, errlen, file, line, msg);
-		}
-		snprintf(kl[*n].section, sizeof(kl[*n].section), "%s", section);
-		snprintf(kl[*n].key, sizeof(kl[*n].key), "%s", s);
-		kl[*n].line = line;
-		(*n)++;
-	}
-	fclose(f);
-	return 0;
-}
-
 /* Read --config FILE into cfg: every key not already given on the command line (given[]),
  * each value checked even when the command line overrides it. */
 static int
@@ -669,17 +459,17 @@ read_config_file(struct lc_config *cfg, const bool *on_cli, char *err, size_t er
 {
 	static const struct rte_cfgfile_parameters params = { .comment_character = '#' };
 	const char *file = cfg->config_file;
-	struct key_line kl[2 * NOPTS];
+	struct lc_ini_key kl[2 * NOPTS];
 	char msg[LC_ERRLEN];
 	size_t n;
 	int rc;
 
-	rc = scan_lines(file, kl, RTE_DIM(kl), &n, err, errlen);
+	rc = lc_ini_scan(file, sections, RTE_DIM(sections), kl, RTE_DIM(kl), &n, err, errlen);
 	if (rc < 0)
 		return rc;
 	cfg->ini = rte_cfgfile_load_with_params(file, 0, &params);
 	if (cfg->ini == NULL)
-		return config_error(err, errlen, file, 0, "cannot be read as an INI file");
+		return lc_ini_error(err, errlen, file, 0, "cannot be read as an INI file");
 	for (size_t i = 0; i < n; i++) {
 		const struct opt *o = opt_by_name(kl[i].key);
 		const char *val = rte_cfgfile_get_entry(cfg->ini, kl[i].section, kl[i].key);
@@ -688,28 +478,28 @@ read_config_file(struct lc_config *cfg, const bool *on_cli, char *err, size_t er
 		if (o == NULL || o->section[0] == '\0') {
 			snprintf(msg, sizeof(msg), "%s: unknown key%s", kl[i].key,
 				 o ? " (command line only)" : "");
-			return config_error(err, errlen, file, kl[i].line, msg);
+			return lc_ini_error(err, errlen, file, kl[i].line, msg);
 		}
 		if (strcmp(o->section, kl[i].section) != 0) {
 			snprintf(msg, sizeof(msg), "%s: belongs in [%s], not [%s]", kl[i].key,
 				 o->section, kl[i].section);
-			return config_error(err, errlen, file, kl[i].line, msg);
+			return lc_ini_error(err, errlen, file, kl[i].line, msg);
 		}
 		if (val == NULL)
-			return config_error(err, errlen, file, kl[i].line, "cannot be read");
+			return lc_ini_error(err, errlen, file, kl[i].line, "cannot be read");
 		/* Checked on a copy first: a bad value is an error even where overridden. */
 		scratch.filter = NULL;
 		rc = apply(&scratch, o->code, val, kl[i].key, msg, sizeof(msg));
 		free(scratch.filter);
 		if (rc < 0)
-			return config_error(err, errlen, file, kl[i].line, msg);
+			return lc_ini_error(err, errlen, file, kl[i].line, msg);
 		/* One source of filter: either one on the command line replaces both. */
 		if (on_cli[o - opts] || ((o->code == OPT_FILTER || o->code == 'F') &&
 		    (on_cli[opt_by_code(OPT_FILTER) - opts] || on_cli[opt_by_code('F') - opts])))
 			continue;
 		rc = apply(cfg, o->code, val, kl[i].key, msg, sizeof(msg));
 		if (rc < 0)
-			return config_error(err, errlen, file, kl[i].line, msg);
+			return lc_ini_error(err, errlen, file, kl[i].line, msg);
 		cfg->given[o - opts] = val;
 	}
 	return 0;
