@@ -24,47 +24,11 @@
 #include "linecap/log.h"
 #include "linecap/rx.h"
 #include "linecap/writer.h"
+#include "capture_priv.h"
 
-#define TICK_US 20000u			/* main lcore wakes every 20 ms */
-#define BALANCE_S 10u			/* RSS balance judged over this many seconds */
-#define BALANCE_MIN_PACKETS 10000u	/* ... when they saw at least this many packets */
 #define REPLAY_IDLE_S 2.0		/* a finite replay that makes no progress this long is over */
 #define EAL_SLACK_BYTES (128ull << 20)	/* EAL, drivers, rings of virtual devices */
 
-struct lc_capture {
-	const struct lc_config *cfg;
-	const struct lc_capture_plan *plan;
-	const struct lc_outpath *out;
-	struct lc_filter_set *filters;
-	char *filter_now;		/* the expression in force, for writers' file headers */
-	struct lc_custody *custody;	/* manifest and retention */
-	struct lc_writer_policy policy;
-	uint64_t period;		/* -G: start of the current period (s) */
-	struct lc_port port;
-	struct lc_clock clock;		/* TSC -> ns */
-	struct lc_clock hwclock;	/* device clock -> ns, with hardware timestamps */
-	int hw_ts;			/* hardware timestamps in use */
-	unsigned int nq, nw;
-	unsigned int rx_lcore[LC_QUEUES_MAX];
-	unsigned int wr_lcore[LC_WRITERS_MAX];
-	struct lc_rx_queue *rxq[LC_QUEUES_MAX];
-	struct lc_writer_shard *shard[LC_QUEUES_MAX];
-	struct lc_writer *writer[LC_WRITERS_MAX];
-	int ts_offset;
-	int stop;			/* read by RX lcores */
-	int64_t budget;			/* -c */
-	uint64_t start_tsc, end_tsc;
-	int running;
-	/* watch_load(): seconds each ring has been over half full; queue counts at the start
-	 * of the balance window, and its age in seconds. */
-	unsigned int ring_busy_s[LC_QUEUES_MAX];
-	uint64_t balance_at[LC_QUEUES_MAX];
-	unsigned int balance_s;
-	int dir_lock;			/* fd holding the directory's lock; -1 none */
-	struct lc_live live;		/* published to telemetry each second */
-	struct lc_stats status_prev;	/* counters at the last status line */
-	double status_dt;		/* seconds since then */
-};
 
 int
 lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char *err,
@@ -133,11 +97,8 @@ lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char 
 	return 0;
 }
 
-static int
-fail(int rc, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-fail(int rc, char *err, size_t errlen, const char *fmt, ...)
+int
+lc_capture_fail(int rc, char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -155,7 +116,7 @@ assign_lcores(struct lc_capture *cap, char *err, size_t errlen)
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		ids[n++] = lcore;
 	if (n < cap->nq + cap->nw)
-		return fail(-EINVAL, err, errlen, "%u queue%s and %u writer%s need %u worker "
+		return lc_capture_fail(-EINVAL, err, errlen, "%u queue%s and %u writer%s need %u worker "
 			    "lcores, EAL has %u (check --eal)", cap->nq, cap->nq == 1 ? "" : "s",
 			    cap->nw, cap->nw == 1 ? "" : "s", cap->nq + cap->nw, n);
 	for (unsigned int q = 0; q < cap->nq; q++)
@@ -174,7 +135,7 @@ build_rx(struct lc_capture *cap, unsigned int q, char *err, size_t errlen)
 
 	rxq = rte_zmalloc_socket("lc_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE, socket);
 	if (rxq == NULL)
-		return fail(-ENOMEM, err, errlen, "out of memory for RX queue %u", q);
+		return lc_capture_fail(-ENOMEM, err, errlen, "out of memory for RX queue %u", q);
 	cap->rxq[q] = rxq;
 	rxq->port_id = cap->port.port_id;
 	rxq->queue_id = (uint16_t)q;
@@ -186,60 +147,9 @@ build_rx(struct lc_capture *cap, unsigned int q, char *err, size_t errlen)
 	rxq->ring = rte_ring_create(name, cap->cfg->ring_size, socket,
 				    RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (rxq->ring == NULL)
-		return fail(-ENOMEM, err, errlen, "cannot create ring %s of %u: %s", name,
+		return lc_capture_fail(-ENOMEM, err, errlen, "cannot create ring %s of %u: %s", name,
 			    cap->cfg->ring_size, rte_strerror(rte_errno));
 	return 0;
-}
-
-#define CLOCK_TSC "timestamps: TSC at receive, anchored to CLOCK_REALTIME"
-#define CLOCK_HW "timestamps: the port's clock (hardware), anchored to CLOCK_REALTIME"
-
-/* After the port is configured: hardware timestamps if asked for (or auto) and the port
- * both stamps packets and lets its clock be read; the TSC otherwise. */
-static int
-choose_timestamps(struct lc_capture *cap, char *err, size_t errlen)
-{
-	const char *mode = cap->cfg->timestamps ? cap->cfg->timestamps : "auto";
-	uint64_t ticks;
-
-	cap->hw_ts = cap->port.hw_ts && lc_port_clock(&cap->port, &ticks) == 0;
-	if (strcmp(mode, "hw") == 0 && !cap->hw_ts)
-		return fail(-EINVAL, err, errlen, "--timestamps hw: port %s %s", cap->port.name,
-			    cap->port.hw_ts ? "stamps packets but its clock cannot be read" :
-			    "does not stamp packets (no RX timestamp offload)");
-	return 0;
-}
-
-/* The port started: measure its clock's rate and anchor it to real time. */
-static int
-start_hw_clock(struct lc_capture *cap, char *err, size_t errlen)
-{
-	uint64_t hz, ticks;
-	int rc = lc_port_clock_hz(&cap->port, &hz);
-
-	if (rc == 0)
-		rc = lc_port_clock(&cap->port, &ticks);
-	if (rc != 0)
-		return fail(rc < 0 ? rc : -EIO, err, errlen, "%s: cannot measure the port's "
-			    "clock: %s", cap->port.name, strerror(rc < 0 ? -rc : EIO));
-	lc_clock_init_at(&cap->hwclock, hz, ticks, lc_realtime_ns());
-	for (unsigned int q = 0; q < cap->nq; q++) {
-		cap->rxq[q]->hw_ts_offset = cap->port.hw_ts_offset;
-		cap->rxq[q]->hw_ts_flag = cap->port.hw_ts_flag;
-		cap->rxq[q]->hwclock = &cap->hwclock;
-	}
-	LC_LOG(NOTICE, "hardware timestamps from %s, its clock at %.6f MHz", cap->port.name,
-	       hz / 1e6);
-	return 0;
-}
-
-static void
-refresh_hw_clock(struct lc_capture *cap)
-{
-	uint64_t ticks;
-
-	if (lc_port_clock(&cap->port, &ticks) == 0)
-		lc_clock_refresh_at(&cap->hwclock, ticks, lc_realtime_ns());
 }
 
 static void
@@ -311,7 +221,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		.direct = 1,
 		.port_id = cap->port.port_id,
 		.port_name = cap->port.name,
-		.clock = cap->hw_ts ? CLOCK_HW : CLOCK_TSC,
+		.clock = lc_capture_clock_words(cap),
 		.filter_now = &cap->filter_now,
 		.on_closed = lc_custody_file_closed,
 		.on_published = lc_custody_make_room,
@@ -322,7 +232,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		cap->writer[w] = rte_zmalloc_socket("lc_writer", sizeof(struct lc_writer),
 						    RTE_CACHE_LINE_SIZE, socket);
 		if (cap->writer[w] == NULL)
-			return fail(-ENOMEM, err, errlen, "out of memory for writer %u", w);
+			return lc_capture_fail(-ENOMEM, err, errlen, "out of memory for writer %u", w);
 		cap->writer[w]->id = w;
 		cap->writer[w]->out = cap->out;
 		cap->writer[w]->policy = &cap->policy;
@@ -335,7 +245,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		cap->shard[q] = rte_zmalloc_socket("lc_shard", sizeof(struct lc_writer_shard),
 						   RTE_CACHE_LINE_SIZE, socket);
 		if (cap->shard[q] == NULL)
-			return fail(-ENOMEM, err, errlen, "out of memory for shard %u", q);
+			return lc_capture_fail(-ENOMEM, err, errlen, "out of memory for shard %u", q);
 		rte_cpuset_t cpus = rte_lcore_cpuset(cap->wr_lcore[q % cap->nw]);
 
 		rc = lc_writer_shard_init(w, cap->shard[q], cap->rxq[q], cap->plan->first_seq[q],
@@ -401,14 +311,14 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 		goto fail;
 	cap->ts_offset = lc_rx_ts_dynfield();
 	if (cap->ts_offset < 0) {
-		rc = fail(cap->ts_offset, err, errlen, "cannot register the timestamp field: %s",
+		rc = lc_capture_fail(cap->ts_offset, err, errlen, "cannot register the timestamp field: %s",
 			  rte_strerror(-cap->ts_offset));
 		goto fail;
 	}
 	rc = lc_port_setup(&cap->port, port_id, cap->nq, plan->mbufs,
 			   !cfg->timestamps || strcmp(cfg->timestamps, "tsc") != 0, err, errlen);
 	if (rc == 0)
-		rc = choose_timestamps(cap, err, errlen);
+		rc = lc_capture_choose_timestamps(cap, err, errlen);
 	if (rc < 0)
 		goto fail;
 	for (unsigned int q = 0; q < cap->nq; q++) {
@@ -419,7 +329,7 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	cap->filters = lc_filter_set_create(cap->rxq, cap->nq, cap->port.socket,
 					    cfg->filter_engine, cfg->snaplen);
 	if (cap->filters == NULL) {
-		rc = fail(-errno, err, errlen, "cannot set up the filters: %s", strerror(errno));
+		rc = lc_capture_fail(-errno, err, errlen, "cannot set up the filters: %s", strerror(errno));
 		goto fail;
 	}
 	rc = lc_filter_set_change(cap->filters, cfg->filter, err, errlen);
@@ -446,7 +356,7 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	if (rc < 0)
 		goto fail;
 	if (cap->hw_ts) {
-		rc = start_hw_clock(cap, err, errlen);
+		rc = lc_capture_start_hw_clock(cap, err, errlen);
 		if (rc < 0)
 			goto fail;
 	}
@@ -516,81 +426,6 @@ lc_capture_config(const struct lc_capture *cap)
 	return cap->cfg;
 }
 
-void
-lc_capture_live(struct lc_capture *cap, const struct lc_stats *now, const struct lc_stats *prev,
-		 double dt, struct lc_live *live)
-{
-	memset(live, 0, sizeof(*live));
-	live->now = *now;
-	live->now.filters = NULL;	/* the history is the main lcore's; not copied */
-	live->now.nfilters = 0;
-	live->dt = dt;
-	if (dt > 0) {
-		live->rx_pps = (double)(now->received - prev->received) / dt;
-		live->written_pps = (double)(now->written - prev->written) / dt;
-		live->written_Bps = (double)(now->written_bytes - prev->written_bytes) / dt;
-	}
-	live->ring_size = cap->cfg->ring_size;
-	live->nw = cap->nw;
-	live->bytes_on_disk = lc_custody_bytes(cap->custody);
-	for (unsigned int q = 0; q < cap->nq; q++) {
-		const struct lc_writer_shard *s = cap->shard[q];
-		uint32_t seq = __atomic_load_n(&s->file.seq, __ATOMIC_RELAXED);
-		time_t when = __atomic_load_n(&s->file.period, __ATOMIC_RELAXED);
-		char path[PATH_MAX];
-
-		if (dt > 0) {
-			live->q_rx_pps[q] = (double)(now->q[q].received - prev->q[q].received) / dt;
-			live->q_written_pps[q] = (double)(now->q[q].written - prev->q[q].written) /
-						 dt;
-		}
-		live->ring_used[q] = rte_ring_count(cap->rxq[q]->ring);
-		live->writer_of[q] = q % cap->nw;
-		live->open_bytes[q] = __atomic_load_n(&s->c.open_bytes, __ATOMIC_RELAXED);
-		live->bytes_on_disk += live->open_bytes[q];
-		if (__atomic_load_n(&s->file.fd, __ATOMIC_RELAXED) >= 0 &&
-		    lc_outpath_name(cap->out, q, seq, when, 1, path, sizeof(path)) == 0)
-			snprintf(live->current[q], LC_LIVE_NAME, "%s", path);
-	}
-	lc_port_link_describe(&cap->port, live->link, sizeof(live->link));
-	live->nxstats = lc_port_loss_xstats(&cap->port, live->xstat_name, live->xstat,
-					    LC_LIVE_XSTATS);
-}
-
-/* Once a second: warn (at most once a minute each) about a ring that stays over half full
- * and about RSS spreading load unevenly over the last BALANCE_S seconds. */
-static void
-watch_load(struct lc_capture *cap, const struct lc_stats *now)
-{
-	static const unsigned int full_s = 3;
-	uint64_t delta[LC_QUEUES_MAX];
-	unsigned int worst;
-	double share;
-
-	for (unsigned int q = 0; q < cap->nq; q++) {
-		unsigned int used = rte_ring_count(cap->rxq[q]->ring);
-
-		cap->ring_busy_s[q] = used * 2 > cap->cfg->ring_size ? cap->ring_busy_s[q] + 1 : 0;
-		if (cap->ring_busy_s[q] >= full_s)
-			LC_LOG_EVERY(60, WARNING, "queue %u: its ring has been over half full for "
-				     "%u s (%u of %u): writer %u is not keeping up (a faster disk, "
-				     "or more writers: --writers)", q, cap->ring_busy_s[q], used,
-				     cap->cfg->ring_size, q % cap->nw);
-	}
-	for (unsigned int q = 0; q < cap->nq; q++) {
-		delta[q] = now->q[q].received - cap->balance_at[q];
-	}
-	if (++cap->balance_s < BALANCE_S)
-		return;
-	if (lc_stats_uneven(delta, cap->nq, BALANCE_MIN_PACKETS, &worst, &share))
-		LC_LOG_EVERY(60, WARNING, "RSS spreads load unevenly: queue %u received %.0f%% "
-			     "of the packets of the last %u s (fair share %.0f%%)", worst,
-			     share * 100, BALANCE_S, 100.0 / cap->nq);
-	for (unsigned int q = 0; q < cap->nq; q++)
-		cap->balance_at[q] = now->q[q].received;
-	cap->balance_s = 0;
-}
-
 /* A finite replay (net_pcap without infinite_rx) is over when every packet of its files
  * was received or lost, or nothing has moved for a while. */
 static bool
@@ -650,25 +485,6 @@ reload_filter_file(struct lc_capture *cap)
 	}
 	lc_capture_set_filter(cap, expr, err, sizeof(err));
 	free(expr);
-}
-
-/* Once a second on the main lcore, with the counters now and a second ago: the status line
- * (every --status-interval seconds, with rates over that interval), load warnings, and the
- * snapshot telemetry answers from. */
-static void
-each_second(struct lc_capture *cap, const struct lc_stats *now, const struct lc_stats *prev,
-	    double dt, lc_status_fn status, void *arg)
-{
-	cap->status_dt += dt;
-	if (status != NULL && cap->cfg->status_secs != 0 &&
-	    cap->status_dt + 0.5 >= cap->cfg->status_secs) {
-		status(now, &cap->status_prev, cap->status_dt, arg);
-		cap->status_prev = *now;
-		cap->status_dt = 0;
-	}
-	watch_load(cap, now);
-	lc_capture_live(cap, now, prev, dt, &cap->live);
-	lc_control_publish(&cap->live);
 }
 
 int
@@ -749,9 +565,9 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 
 			lc_clock_refresh(&cap->clock);
 			if (cap->hw_ts)
-				refresh_hw_clock(cap);
+				lc_capture_refresh_hw_clock(cap);
 			lc_capture_stats(cap, &now);
-			each_second(cap, &now, &prev, dt, status, arg);
+			lc_capture_each_second(cap, &now, &prev, dt, status, arg);
 			prev = now;
 			last_status = t;
 		}
@@ -842,16 +658,16 @@ lc_capture_chown(struct lc_capture *cap, uid_t uid, gid_t gid, char *err, size_t
 	int rc;
 
 	if (chown(cap->out->dir, uid, gid) != 0)
-		return fail(-errno, err, errlen, "%s: %s", cap->out->dir, strerror(errno));
+		return lc_capture_fail(-errno, err, errlen, "%s: %s", cap->out->dir, strerror(errno));
 	rc = lc_custody_chown(cap->custody, uid, gid);
 	if (rc < 0)
-		return fail(rc, err, errlen, "%s/manifest.jsonl: %s", cap->out->dir,
+		return lc_capture_fail(rc, err, errlen, "%s/manifest.jsonl: %s", cap->out->dir,
 			    strerror(-rc));
 	for (unsigned int q = 0; q < cap->nq; q++) {
 		const struct lc_shard_file *f = &cap->shard[q]->file;
 
 		if (f->fd >= 0 && fchown(f->fd, uid, gid) != 0)
-			return fail(-errno, err, errlen, "%s: %s", f->part, strerror(errno));
+			return lc_capture_fail(-errno, err, errlen, "%s: %s", f->part, strerror(errno));
 	}
 	return 0;
 }
