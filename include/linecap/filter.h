@@ -159,9 +159,9 @@ lc_filter_match_bytes(const struct lc_filter *f, const uint8_t *pkt, uint32_t wi
 }
 
 /*
- * Judge a burst of mbufs: keep[i] = 1 or 0. Single-segment frames (the common case) go to
- * the engine's burst function in one call; a burst with any multi-segment frame is judged
- * frame by frame (lc_filter_match gathers the segments).
+ * Judge a burst of mbufs: keep[i] = 1 or 0. Frames whose first segment holds them whole
+ * (the common case) go to the engine's burst function in one call; a burst with any other
+ * frame is judged frame by frame (lc_filter_match gathers the segments).
  */
 static inline unsigned int lc_filter_match(const struct lc_filter *f, const struct rte_mbuf *m);
 
@@ -177,13 +177,14 @@ lc_filter_burst(const struct lc_filter *f, struct rte_mbuf *const *pkts, uint16_
 			keep[i] = lc_filter_match(f, pkts[i]) != 0;
 		return;
 	}
-	for (uint16_t i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		const struct rte_mbuf *m = pkts[i];
 
 		fr[i].data = rte_pktmbuf_mtod(m, const uint8_t *);
 		fr[i].wirelen = m->pkt_len;
-		fr[i].caplen = m->data_len < m->pkt_len ? m->data_len : m->pkt_len;
-		multi |= m->nb_segs != 1;
+		fr[i].caplen = m->data_len;
+		/* The first segment holds the whole frame, or the frame goes the long way. */
+		multi |= m->data_len != m->pkt_len;
 	}
 	if (likely(!multi)) {
 		if (f->burst != NULL) {
