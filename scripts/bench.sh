@@ -7,7 +7,12 @@
 #   dumpcap  dpdk-testpmd + dpdk-dumpcap (secondary process; needs hugepages)
 #   linecap  linecap, 1 RX core + 1 writer
 # and tcpdump -r FILE -w OUT reads the same files; each with no filter,
-# 'host 192.168.1.100 and port 443' and 'tcp[tcpflags] & tcp-rst != 0'.
+# 'host 192.168.1.100 and port 443' and 'tcp[tcpflags] & tcp-rst != 0', and once more with no
+# filter writing to RAM (/dev/shm) instead of the disk, which shows what the disk costs.
+# Every linecap run is paired with a ceiling run just before it: the ratio of the two is
+# taken per pair (the shared machine drifts between minutes), then the median of the pairs.
+# Rates per second are the median of the per-second figures after the first second, for
+# testpmd and linecap alike; written packets are the total over the run's seconds.
 # Prints the tables and writes them (medians, spreads, chart, projection) to
 # docs/performance.md between the "bench.sh" markers.
 set -uo pipefail
@@ -21,11 +26,13 @@ scripts/hugepages.sh 1024 || true
 scripts/build.sh build
 
 work=$(mktemp -d /var/tmp/lcbench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+ram=$(mktemp -d /dev/shm/lcbench.XXXXXX)
+trap 'rm -rf "$work" "$ram"' EXIT
 dpaa=$(ls /usr/lib/x86_64-linux-gnu/dpdk/pmds-*/librte_mempool_dpaa.so 2>/dev/null | head -1)
 hz=$(python3 -c "import re;print([l for l in open('/proc/cpuinfo') if 'MHz' in l][0].split(':')[1].strip())")
 
-declare -A FILTER=([none]="" [host]="host 192.168.1.100 and port 443" [rst]="tcp[tcpflags] & tcp-rst != 0")
+declare -A FILTER=([none]="" [host]="host 192.168.1.100 and port 443"
+                   [rst]="tcp[tcpflags] & tcp-rst != 0" [none-ram]="")
 for t in 64 imix 1518; do
   case $t in
     64) mode=(--size 60) ;;
@@ -47,7 +54,7 @@ ceiling() {
 
 # testpmd + dumpcap: packets written per second, and the share dumpcap reports dropped.
 dumpcap_run() {
-  local f=$1 expr=$2 out="$work/dc.pcapng"
+  local f=$1 expr=$2 out="$3/dc.pcapng"
   rm -f "$out"
   timeout -s INT $((secs + 6)) dpdk-testpmd -l 0,1 --file-prefix=lcb_dc --no-pci \
     --vdev "net_pcap0,rx_pcap=$f,infinite_rx=1" --log-level='*:error' -- \
@@ -62,21 +69,26 @@ dumpcap_run() {
   n=$(capinfos -c -M "$out" 2>/dev/null | awk '/Number of packets/ {print $NF}')
   local drop
   drop=$(echo "$log" | sed -n "s/.*received\/dropped on interface '[^']*': \([0-9]*\)\/\([0-9]*\).*/\1 \2/p")
+  rm -f "$out"
   echo "$(( ${n:-0} / secs )) ${drop:-0 0}"
 }
 
 # linecap: written per second, ring drops, received, RX stage and writer lcore cycles per
 # packet (total, of which waiting for the disk), the I/O threads' SHA-256 and write calls.
 linecap_run() {
-  local f=$1 expr=$2 out="$work/lc"
+  local f=$1 expr=$2 out="$3/lc"
   rm -rf "$out"
   build/app/linecap -i "net_pcap0,rx_pcap=$f,infinite_rx=1" -w "$out" --duration "$secs" \
-    --stats-file "$work/lc.json" ${expr:+"$expr"} >/dev/null 2>&1
-  python3 - "$work/lc.json" <<'PY'
-import json, sys
+    --stats-file "$work/lc.json" ${expr:+"$expr"} 2>"$work/lc.err" >/dev/null
+  python3 - "$work/lc.json" "$work/lc.err" <<'PY'
+import json, re, statistics, sys
 s = json.load(open(sys.argv[1]))
 t = s["seconds"]
-print(int(s["written"] / t), s["ring_drops"], int(s["received"] / t),
+# Status lines "Ns received N (X Mpps)": the median after the first second, as for testpmd.
+per_s = [float(m.group(1)) * 1e6 for m in
+         re.finditer(r"\d+s received \d+ \(([\d.]+) Mpps\)", open(sys.argv[2]).read())][1:]
+rate = statistics.median(per_s) if per_s else s["received"] / t
+print(int(s["written"] / t), s["ring_drops"], int(rate),
       round(s["rx_cycles_per_packet"], 1), round(s["writer_cycles_per_packet"], 1),
       round(s["writer_wait_cycles_per_packet"], 1), round(s["io_hash_cycles_per_packet"], 1),
       round(s["io_write_cycles_per_packet"], 1), s["written"], s["passed_filter"])
@@ -88,8 +100,9 @@ tcpdump_run() {
   local f=$1 expr=$2 s e n
   n=$(capinfos -c -M "$f" | awk '/Number of packets/ {print $NF}')
   s=$(date +%s%N)
-  tcpdump -n -r "$f" -w "$work/td.pcap" ${expr:+"$expr"} 2>/dev/null
+  tcpdump -n -r "$f" -w "$3/td.pcap" ${expr:+"$expr"} 2>/dev/null
   e=$(date +%s%N)
+  rm -f "$3/td.pcap"
   echo $(( n * 1000000000 / (e - s) ))
 }
 
@@ -97,24 +110,26 @@ med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 spread() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s-%s", lo, hi}'; }
 
 results="$work/results.tsv"
-echo -e "traffic\tfilter\tceiling\tdumpcap\tdumpcap_drop%\tlinecap\tlinecap_spread\tlinecap_ring_drops\trx_cyc\twr_cyc\twr_wait\tio_hash\tio_write\ttcpdump\tlinecap_received" > "$results"
+echo -e "traffic\tfilter\tceiling\tdumpcap\tdumpcap_drop%\tlinecap\tlinecap_spread\tlinecap_ring_drops\trx_cyc\twr_cyc\twr_wait\tio_hash\tio_write\ttcpdump\tlinecap_received\tpaired_ratio\tpaired_spread" > "$results"
 for t in 64 imix 1518; do
   f="$work/$t.pcap"
-  c=(); for r in $(seq "$runs"); do c+=("$(ceiling "$f")"); done
-  cmed=$(printf '%s\n' "${c[@]}" | med)
-  for k in none host rst; do
+  for k in none host rst none-ram; do
     expr=${FILTER[$k]}
-    d=(); dd=(); l=(); lr=(); rx=(); wr=(); ww=(); wh=(); wi=(); lv=()
+    dest=$work; [ "$k" = none-ram ] && dest=$ram
+    c=(); d=(); dd=(); l=(); lr=(); rx=(); wr=(); ww=(); wh=(); wi=(); lv=(); pr=()
     for r in $(seq "$runs"); do
-      read -r dw dr dx <<<"$(dumpcap_run "$f" "$expr")"
+      read -r dw dr dx <<<"$(dumpcap_run "$f" "$expr" "$dest")"
       d+=("$dw"); dd+=("$(awk -v a="$dr" -v b="$dx" 'BEGIN {printf "%.0f", a ? 100*b/a : 0}')")
-      read -r lw ld lrcv rxc wrc wwc whc wic _ _ <<<"$(linecap_run "$f" "$expr")"
+      cr=$(ceiling "$f"); c+=("$cr")
+      read -r lw ld lrcv rxc wrc wwc whc wic _ _ <<<"$(linecap_run "$f" "$expr" "$dest")"
       l+=("$lw"); lr+=("$ld"); rx+=("$rxc"); wr+=("$wrc"); ww+=("$wwc"); wh+=("$whc")
       wi+=("$wic")
       lv+=("$lrcv")
+      pr+=("$(awk -v a="$lrcv" -v b="$cr" 'BEGIN {printf "%.3f", b ? a/b : 0}')")
     done
-    td=$(tcpdump_run "$f" "$expr")
-    echo -e "$t\t$k\t$cmed\t$(printf '%s\n' "${d[@]}" | med)\t$(printf '%s\n' "${dd[@]}" | med)\t$(printf '%s\n' "${l[@]}" | med)\t$(printf '%s\n' "${l[@]}" | spread)\t$(printf '%s\n' "${lr[@]}" | med)\t$(printf '%s\n' "${rx[@]}" | med)\t$(printf '%s\n' "${wr[@]}" | med)\t$(printf '%s\n' "${ww[@]}" | med)\t$(printf '%s\n' "${wh[@]}" | med)\t$(printf '%s\n' "${wi[@]}" | med)\t$td\t$(printf '%s\n' "${lv[@]}" | med)" | tee -a "$results"
+    cmed=$(printf '%s\n' "${c[@]}" | med)
+    td=$(tcpdump_run "$f" "$expr" "$dest")
+    echo -e "$t\t$k\t$cmed\t$(printf '%s\n' "${d[@]}" | med)\t$(printf '%s\n' "${dd[@]}" | med)\t$(printf '%s\n' "${l[@]}" | med)\t$(printf '%s\n' "${l[@]}" | spread)\t$(printf '%s\n' "${lr[@]}" | med)\t$(printf '%s\n' "${rx[@]}" | med)\t$(printf '%s\n' "${wr[@]}" | med)\t$(printf '%s\n' "${ww[@]}" | med)\t$(printf '%s\n' "${wh[@]}" | med)\t$(printf '%s\n' "${wi[@]}" | med)\t$td\t$(printf '%s\n' "${lv[@]}" | med)\t$(printf '%s\n' "${pr[@]}" | med)\t$(printf '%s\n' "${pr[@]}" | spread)" | tee -a "$results"
   done
 done
 

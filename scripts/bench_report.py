@@ -19,20 +19,26 @@ out = [f"<!-- bench.sh begin -->", "", "## Capture side by side (`scripts/bench.
        f"Measured {time.strftime('%Y-%m-%d')} on this machine (2 vCPUs, {float(mhz):.0f} MHz "
        f"TSC, Debian 12, DPDK 22.11): the same net_pcap `infinite_rx=1` source and the same "
        f"two cores for every tool; {runs} runs of {secs} s each, medians (linecap's spread "
-       "min-max). Mpps are packets written to disk per second. `ceiling` is dpdk-testpmd in "
-       "rxonly mode; `dumpcap` is dpdk-dumpcap attached to testpmd; tcpdump reads the same "
-       "file (`tcpdump -r -w`).", "",
+       "min-max). Mpps written are packets written to disk per second over the whole run. "
+       "`ceiling` is dpdk-testpmd in rxonly mode, run just before each linecap run; "
+       "`received / ceiling` is the median of those pairs' ratios (min-max), each side's "
+       "rate the median of its per-second figures after the first second. `dumpcap` is "
+       "dpdk-dumpcap attached to testpmd; tcpdump reads the same file (`tcpdump -r -w`). "
+       "`none-ram` writes to /dev/shm instead of the disk (every tool): what is left when the "
+       "disk is taken away.", "",
        "| traffic | filter | ceiling | dumpcap written (drops) | linecap received | "
        "linecap written | spread | linecap ring drops | received / ceiling | "
        "written: linecap / dumpcap | tcpdump -r -w |",
        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for r in rows:
-    t, k, ceil, dc, dcd, lc, lcs, lcd, rx, wr, ww, wh, wi, td, lv = r
+    t, k, ceil, dc, dcd, lc, lcs, lcd, rx, wr, ww, wh, wi, td, lv, pr, prs = r
     lo, hi = lcs.split("-")
+    plo, phi = prs.split("-")
     ratio = f"{float(lc) / float(dc):.1f}x" if float(dc) > 0 else "dumpcap wrote 0"
     out.append(f"| {t} | {k} | {mpps(ceil)} | {mpps(dc)} ({dcd}%) | {mpps(lv)} | "
                f"{mpps(lc)} | {mpps(lo)}-{mpps(hi)} | {int(float(lcd)):,} | "
-               f"{float(lv) / max(float(ceil), 1):.0%} | {ratio} | {mpps(td)} |")
+               f"{float(pr):.0%} ({float(plo):.0%}-{float(phi):.0%}) | {ratio} | "
+               f"{mpps(td)} |")
 out += ["", "Filtered rows: `written` is what the filter keeps (about 1%); `received` is what "
         "linecap judged per second. dpdk-dumpcap's filter for `tcp[tcpflags] & tcp-rst != 0` "
         "goes through DPDK's BPF converter, which mistranslates it: it wrote nothing.",
@@ -55,7 +61,9 @@ cost = {r[0]: (float(r[8]), float(r[9]) - float(r[10]) + float(r[11]))
         for r in rows if r[1] == "none"}
 out += ["", "Projection from these cycle counts (no filter; a full link; RX cores = rate x RX "
         "cycles / TSC Hz, writer cores = rate x (formatting + SHA-256) / TSC Hz, rounded up; "
-        "disk = what the files grow by, which the write threads must sustain):",
+        "disk = what the files grow by, which the write threads must sustain; the NIC "
+        "driver's own receive cost comes on top of the RX cores: net_pcap's, which copies "
+        "every frame from a file, is no guide to a NIC's):",
         "", "| link | traffic | Mpps | RX cores | writer cores | disk |",
         "|---|---|---:|---:|---:|---:|"]
 for g in (10, 40, 100):
@@ -84,7 +92,7 @@ dat = res + ".dat"
 with open(dat, "w") as f:
     for r in rows:
         f.write(f"{r[0]}/{r[1]} {float(r[2]) / 1e6} {float(r[3]) / 1e6} {float(r[5]) / 1e6} "
-                f"{float(r[13]) / 1e6}\n")
+                f"{float(r[13]) / 1e6} {float(r[14]) / 1e6}\n")
 gp = f"""set terminal pngcairo size 1100,500
 set output '{png}'
 set style data histograms
@@ -93,8 +101,8 @@ set style fill solid border -1
 set ylabel 'Mpps'
 set xtics rotate by -30
 set key top right
-set title 'Packets per second: source ceiling and written to disk (median of {runs} runs)'
-plot '{dat}' using 2:xtic(1) title 'testpmd rxonly (ceiling)', '' using 3 title 'dpdk-dumpcap', '' using 4 title 'linecap', '' using 5 title 'tcpdump -r -w'
+set title 'Packets per second: source ceiling, judged by linecap, written (median of {runs} runs)'
+plot '{dat}' using 2:xtic(1) title 'testpmd rxonly (ceiling)', '' using 6 title 'linecap received', '' using 3 title 'dpdk-dumpcap written', '' using 4 title 'linecap written', '' using 5 title 'tcpdump -r -w'
 """
 subprocess.run(["gnuplot"], input=gp, text=True, check=True)
 print("\n".join(out))
