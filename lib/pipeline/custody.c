@@ -266,20 +266,42 @@ retire_oldest_locked(struct lc_custody *c, const char *why)
 	return 0;
 }
 
+/* Is the capture's filesystem short of room for a few more files? */
+static int
+short_of_room(const struct lc_custody *c)
+{
+	struct statvfs vfs;
+
+	return statvfs(c->dir, &vfs) == 0 &&
+	       (uint64_t)vfs.f_bavail * vfs.f_frsize < c->room_wanted;
+}
+
+/*
+ * Append the records waiting. Where the disk refused them for want of room and the user let
+ * linecap delete files, the oldest make room, as they do for new data, so that no closed
+ * file is left out of the manifest; one at a time, only while the disk is short of room (a
+ * refusal for any other reason deletes nothing).
+ */
+static void
+settle_pending_locked(struct lc_custody *c)
+{
+	append_pending(c);
+	while (json_array_size(c->pending) > 0 && c->retain && short_of_room(c) &&
+	       retire_oldest_locked(c, "disk full") == 0)
+		;	/* each retirement appends what waits, its own record last */
+}
+
 unsigned int
 lc_custody_disk_full(void *custody)
 {
 	struct lc_custody *c = custody;
-	struct statvfs vfs;
 	unsigned int n = 0;
 
 	if (!c->retain)		/* the user never let linecap delete files */
 		return 0;
 	pthread_mutex_lock(&c->lock);
 	/* Oldest first, until there is room for a few files again. */
-	while (statvfs(c->dir, &vfs) == 0 &&
-	       (uint64_t)vfs.f_bavail * vfs.f_frsize < c->room_wanted &&
-	       retire_oldest_locked(c, "disk full") == 0)
+	while (short_of_room(c) && retire_oldest_locked(c, "disk full") == 0)
 		n++;
 	pthread_mutex_unlock(&c->lock);
 	if (n)
@@ -330,7 +352,7 @@ void
 lc_custody_retain(struct lc_custody *c)
 {
 	pthread_mutex_lock(&c->lock);
-	append_pending(c);
+	settle_pending_locked(c);
 	retain_locked(c);
 	/* One fsync for what this tick appended: closed files and retirements. */
 	if (c->unsynced) {
@@ -370,8 +392,8 @@ lc_custody_close(struct lc_custody *c)
 {
 	if (c == NULL)
 		return;
-	append_pending(c);
-	/* Still no room: the records go to the log, whole, so they are not lost. */
+	settle_pending_locked(c);
+	/* Still no room (or no retention): the records go to the log, whole, so they are not lost. */
 	for (size_t i = 0; i < json_array_size(c->pending); i++) {
 		char *line = json_dumps(json_array_get(c->pending, i), JSON_COMPACT);
 
