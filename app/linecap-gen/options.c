@@ -11,9 +11,9 @@
 static const char usage[] =
 "Usage: linecap-gen (-i DEV | -w FILE.pcap) [options]\n"
 "\n"
-"Send Ethernet/IPv4/UDP frames on a DPDK port (or write them to a pcap file), each tagged\n"
-"with the generator id, its flow and a per-flow sequence number (linecap-seqcheck counts\n"
-"loss from them).\n"
+"Send Ethernet frames, UDP over IPv4 or IPv6 (TCP RST on request), on a DPDK port (or\n"
+"write them to a pcap file), each tagged with the generator id, its flow and a per-flow\n"
+"sequence number (linecap-seqcheck counts loss from them).\n"
 "\n"
 "  -i, --interface DEV    DPDK port to send on (PCI address or vdev: net_memif0,...)\n"
 "  -w, --write FILE       write a nanosecond pcap instead (needs -c)\n"
