@@ -239,6 +239,20 @@ parse_count(const char *label, const char *val, int *out, char *err, size_t errl
 	return rc;
 }
 
+/* A text value that must not be empty (a device, a path, a user): *dst = val, or an error
+ * "label: what must not be empty". */
+static int
+set_text(const char **dst, const char *val, const char *label, const char *what, char *err,
+	 size_t errlen)
+{
+	if (val[0] == '\0') {
+		snprintf(err, errlen, "%s: %s must not be empty", label, what);
+		return -EINVAL;
+	}
+	*dst = val;
+	return 0;
+}
+
 /*
  * Apply one option to cfg. label names it in messages ("-s" on the command line, the key in a
  * config file). val is NULL for a flag given on the command line (counted).
@@ -253,18 +267,10 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 
 	switch (code) {
 	case 'i':
-		if (val[0] == '\0') {
-			snprintf(err, errlen, "%s: device must not be empty", label);
-			return -EINVAL;
-		}
-		cfg->interface = val;
+		rc = set_text(&cfg->interface, val, label, "device", err, errlen);
 		break;
 	case 'w':
-		if (val[0] == '\0') {
-			snprintf(err, errlen, "%s: path must not be empty", label);
-			return -EINVAL;
-		}
-		cfg->write_path = val;
+		rc = set_text(&cfg->write_path, val, label, "path", err, errlen);
 		break;
 	case 's':
 		rc = lc_parse_u64(label, val, 0, UINT32_MAX, "snaplen", &v, err, errlen);
@@ -297,11 +303,7 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 		cfg->eal_args = val;
 		break;
 	case OPT_STATS_FILE:
-		if (val[0] == '\0') {
-			snprintf(err, errlen, "%s: path must not be empty", label);
-			return -EINVAL;
-		}
-		cfg->stats_file = val;
+		rc = set_text(&cfg->stats_file, val, label, "path", err, errlen);
 		break;
 	case OPT_RING_SIZE:
 		rc = lc_parse_u64(label, val, LC_RING_MIN, LC_RING_MAX, "ring size", &v, err, errlen);
@@ -340,21 +342,13 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 		cfg->check_disk = true;
 		break;
 	case OPT_CONFIG:
-		if (val[0] == '\0') {
-			snprintf(err, errlen, "%s: path must not be empty", label);
-			return -EINVAL;
-		}
-		cfg->config_file = val;
+		rc = set_text(&cfg->config_file, val, label, "path", err, errlen);
 		break;
 	case 'F':
 		cfg->filter_file = val;
 		break;
 	case 'Z':
-		if (val[0] == '\0') {
-			snprintf(err, errlen, "%s: user must not be empty", label);
-			return -EINVAL;
-		}
-		cfg->user = val;
+		rc = set_text(&cfg->user, val, label, "user", err, errlen);
 		break;
 	case OPT_FILTER:
 		free(cfg->filter);
