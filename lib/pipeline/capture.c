@@ -27,75 +27,6 @@
 #include "capture_priv.h"
 
 #define REPLAY_IDLE_S 2.0		/* a finite replay that makes no progress this long is over */
-#define EAL_SLACK_BYTES (128ull << 20)	/* EAL, drivers, rings of virtual devices */
-
-
-int
-lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char *err,
-		size_t errlen)
-{
-	uint64_t per_mbuf, lcores;
-	int rc;
-
-	memset(plan, 0, sizeof(*plan));
-	rc = lc_port_inspect(cfg->interface, &plan->port, err, errlen);
-	if (rc < 0)
-		return rc;
-	plan->queues = cfg->queues;
-	if (plan->queues == 0)
-		plan->queues = plan->port.is_pcap_replay ? plan->port.nfiles : 1;
-	if (plan->port.is_pcap_replay && plan->queues > plan->port.nfiles) {
-		snprintf(err, errlen, "--queues %u: port %s replays %u file%s, one queue each",
-			 plan->queues, plan->port.name, plan->port.nfiles,
-			 plan->port.nfiles == 1 ? "" : "s");
-		return -EINVAL;
-	}
-	if (cfg->retain_bytes && cfg->file_bytes &&
-	    cfg->retain_bytes < 2 * plan->queues * (cfg->file_bytes + lc_capture_burst_bytes(cfg))) {
-		snprintf(err, errlen, "--retain-bytes %" PRIu64 ": too small for %u queue%s of files "
-			 "up to -C %" PRIu64 " bytes; give at least %" PRIu64, cfg->retain_bytes,
-			 plan->queues, plan->queues == 1 ? "" : "s", cfg->file_bytes,
-			 2 * plan->queues * (cfg->file_bytes + lc_capture_burst_bytes(cfg)));
-		return -EINVAL;
-	}
-	plan->writers = cfg->writers ? cfg->writers : (plan->queues + 3) / 4;
-	if (plan->writers > plan->queues) {
-		snprintf(err, errlen, "--writers %u: more writers than queues (%u)", plan->writers,
-			 plan->queues);
-		return -EINVAL;
-	}
-
-	lcores = 1 + plan->queues + plan->writers;
-	if (cfg->mbufs != 0) {
-		plan->mbufs = cfg->mbufs;
-	} else {
-		/* Per queue: a full ring, a full descriptor ring, bursts in flight; per lcore a
-		 * pool cache; plus what an infinite replay holds on to. */
-		uint64_t n = (uint64_t)plan->queues * (cfg->ring_size + LC_RX_DESC +
-						       4 * LC_WRITER_BURST);
-		n += lcores * LC_POOL_CACHE * 3 / 2;
-		n += plan->port.replay_mbufs + (uint64_t)plan->port.nfiles * LC_RX_BURST;
-		n += 1024;
-		if (n > LC_MBUFS_MAX) {
-			snprintf(err, errlen, "the capture would need %" PRIu64 " packet buffers "
-				 "(more than %u): use a smaller --ring-size or replay file", n,
-				 LC_MBUFS_MAX);
-			return -EINVAL;
-		}
-		plan->mbufs = (unsigned int)n;
-	}
-	per_mbuf = (strcmp(plan->port.driver, "pci") == 0 ? LC_MBUF_LARGE : LC_MBUF_SMALL) +
-		   sizeof(struct rte_mbuf) + 64;
-	plan->mem_bytes = (uint64_t)plan->mbufs * per_mbuf;
-	plan->mem_bytes += (uint64_t)plan->queues * (LC_WRITER_BUF + LC_FILTER_MAX_FRAME +
-						     (uint64_t)cfg->ring_size * 8 + 65536);
-	/* net_pcap's own ring of preloaded packets; then twice the sum, as measured: without
-	 * hugepages EAL's heap needs that much room to place a large pool in one piece (it is
-	 * address space, backed only as it is touched); and the slack EAL itself needs. */
-	plan->mem_bytes += plan->port.replay_mbufs * 16;
-	plan->mem_bytes = plan->mem_bytes * 2 + EAL_SLACK_BYTES;
-	return 0;
-}
 
 int
 lc_capture_fail(int rc, char *err, size_t errlen, const char *fmt, ...)
@@ -187,22 +118,6 @@ publish_filter(struct lc_capture *cap)
 	if (cap->custody != NULL && n > 0)
 		lc_custody_filter(cap->custody, h[n - 1].expr, h[n - 1].engine,
 				  h[n - 1].since_ns);
-}
-
-uint64_t
-lc_capture_burst_bytes(const struct lc_config *cfg)
-{
-	uint64_t rec = (cfg->snaplen < 65536 ? cfg->snaplen : 65536) + 32;
-
-	return LC_WRITER_BURST * rec;
-}
-
-uint64_t
-lc_capture_period(const struct lc_config *cfg)
-{
-	uint64_t now = (uint64_t)time(NULL);
-
-	return cfg->rotate_secs ? now - now % cfg->rotate_secs : now;
 }
 
 static int
