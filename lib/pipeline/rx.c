@@ -75,6 +75,36 @@ count_kept(const uint8_t *keep, uint16_t n)
 	return c;
 }
 
+/* Stamp the n packets kept from a burst received at tsc and put them on the ring; what the
+ * ring has no room for is freed (and its -c budget given back). Returns how many went. */
+static uint16_t
+hand_over(struct lc_rx_queue *q, struct rte_mbuf **pkts, uint16_t n, uint64_t tsc)
+{
+	uint64_t ns = lc_clock_ns_monotonic(q->clock, tsc, &q->last_ns);
+	uint16_t sent;
+
+	if (q->hwclock == NULL) {
+		for (uint16_t i = 0; i < n; i++)
+			*lc_rx_ts(pkts[i], q->ts_offset) = ns;
+	} else {
+		/* The device's own stamp where it gave one, the burst's TSC time otherwise. */
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+
+			*lc_rx_ts(m, q->ts_offset) = (m->ol_flags & q->hw_ts_flag) ?
+				lc_clock_ns(q->hwclock, *RTE_MBUF_DYNFIELD(m, q->hw_ts_offset,
+									   uint64_t *)) : ns;
+		}
+	}
+	sent = (uint16_t)rte_ring_sp_enqueue_burst(q->ring, (void *const *)pkts, n, NULL);
+	if (unlikely(sent < n)) {
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+		if (q->budget != NULL)	/* a dropped packet was not handed over: give it back */
+			__atomic_fetch_add(q->budget, (int64_t)(n - sent), __ATOMIC_RELAXED);
+	}
+	return sent;
+}
+
 uint16_t
 lc_rx_process(struct lc_rx_queue *q, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -84,7 +114,6 @@ lc_rx_process(struct lc_rx_queue *q, struct rte_mbuf **pkts, uint16_t n)
 	uint64_t tsc = rte_rdtsc();	/* as close to the receive as we can */
 	/* One filter for the whole burst. Pairs with the release exchange of a live change. */
 	const struct lc_filter *f = __atomic_load_n(&q->filter, __ATOMIC_ACQUIRE);
-	uint64_t ns;
 
 	if (f != NULL) {
 		lc_filter_burst(f, pkts, n, keep);
@@ -96,8 +125,7 @@ lc_rx_process(struct lc_rx_queue *q, struct rte_mbuf **pkts, uint16_t n)
 	/* Most bursts of a narrow filter keep nothing (and those of a wide one everything):
 	 * then the burst goes as it is, without sorting it frame by frame. */
 	if (f != NULL && npass == 0) {
-		if (n != 0)
-			rte_pktmbuf_free_bulk(pkts, n);
+		rte_pktmbuf_free_bulk(pkts, n);
 	} else if (f != NULL && npass != n) {
 		uint16_t np = 0;
 
@@ -112,27 +140,7 @@ lc_rx_process(struct lc_rx_queue *q, struct rte_mbuf **pkts, uint16_t n)
 			rte_pktmbuf_free_bulk(rej, nrej);
 	}
 
-	ns = lc_clock_ns_monotonic(q->clock, tsc, &q->last_ns);
-	if (q->hwclock == NULL) {
-		for (uint16_t i = 0; i < npass; i++)
-			*lc_rx_ts(pkts[i], q->ts_offset) = ns;
-	} else {
-		/* The device's own stamp where it gave one, the burst's TSC time otherwise. */
-		for (uint16_t i = 0; i < npass; i++) {
-			struct rte_mbuf *m = pkts[i];
-
-			*lc_rx_ts(m, q->ts_offset) = (m->ol_flags & q->hw_ts_flag) ?
-				lc_clock_ns(q->hwclock, *RTE_MBUF_DYNFIELD(m, q->hw_ts_offset,
-									   uint64_t *)) : ns;
-		}
-	}
-
-	sent = (uint16_t)rte_ring_sp_enqueue_burst(q->ring, (void *const *)pkts, npass, NULL);
-	if (unlikely(sent < npass)) {
-		rte_pktmbuf_free_bulk(pkts + sent, npass - sent);
-		if (q->budget != NULL)	/* a dropped packet was not handed over: give it back */
-			__atomic_fetch_add(q->budget, (int64_t)(npass - sent), __ATOMIC_RELAXED);
-	}
+	sent = npass != 0 ? hand_over(q, pkts, npass, tsc) : 0;
 
 	/* One owner: plain read-modify-write, relaxed store so readers see whole values. */
 	__atomic_store_n(&q->c.received, q->c.received + n, __ATOMIC_RELAXED);
