@@ -7,6 +7,8 @@ packages=(
   build-essential pkg-config meson ninja-build python3 python3-pyelftools
   dpdk dpdk-dev libdpdk-dev libpcap-dev libnuma-dev libjansson-dev libssl-dev
   tcpdump tshark strace clang libclang-rt-14-dev
+  python3-scapy   # scripts/make_corpus.py, which writes the generated corpus tests/corpus/
+  prometheus   # promtool, to check the /metrics text (tests/e2e/test_peers.py)
 )
 
 missing=()

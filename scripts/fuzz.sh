@@ -2,7 +2,9 @@
 # Build the libFuzzer harnesses with clang (ASan + UBSan) and run each for a while.
 #   scripts/fuzz.sh [SECONDS]   default 600 per harness; CI runs a short fixed time
 # Harnesses: filter_expr (the filter compiler, JIT and self-check), reader (pcap/pcapng
-# files), verify (a directory's manifest). Seeds: tests/fuzz/seeds/ (scripts/fuzz_seeds.py).
+# files), verify (a directory's manifest), seqcheck (linecap-seqcheck's reading and report of
+# tagged captures), manifest_line (the manifest's JSON reader against jansson). Seeds:
+# tests/fuzz/seeds/ (scripts/fuzz_seeds.py).
 # New inputs go to a temporary directory; the committed seeds in tests/fuzz/seeds/ are only
 # read. A crash leaves crash-* in the current directory: make it a regression seed.
 set -euo pipefail
@@ -24,8 +26,14 @@ clang $cflags -o "$out/fuzz_reader" tests/fuzz/fuzz_reader.c lib/output/reader.c
 clang $cflags $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_verify" \
   tests/fuzz/fuzz_verify.c lib/output/verify.c lib/output/manifest.c lib/output/reader.c \
   lib/output/shard.c lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
+clang $cflags -o "$out/fuzz_seqcheck" tests/fuzz/fuzz_seqcheck.c lib/output/reader.c \
+  lib/gen/gen.c lib/gen/seq.c $libs -lm
+# The manifest's own JSON reader against jansson (they must agree on every line).
+clang $cflags $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_manifest_line" \
+  tests/fuzz/fuzz_manifest_line.c lib/output/manifest.c lib/output/reader.c lib/output/shard.c \
+  lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
 
-for h in filter_expr reader verify; do
+for h in filter_expr reader verify seqcheck manifest_line; do
   work=$(mktemp -d)
   echo "fuzz.sh: $h for ${secs}s" >&2
   "$out/fuzz_$h" -max_total_time="$secs" -max_len=4096 -timeout=10 "$work" "tests/fuzz/seeds/$h" \

@@ -17,7 +17,8 @@ build=${LC_BUILD:-build}
 [ -x "$build/app/linecap" ] || scripts/build.sh "$build" >/dev/null || exit 1
 
 work=$(mktemp -d /tmp/lc_soak.XXXXXX)
-trap 'kill $cap 2>/dev/null; rm -rf "$work"' EXIT
+gen=
+trap 'kill $cap $gen 2>/dev/null; rm -rf "$work"' EXIT
 sock="$work/memif.sock"
 "$build/app/linecap" -i "net_memif0,role=server,socket=$sock" -w "$work/cap" -G 2 \
   --retain-bytes 64M --stats-file "$work/cap.json" --status-interval 10 \
@@ -34,15 +35,21 @@ for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
   done
 ) &
 sampler=$!
-timeout $((secs + 60)) "$build/app/linecap-gen" -i "net_memif0,role=client,socket=$sock" \
+# The generator stays connected after sending (--linger) and leaves once linecap is gone: a
+# memif peer leaving under linecap's RX core is a race in DPDK 22.11's memif (the rings are
+# unmapped while rx_burst reads them: SIGSEGV; the frames still in them are lost).
+timeout $((secs + 240)) "$build/app/linecap-gen" -i "net_memif0,role=client,socket=$sock" \
   --rate "$rate" --duration "$secs" --flows 64 --id 7 --stats-file "$work/gen.json" \
-  >/dev/null 2>"$work/gen.log"
-gen_rc=$?
+  --linger 120 >/dev/null 2>"$work/gen.log" &
+gen=$!
+while [ ! -e "$work/gen.json" ] && kill -0 $gen 2>/dev/null; do sleep 0.2; done  # all sent
 date +%s > "$work/gen_end"
 sleep 2                                   # what is in flight reaches the files
 kill -INT $cap
 wait $cap
 cap_rc=$?
+wait $gen
+gen_rc=$?
 kill $sampler 2>/dev/null
 wait $sampler 2>/dev/null
 "$build/app/linecap-seqcheck" --sent "$work/gen.json" "$work/cap" > "$work/seq.txt" 2>&1

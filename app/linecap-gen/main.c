@@ -22,6 +22,7 @@
 #include "linecap/eal_args.h"
 #include "linecap/gen.h"
 #include "linecap/gen_sender.h"
+#include "linecap/outpath.h"
 #include "options.h"
 
 static volatile sig_atomic_t interrupted;
@@ -40,6 +41,24 @@ on_signal(int sig)
 	signal(sig, SIG_DFL);
 }
 
+/* --linger: the port stays open (a memif peer stays connected) after the sending is done,
+ * until secs have passed, the link goes down (the peer left) or a signal comes. */
+static void
+linger(uint16_t port, double secs)
+{
+	const uint64_t t0 = rte_rdtsc(), hz = rte_get_tsc_hz();
+
+	fprintf(stderr, "linecap-gen: done sending; the port stays open up to %g s, until the "
+		"peer leaves\n", secs);
+	while (!interrupted && (double)(rte_rdtsc() - t0) / hz < secs) {
+		struct rte_eth_link l = { 0 };
+
+		if (rte_eth_link_get_nowait(port, &l) == 0 && !l.link_status)
+			break;
+		usleep(20000);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -51,7 +70,10 @@ main(int argc, char **argv)
 	int cpus[1024], rc;
 	unsigned int lcore;
 
+	signal(SIGPIPE, SIG_IGN);	/* a memif peer that leaves is an error, not the end */
 	if (lc_gen_parse(argc, argv, &o, err, sizeof(err)) < 0)
+		return die(2, err);
+	if (o.stats && lc_outpath_file_check("--stats-file", o.stats, err, sizeof(err)) < 0)
 		return die(2, err);
 	g = lc_gen_create(&o.g, err, sizeof(err));
 	if (g == NULL)
@@ -129,6 +151,8 @@ main(int argc, char **argv)
 		secs, (double)s.sent / secs / 1e6,
 		((double)s.bytes + (double)s.sent * 24) * 8 / secs / 1e9);
 	rc = o.stats && lc_gen_sender_stats(&s, o.g.id, secs, o.stats) < 0 ? 1 : 0;
+	if (o.linger > 0 && !interrupted)
+		linger(port, o.linger);
 	lc_gen_sender_release(&s);
 	lc_gen_free(g);
 	lc_eal_stop();

@@ -16,7 +16,8 @@ static const char usage[] =
 "sequence number (linecap-seqcheck counts loss from them).\n"
 "\n"
 "  -i, --interface DEV    DPDK port to send on (PCI address or vdev: net_memif0,...)\n"
-"  -w, --write FILE       write a nanosecond pcap instead (needs -c)\n"
+"  -w, --write FILE       write a nanosecond pcap instead (needs -c); an existing FILE,\n"
+"                         or a symbolic link there, is refused\n"
 "      --size N           frame size without FCS, 60..9600 (default 60)\n"
 "      --imix             IMIX: 7:4:1 of 64, 570, 1518-byte frames\n"
 "      --pcap FILE        send the frames of FILE, in a loop (untagged)\n"
@@ -32,8 +33,13 @@ static const char usage[] =
 "      --rate-bps BPS     bits per second on the wire (suffix k, M, G)\n"
 "      --duration SECS    stop after SECS seconds\n"
 "  -c, --count N          stop after N frames\n"
+"      --linger SECS      once done sending (and the summary and --stats-file written),\n"
+"                         keep the port open up to SECS seconds, until the peer leaves\n"
+"                         (link down) or SIGINT/SIGTERM: a memif receiver can be stopped\n"
+"                         before this side disconnects\n"
 "      --id N             generator id, 0..65535 (default 1)\n"
-"      --stats-file FILE  sent counts as JSON (total and per flow)\n"
+"      --stats-file FILE  sent counts as JSON (total and per flow); written as a new\n"
+"                         file renamed into place (a symbolic link there is refused)\n"
 "      --eal 'ARGS'       extra DPDK EAL arguments\n"
 "  -h, --help, --version\n"
 "\n"
@@ -69,6 +75,7 @@ lc_gen_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 		{ "ipv6-fraction", required_argument, NULL, '6' },
 		{ "rate", required_argument, NULL, 'r' }, { "rate-bps", required_argument, NULL, 'b' },
 		{ "duration", required_argument, NULL, 'd' }, { "count", required_argument, NULL, 'c' },
+		{ "linger", required_argument, NULL, 'L' },
 		{ "id", required_argument, NULL, 'n' }, { "stats-file", required_argument, NULL, 'S' },
 		{ "eal", required_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
@@ -104,6 +111,7 @@ lc_gen_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 		case 'r': o->pps = parse_rate(optarg); if (o->pps < 0) goto bad; break;
 		case 'b': o->bps = parse_rate(optarg); if (o->bps < 0) goto bad; break;
 		case 'd': o->duration = strtod(optarg, &end); if (o->duration <= 0) goto bad; break;
+		case 'L': o->linger = strtod(optarg, &end); if (o->linger <= 0) goto bad; break;
 		case 'c': o->count = strtoull(optarg, &end, 10); if (o->count == 0) goto bad; break;
 		case 'n': o->g.id = (uint16_t)strtoul(optarg, &end, 10); break;
 		case 'S': o->stats = optarg; break;
@@ -119,12 +127,23 @@ lc_gen_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
 			goto bad;
 		continue;
 bad:
-		snprintf(err, errlen, "%s '%s': not a valid value (see --help)", argv[optind - 1],
-			 optarg);
+		/* Name the option as the table spells it: argv[optind - 1] is the value when
+		 * option and value are two arguments. */
+		for (const struct option *l = lo; l->name != NULL; l++)
+			if (l->val == ch) {
+				snprintf(err, errlen, "--%s '%s': not a valid value (see --help)",
+					 l->name, optarg);
+				return -EINVAL;
+			}
+		snprintf(err, errlen, "-%c '%s': not a valid value (see --help)", ch, optarg);
 		return -EINVAL;
 	}
 	if ((o->dev == NULL) == (o->file == NULL)) {
 		snprintf(err, errlen, "give a port with -i or a file with -w (one of them)");
+		return -EINVAL;
+	}
+	if (o->file && o->linger > 0) {
+		snprintf(err, errlen, "--linger: needs a port (-i), not a file");
 		return -EINVAL;
 	}
 	if (o->file && o->count == 0) {

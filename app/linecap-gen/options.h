@@ -14,6 +14,7 @@ struct opts {
 	double pps;
 	double bps;
 	double duration;
+	double linger;		/* --linger: seconds to stay connected after sending */
 	uint64_t count;
 };
 

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -13,30 +14,57 @@
 #include "linecap/writer.h"
 #include "steps.h"
 
-/* The stats file is checked (not created) before the capture, so a typo costs nothing. */
+/* The stats file is checked (not created) before the capture, so a typo costs nothing; a
+ * symbolic link there is refused (it is written as a new file renamed into place, at the
+ * end, never through a link). */
 int
 lc_app_check_stats_file(const char *path, char *err, size_t errlen)
 {
-	char dir[PATH_MAX];
-	char *slash;
-
 	if (path == NULL)
 		return 0;
-	if (access(path, F_OK) == 0) {
-		if (access(path, W_OK) == 0)
-			return 0;
-		snprintf(err, errlen, "--stats-file %s: %s", path, strerror(errno));
-		return -errno;
+	return lc_outpath_file_check("--stats-file", path, err, errlen);
+}
+
+int
+lc_app_check_user(const struct lc_user *u, const struct lc_outpath *out,
+		  const char *stats_file, char *err, size_t errlen)
+{
+	char remedy[PATH_MAX + 160], dir[PATH_MAX];
+	struct stat st, fst;
+	char *slash;
+	int rc;
+
+	if (stat(out->dir, &st) != 0) {	/* linecap creates it, and gives it to u */
+		rc = lc_privs_check_reach(u, out->dir, err, errlen);
+	} else {
+		snprintf(remedy, sizeof(remedy), "linecap gives %s only what it creates; make "
+			 "the directory writable by %s, or give -w a new directory to create",
+			 u->name, u->name);
+		rc = lc_privs_check_write(u, out->dir, remedy, err, errlen);
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
+	if (rc < 0 || stats_file == NULL)
+		return rc;
+	/* The stats file is written at the end, as u: a new file renamed into its directory. */
+	snprintf(dir, sizeof(dir), "%s", stats_file);
 	slash = strrchr(dir, '/');
 	if (slash == NULL)
 		snprintf(dir, sizeof(dir), ".");
 	else
 		slash[slash == dir ? 1 : 0] = '\0';
-	if (access(dir, W_OK | X_OK) != 0) {
-		snprintf(err, errlen, "--stats-file %s: %s", path, strerror(errno));
-		return -errno;
+	snprintf(remedy, sizeof(remedy), "the --stats-file is written there as %s at the end; "
+		 "make the directory writable by %s, or put the stats file elsewhere", u->name,
+		 u->name);
+	rc = lc_privs_check_write(u, dir, remedy, err, errlen);
+	if (rc < 0)
+		return rc;
+	/* A sticky directory lets u replace only its own files (or any, if the directory is
+	 * u's). */
+	if (stat(dir, &st) == 0 && (st.st_mode & S_ISVTX) && st.st_uid != u->uid &&
+	    lstat(stats_file, &fst) == 0 && fst.st_uid != u->uid) {
+		snprintf(err, errlen, "-Z %s: %s cannot replace %s (another user's file in a sticky "
+			 "directory): remove it, or put the stats file elsewhere", u->name, u->name,
+			 stats_file);
+		return -EPERM;
 	}
 	return 0;
 }

@@ -11,8 +11,16 @@
 #include "linecap/outpath.h"
 #include "linecap/privs.h"
 
-/* --stats-file: writable, or creatable in its directory (nothing is created now). 0/-errno. */
+/* --stats-file: not a symbolic link nor anything but a regular file, in a directory that
+ * takes a new file (nothing is created now). 0/-errno. */
 int lc_app_check_stats_file(const char *path, char *err, size_t errlen);
+
+/* -Z: can u go on once root is gone? The output directory, when linecap creates it, must be
+ * reachable by u (it is given to u); when it exists, u must be able to write it (it keeps
+ * its owner). The directory of stats_file (may be NULL) must be writable by u. 0, or -errno
+ * with one line in err naming the directory, the user and what to do. */
+int lc_app_check_user(const struct lc_user *u, const struct lc_outpath *out,
+		      const char *stats_file, char *err, size_t errlen);
 
 /* -d: print what the filter compiles to on this machine's engine (frees prog). Exit status. */
 int lc_app_dump_filter(struct lc_filter_prog *prog, const struct lc_filter_ops *engine,

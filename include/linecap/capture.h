@@ -107,8 +107,10 @@ void lc_capture_live(struct lc_capture *cap, const struct lc_stats *now,
 /* A few lines on what runs where (port, link, queues, RSS, filter engine, memory). */
 void lc_capture_describe(const struct lc_capture *cap, FILE *f);
 
-/* Give what the capture made as root to uid:gid before -Z drops root: the output directory,
- * the manifest, the files open now. 0, or -errno with "PATH: reason" in err. */
+/* Give what the capture made as root to uid:gid before -Z drops root: the output directory
+ * if the capture created it (one that was there keeps its owner), the manifest, the files
+ * open now; all through open descriptors, never by name. 0, or -errno with "PATH: reason"
+ * in err. */
 int lc_capture_chown(struct lc_capture *cap, uid_t uid, gid_t gid, char *err, size_t errlen);
 
 /* Stop the port, free everything. Accepts NULL. */

@@ -11,9 +11,21 @@
  *
  * Writers call lc_custody_file_closed on their own lcore, at rotation (never per packet):
  * the record is appended and retention applied before the next file opens, so a bound holds
- * at every moment. The main lcore calls lc_custody_retain each tick (and fsyncs the
- * manifest once for what was appended since). One mutex orders everything: the manifest's
- * lines, the retention list, the copy of the filter history.
+ * at every moment. The main lcore calls lc_custody_retain each tick. One mutex orders
+ * everything: the manifest's lines, the retention list, the copy of the filter history.
+ *
+ * Crash consistency (a kill or a power loss at any instant leaves a directory that
+ * linecap-verify --repair explains whole):
+ *  - a closed file's record is appended and fsync-ed before the writer renames the file
+ *    from .part (a crash between: --repair finds the .part by its record and renames it);
+ *  - retirement is write-ahead: the retire record is appended and fsync-ed, then the file is
+ *    deleted (a crash between: the file is there with its retire record, "retirement
+ *    pending", and --repair, or the next capture into the directory, deletes it);
+ *  - a file is retired only once its writer has renamed it (it is held until then), and
+ *    never while its record cannot be written: on a full disk the record goes first into a
+ *    reserve kept allocated past the manifest's end (LC_CUSTODY_RESERVE), then the file
+ *    makes room. Where the filesystem keeps no reserve (no fallocate) and the disk is full,
+ *    nothing is retired until there is room for the record.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -49,14 +61,17 @@ void lc_custody_file_closed(void *custody, struct lc_closed_file *cf);
 
 /* A write failed for want of space (any lcore, a writer's): when retention is on (-W or
  * --retain-bytes), retire the oldest kept files until a few files fit again, each with a
- * manifest line saying "disk full". Without retention nothing is deleted. */
+ * manifest line saying "disk full", written before the file goes. Without retention nothing
+ * is deleted. Returns how many were retired. */
 unsigned int lc_custody_disk_full(void *custody);
 
-/* Apply retention now (any lcore): the writer policy's on_published, so room is made
- * before the next file opens. */
+/* The calling writer has renamed the file it closed last (or failed to): that file may be
+ * retired from now on; then apply retention (any lcore): the writer policy's on_published,
+ * so room is made before the next file opens. */
 void lc_custody_make_room(void *custody);
 
-/* Apply retention and fsync the manifest (main lcore, each tick). */
+/* Append the records a full disk refused, apply retention, renew the manifest's reserve
+ * (main lcore, each tick). */
 void lc_custody_retain(struct lc_custody *c);
 
 /* Where timestamps come from, for the records: "tsc" (default) or "hw". */

@@ -48,6 +48,8 @@ struct lc_format {
 			       uint32_t len, uint64_t ts_ns);
 	/* Bytes that close a file (0 for none). Returns its length, 0 if no room. */
 	size_t (*trailer)(uint8_t *dst, size_t room, const struct lc_file_stats *st);
+	/* The room trailer needs (it writes nothing with less; 0: the format has none). */
+	size_t trailer_room;
 };
 
 extern const struct lc_format lc_format_pcap;

@@ -63,8 +63,11 @@ void lc_seq_add(struct lc_seq *s, uint16_t id, uint32_t flow, uint64_t seq);
 /* The generator sent this many frames on the flow (from its --stats-file): a lost tail is
  * counted too. */
 void lc_seq_expect(struct lc_seq *s, uint16_t id, uint32_t flow, uint64_t sent);
-/* Report per flow with findings (and totals) through say(); sent_per_flow, when known, also
- * counts a lost tail. Returns the number of packets missing + duplicated + out of order. */
+/* Report per flow with findings (and totals) through say(), one line per flow listing every
+ * missing range however many there are (a line says so if memory ran out); a tail known from
+ * lc_seq_expect counts too. Totals stop at UINT64_MAX rather than wrap (the totals line says
+ * "at least"). Returns the number of packets missing + duplicated + out of order (at most
+ * UINT64_MAX; 0 only when there is nothing to report). */
 uint64_t lc_seq_report(struct lc_seq *s, void (*say)(void *, const char *), void *arg,
 		       uint64_t *received, uint64_t *missing, uint64_t *dups, uint64_t *reordered);
 void lc_seq_free(struct lc_seq *s);

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #define LC_PART_SUFFIX ".part"
@@ -50,8 +51,45 @@ int lc_outpath_check(const struct lc_outpath *op, unsigned int queues, time_t wh
  */
 int lc_outpath_lock(const char *dir, int *fd, char *err, size_t errlen);
 
-/* Create the directory (and missing parents) with mode 0750. Returns 0 or -errno. */
-int lc_outpath_prepare(const struct lc_outpath *op, char *err, size_t errlen);
+/* What lc_outpath_prepare created: only that may be given to -Z's user. */
+struct lc_outpath_made {
+	int dir;		/* 1: the capture directory was created now, by us */
+	dev_t dev;		/* and its identity, to know it again by an open descriptor */
+	ino_t ino;
+};
+
+/*
+ * Create the directory (and missing parents) with mode 0750. A directory created here is
+ * opened without following a symbolic link (O_NOFOLLOW) and its mode set on the open
+ * descriptor, so a link planted at its place is never followed; the next component is made
+ * under that descriptor. Components that exist are used as they are (an operator's link,
+ * /data -> /mnt/disk1, is fine). *made (may be NULL) says whether the capture directory was
+ * created now and which it is. Returns 0 or -errno with "PATH: reason" in err.
+ */
+int lc_outpath_prepare(const struct lc_outpath *op, struct lc_outpath_made *made, char *err,
+		       size_t errlen);
+
+/* Is fd, open on the capture directory, the very directory lc_outpath_prepare created
+ * (not one that was there already, nor one put in its place since)? 1 or 0. */
+int lc_outpath_made_is(const struct lc_outpath_made *made, int fd);
+
+/*
+ * A small file root writes by name (--stats-file): check, creating nothing, that path can be
+ * written. A symbolic link at path is refused (linecap does not write through links), and so
+ * is anything but a regular file; the directory must be writable. opt names the option in
+ * the message ("--stats-file"). 0, or -errno with "OPT PATH: reason" in err.
+ */
+int lc_outpath_file_check(const char *opt, const char *path, char *err, size_t errlen);
+
+/*
+ * Write len bytes of data to path as a new file, atomically and never through a link: a
+ * temporary file beside it (.NAME.XXXXXX, O_CREAT|O_EXCL, so never a link's target), synced,
+ * then renamed over path. Whatever was at path (a file, or a link planted there) is
+ * replaced; what a link pointed at is not touched. 0, or -errno with "PATH: reason" in err;
+ * on error nothing is left behind.
+ */
+int lc_outpath_file_replace(const char *path, const void *data, size_t len, char *err,
+			    size_t errlen);
 
 /* Full path of file seq of queue for a period starting at when; with part != 0, its
  * ".part" name. -ENAMETOOLONG if cut. */

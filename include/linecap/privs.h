@@ -7,6 +7,9 @@
  * telemetry socket, the first files), then becomes USER for the rest of the capture. What
  * root created for the capture (the output directory, the manifest, the open files) is given
  * to USER first, so the capture goes on writing, rotating and retiring files as USER.
+ * Only what linecap created is given away, through open descriptors (never by a name that
+ * a link could redirect): a directory that was there already keeps its owner, and USER must
+ * be able to write it (checked at start, lc_privs_check_write).
  */
 #include <stddef.h>
 #include <sys/types.h>
@@ -21,9 +24,16 @@ struct lc_user {
 int lc_privs_lookup(const char *user, struct lc_user *u, char *err, size_t errlen);
 
 /* Can u reach (search) the directory that holds dir? Checked as u, before capturing, so a
- * capture never starts that could not go on once root is gone (dir itself is given to u).
- * 0, or -errno with a reason in err. */
+ * capture never starts that could not go on once root is gone. For a directory linecap is
+ * about to create (it is given to u). 0, or -errno with a reason in err. */
 int lc_privs_check_reach(const struct lc_user *u, const char *dir, char *err, size_t errlen);
+
+/* Can u create, rename and delete files in dir, an existing directory linecap did not
+ * create (so it keeps its owner: linecap never gives away what it did not make)? Checked as
+ * u, before capturing. 0, or -errno with one line in err: "-Z USER: USER cannot write DIR
+ * (reason): REMEDY". */
+int lc_privs_check_write(const struct lc_user *u, const char *dir, const char *remedy,
+			 char *err, size_t errlen);
 
 /* Become u for good: supplementary groups, gid, uid; checks that root cannot be regained.
  * 0, or -errno with a reason in err. */

@@ -29,6 +29,10 @@ struct lc_record {
 /* Open path. NULL with errno set (EINVAL: not a capture file) and a reason in err. */
 struct lc_reader *lc_reader_open(const char *path, char *err, size_t errlen);
 
+/* The same over fd, open for reading at its start (the reader owns it, even on error: it
+ * is closed); path only names it in messages. */
+struct lc_reader *lc_reader_fdopen(int fd, const char *path, char *err, size_t errlen);
+
 /* Next record: 1, 0 at a clean end, or -EINVAL (corrupt or cut) / -EIO with a reason. */
 int lc_reader_next(struct lc_reader *r, struct lc_record *rec, char *err, size_t errlen);
 

@@ -22,6 +22,9 @@ struct lc_kept_file {
 	unsigned int queue;
 	uint64_t bytes;
 	char sha256[65];
+	/* 0, or a token of the caller's: never picked while held (custody: the file is not yet
+	 * renamed to its final name by its writer, the token's thread). */
+	uint64_t held;
 };
 
 struct lc_retention {
@@ -39,10 +42,18 @@ void lc_retention_init(struct lc_retention *r, unsigned int max_files, uint64_t 
 int lc_retention_add(struct lc_retention *r, const char *path, unsigned int queue,
 		     uint64_t bytes, const char *sha256_hex);
 
+/* The same, held (token != 0): counted like any other, never picked until released. */
+int lc_retention_add_held(struct lc_retention *r, const char *path, unsigned int queue,
+			  uint64_t bytes, const char *sha256_hex, uint64_t token);
+
+/* Release the files held with token: from now on they may be picked. */
+void lc_retention_release(struct lc_retention *r, uint64_t token);
+
 /*
  * The file to retire now, given the bytes in open files plus the manifest (other_bytes) and
  * whether queue q has an open file (open_queues bit q... as a count per queue: open[q]).
- * Returns an index into r->files, or -1; *why says which rule.
+ * Returns an index into r->files, or -1; *why says which rule. A held file counts towards
+ * the bounds but is never picked: the oldest file not held goes instead.
  */
 long lc_retention_pick(const struct lc_retention *r, uint64_t other_bytes,
 		       const unsigned int *open, const char **why);

@@ -124,9 +124,12 @@ static const char usage_text[] =
 "                        (default 16384)\n"
 "      --mbufs N         packet buffers in the pool (default: sized from queues, rings and\n"
 "                        any net_pcap replay file)\n"
-"      --stats-file FILE write the final counters as JSON to FILE\n"
+"      --stats-file FILE write the final counters as JSON to FILE (at the end, as a new\n"
+"                        file renamed into place; a symbolic link there is refused)\n"
 "  -Z, --user USER       once the port is started, stop being root and go on as USER (as\n"
-"                        tcpdump -Z); the output directory and files are given to USER\n"
+"                        tcpdump -Z); what linecap creates (a -w directory it makes, the\n"
+"                        manifest, the files) is given to USER; a directory that exists\n"
+"                        keeps its owner and must be writable by USER\n"
 "      --prometheus [ADDR:]PORT\n"
 "                        serve the counters as Prometheus text at http://ADDR:PORT/metrics\n"
 "                        (ADDR defaults to 127.0.0.1: only this machine)\n"
@@ -160,7 +163,10 @@ static const char usage_text[] =
 "linecap-verify, merge its shards with linecap-merge.\n"
 "The filter is tcpdump syntax (pcap-filter(7)), e.g. 'host 192.168.1.100 and port 443'.\n"
 "Without -c or --duration the capture runs until SIGINT or SIGTERM; a net_pcap replay\n"
-"without infinite_rx=1 stops by itself at the end of its files. The summary goes to\n"
+"without infinite_rx=1 stops by itself at the end of its files. A stop drains the rings\n"
+"and closes the files; the same signal again within 1 s is taken as a copy (timeout(1)\n"
+"sends two), a second request later ends linecap at once (killed by that signal, the\n"
+"open files left .part for linecap-verify --repair). The summary goes to\n"
 "stderr. Exit status: 0 done, 1 runtime failure, 2 bad usage or input.\n";
 
 const char *

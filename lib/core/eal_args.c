@@ -421,13 +421,17 @@ lc_eal_chown_runtime(uid_t uid, gid_t gid)
 	const char *dir = rte_eal_get_runtime_dir();
 	struct dirent *de;
 	DIR *d;
-	int rc = 0;
+	int rc = 0, fd;
 
-	if (chown(dir, uid, gid) != 0)
+	/* Through a descriptor opened without following a link, never by name. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	d = opendir(dir);
-	if (d == NULL)
-		return -errno;
+	if (fchown(fd, uid, gid) != 0 || (d = fdopendir(fd)) == NULL) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;

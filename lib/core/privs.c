@@ -65,12 +65,36 @@ fail:
 	return -errno;
 }
 
+/* faccessat(path, mode) as u (effective ids only; the saved uid stays root to come back).
+ * 0 or -errno of the access; 1 with err set when the identity could not be taken or left. */
+static int
+access_as(const struct lc_user *u, const char *path, int mode, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (setegid(u->gid) != 0 || seteuid(u->uid) != 0) {
+		snprintf(err, errlen, "-Z %s: cannot take its identity: %s", u->name,
+			 strerror(errno));
+		seteuid(0);
+		setegid(0);
+		return 1;
+	}
+	if (faccessat(AT_FDCWD, path, mode, AT_EACCESS) != 0)	/* as the effective user */
+		rc = -errno;
+	if (seteuid(0) != 0 || setegid(0) != 0) {
+		snprintf(err, errlen, "-Z %s: cannot become root again: %s", u->name,
+			 strerror(errno));
+		return 1;
+	}
+	return rc;
+}
+
 int
 lc_privs_check_reach(const struct lc_user *u, const char *dir, char *err, size_t errlen)
 {
 	char parent[4096];
 	char *slash;
-	int rc = 0, saved;
+	int rc;
 
 	snprintf(parent, sizeof(parent), "%s", dir);
 	slash = strrchr(parent, '/');
@@ -80,25 +104,25 @@ lc_privs_check_reach(const struct lc_user *u, const char *dir, char *err, size_t
 		parent[1] = '\0';
 	else
 		*slash = '\0';
-	/* As the user for a moment (the saved uid stays root to come back). */
-	if (setegid(u->gid) != 0 || seteuid(u->uid) != 0) {
-		snprintf(err, errlen, "-Z %s: cannot take its identity: %s", u->name,
-			 strerror(errno));
-		rc = -errno;
-		seteuid(0);
-		setegid(0);
-		return rc;
-	}
-	if (faccessat(AT_FDCWD, parent, X_OK, AT_EACCESS) != 0)	/* as the effective user */
-		rc = -errno;
-	saved = errno;
-	if (seteuid(0) != 0 || setegid(0) != 0) {
-		snprintf(err, errlen, "-Z %s: cannot become root again: %s", u->name,
-			 strerror(errno));
+	rc = access_as(u, parent, X_OK, err, errlen);
+	if (rc == 1)
 		return -EPERM;
-	}
 	if (rc < 0)
 		snprintf(err, errlen, "-Z %s: %s cannot reach %s (%s): the output directory must "
-			 "be reachable by that user", u->name, u->name, parent, strerror(saved));
+			 "be reachable by that user", u->name, u->name, parent, strerror(-rc));
+	return rc;
+}
+
+int
+lc_privs_check_write(const struct lc_user *u, const char *dir, const char *remedy, char *err,
+		     size_t errlen)
+{
+	int rc = access_as(u, dir, W_OK | X_OK, err, errlen);
+
+	if (rc == 1)
+		return -EPERM;
+	if (rc < 0)
+		snprintf(err, errlen, "-Z %s: %s cannot write %s (%s): %s", u->name, u->name, dir,
+			 strerror(-rc), remedy);
 	return rc;
 }

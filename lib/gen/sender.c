@@ -14,6 +14,7 @@
 
 #include "linecap/clock.h"
 #include "linecap/gen_sender.h"
+#include "linecap/outpath.h"
 #include "linecap/pcap_format.h"
 
 #define BURST 32u
@@ -120,7 +121,7 @@ lc_gen_sender_to_file(struct lc_gen_sender *s, const char *path, uint64_t count,
 		      size_t errlen)
 {
 	static uint8_t frame[LC_GEN_MAX_FRAME], rec[LC_GEN_MAX_FRAME + 64];
-	FILE *f = fopen(path, "wx");
+	FILE *f = fopen(path, "wx");	/* O_EXCL: never over a file, nor through a link */
 	uint64_t t = lc_realtime_ns();
 
 	if (f == NULL) {
@@ -165,8 +166,14 @@ lc_gen_sender_stats(const struct lc_gen_sender *s, uint16_t id, double secs, con
 	json_object_set_new(root, "bytes", json_integer((json_int_t)s->bytes));
 	json_object_set_new(root, "seconds", json_real(secs));
 	json_object_set_new(root, "per_flow", flows);
-	if (json_dump_file(root, path, JSON_INDENT(1)) != 0)
+	/* A new file renamed into place: never written through a link planted at path. */
+	char *text = json_dumps(root, JSON_INDENT(1)), err[512];
+
+	rc = text == NULL ? -ENOMEM : lc_outpath_file_replace(path, text, strlen(text), err,
+							      sizeof(err));
+	if (rc < 0)
 		rc = -EIO;
+	free(text);
 	json_decref(root);
 	return rc;
 }

@@ -4,6 +4,7 @@
  * and flow, every sequence seen is kept; the report sorts them and tells what is missing
  * (as ranges), what came twice, and how many arrived after a later one.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,22 +119,83 @@ cmp_flow(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* A report line that grows as it is written: any number of ranges fits. A piece that cannot
+ * be added for want of memory is counted in lost instead (and said so). */
+struct text {
+	char *p;
+	size_t len, cap;
+	uint64_t lost;
+};
+
+static void
+text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+text_add(struct text *t, const char *fmt, ...)
+{
+	char piece[128];	/* the longest piece: two 20-digit numbers and some words */
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(piece, sizeof(piece), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(piece)) {
+		t->lost++;
+		return;
+	}
+	if (t->len + (size_t)n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 512;
+		char *p;
+
+		while (t->len + (size_t)n + 1 > cap)
+			cap *= 2;
+		p = realloc(t->p, cap);
+		if (p == NULL) {
+			t->lost++;
+			return;
+		}
+		t->p = p;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, piece, (size_t)n + 1);
+	t->len += (size_t)n;
+}
+
+/* a + b, or UINT64_MAX when the sum does not fit (a total is never wrapped to "clean"). */
+static uint64_t
+add_sat(uint64_t a, uint64_t b, int *saturated)
+{
+	if (a > UINT64_MAX - b) {
+		*saturated = 1;
+		return UINT64_MAX;
+	}
+	return a + b;
+}
+
 uint64_t
 lc_seq_report(struct lc_seq *s, void (*say)(void *, const char *), void *arg,
 	      uint64_t *received, uint64_t *missing, uint64_t *dups, uint64_t *reordered)
 {
-	char line[512];
+	struct text t = { NULL, 0, 0, 0 };
+	char line[256];
+	int sat = 0, sat_missing = 0;
+	uint64_t bad;
 
 	*received = *missing = *dups = *reordered = 0;
-	qsort(s->flows, s->nflows, sizeof(*s->flows), cmp_flow);
+	if (s->nflows > 1)	/* (qsort wants a non-null array, even empty) */
+		qsort(s->flows, s->nflows, sizeof(*s->flows), cmp_flow);
 	for (size_t i = 0; i < s->nflows; i++) {
 		struct flow *f = &s->flows[i];
 		uint64_t fmiss = 0, fdup = 0, expect = 0;
-		size_t off = 0;
+		int past_end = 0;	/* the largest sequence number came: nothing follows it */
 
-		qsort(f->seqs, f->n, sizeof(*f->seqs), cmp_u64);
-		off = (size_t)snprintf(line, sizeof(line), "generator %u flow %u: %zu received",
-				       (unsigned int)(f->key >> 32), (unsigned int)f->key, f->n);
+		if (f->n > 1)
+			qsort(f->seqs, f->n, sizeof(*f->seqs), cmp_u64);
+		t.len = 0;
+		t.lost = 0;
+		text_add(&t, "generator %u flow %u: %zu received", (unsigned int)(f->key >> 32),
+			 (unsigned int)f->key, f->n);
 		for (size_t k = 0; k < f->n; k++) {
 			if (k > 0 && f->seqs[k] == f->seqs[k - 1]) {
 				fdup++;
@@ -141,39 +203,44 @@ lc_seq_report(struct lc_seq *s, void (*say)(void *, const char *), void *arg,
 			}
 			if (f->seqs[k] > expect) {
 				fmiss += f->seqs[k] - expect;
-				if (off < sizeof(line) - 64)
-					off += (size_t)snprintf(line + off, sizeof(line) - off,
-						", missing %llu-%llu", (unsigned long long)expect,
-						(unsigned long long)(f->seqs[k] - 1));
+				text_add(&t, ", missing %llu-%llu", (unsigned long long)expect,
+					 (unsigned long long)(f->seqs[k] - 1));
 			}
-			expect = f->seqs[k] + 1;
+			if (f->seqs[k] == UINT64_MAX)
+				past_end = 1;
+			else
+				expect = f->seqs[k] + 1;
 		}
-		if (f->expected > expect) {	/* the tail that never came */
+		if (!past_end && f->expected > expect) {	/* the tail that never came */
 			fmiss += f->expected - expect;
-			if (off < sizeof(line) - 64)
-				off += (size_t)snprintf(line + off, sizeof(line) - off,
-					", missing %llu-%llu", (unsigned long long)expect,
-					(unsigned long long)(f->expected - 1));
+			text_add(&t, ", missing %llu-%llu", (unsigned long long)expect,
+				 (unsigned long long)(f->expected - 1));
 		}
 		if (fdup)
-			off += (size_t)snprintf(line + off, sizeof(line) - off, ", %llu duplicates",
-						(unsigned long long)fdup);
+			text_add(&t, ", %llu duplicates", (unsigned long long)fdup);
 		if (f->reordered)
-			snprintf(line + off, sizeof(line) - off, ", %llu out of order",
-				 (unsigned long long)f->reordered);
-		if (fmiss || fdup || f->reordered)
+			text_add(&t, ", %llu out of order", (unsigned long long)f->reordered);
+		if ((fmiss || fdup || f->reordered) && t.len > 0)
+			say(arg, t.p);
+		if (t.lost) {	/* out of memory: what the line could not hold, said so */
+			snprintf(line, sizeof(line), "generator %u flow %u: %llu more ranges or "
+				 "counts not listed (out of memory)", (unsigned int)(f->key >> 32),
+				 (unsigned int)f->key, (unsigned long long)t.lost);
 			say(arg, line);
+		}
 		*received += f->n;
-		*missing += fmiss;
-		*dups += fdup;
-		*reordered += f->reordered;
+		*missing = add_sat(*missing, fmiss, &sat_missing);
+		*dups = add_sat(*dups, fdup, &sat);
+		*reordered = add_sat(*reordered, f->reordered, &sat);
 	}
-	snprintf(line, sizeof(line), "%zu flows: %llu received, %llu missing, %llu duplicates, "
+	free(t.p);
+	snprintf(line, sizeof(line), "%zu flows: %llu received, %s%llu missing, %llu duplicates, "
 		 "%llu out of order", s->nflows, (unsigned long long)*received,
-		 (unsigned long long)*missing, (unsigned long long)*dups,
-		 (unsigned long long)*reordered);
+		 sat_missing ? "at least " : "", (unsigned long long)*missing,
+		 (unsigned long long)*dups, (unsigned long long)*reordered);
 	say(arg, line);
-	return *missing + *dups + *reordered;
+	bad = add_sat(add_sat(*missing, *dups, &sat), *reordered, &sat);
+	return bad;
 }
 
 void

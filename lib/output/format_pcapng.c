@@ -28,6 +28,9 @@
 #define OPT_ISB_IFRECV 4
 #define OPT_ISB_IFDROP 5
 #define OPT_ISB_FILTERACCEPT 6
+/* The interface statistics block: header 20 (type, length, interface, timestamp), five
+ * 8-byte options of 12, the end of options 4, the trailing length 4. */
+#define ISB_LEN (20 + 5 * 12 + 4 + 4)
 
 static inline size_t
 pad4(size_t n)
@@ -207,7 +210,7 @@ ng_trailer(uint8_t *dst, size_t room, const struct lc_file_stats *st)
 {
 	uint8_t *p = dst, *b = dst, ts[8];
 
-	if (room < 16 + 5 * 12 + 4 + 4)
+	if (room < ISB_LEN)
 		return 0;
 	w32(p, ISB);
 	w32(p + 8, 0);			/* interface 0 */
@@ -232,6 +235,7 @@ const struct lc_format lc_format_pcapng = {
 	.record = ng_record,
 	.record_bytes = ng_record_bytes,
 	.trailer = ng_trailer,
+	.trailer_room = ISB_LEN,
 };
 
 size_t

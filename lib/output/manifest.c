@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "linecap/manifest.h"
+#include "linecap/shard.h"
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -26,44 +32,318 @@ sha_hex(const void *data, size_t len, char out[65])
 	unsigned int n = 0;
 
 	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	lc_sha256_hex(md, out);
 }
 
-/* Read a whole (small) file; *len set. NULL with errno on failure. */
-static char *
-slurp(const char *path, size_t *len)
+static const char *
+kind_of(mode_t mode)
 {
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISDIR(mode))
+		return "a directory";
+	return "an unknown kind of file";
+}
 
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		errno = EIO;
+/* Is fd a regular file? 0, or -EINVAL / -errno with "name: reason" in err. */
+static int
+check_regular(int fd, const char *name, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: %s", name, strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s, not a regular file", name,
+			 kind_of(st.st_mode));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Open name (relative to dirfd) with flags, only if it is a regular file: what is there is
+ * looked at first (without following a link), so that a device or a FIFO is never even
+ * opened, and the descriptor is checked again (it could have been swapped in between).
+ * Returns the descriptor or -errno (-EINVAL: not a regular file), "name: reason" in err.
+ */
+static int
+open_regular(int dirfd, const char *name, int flags, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s: %s, not a regular file", name,
+				 kind_of(st.st_mode));
+			return -EINVAL;
+		}
+	} else if (errno == ENOENT && !(flags & O_CREAT)) {
+		snprintf(err, errlen, "%s: %s", name, strerror(ENOENT));
+		return -ENOENT;	/* one call, not two, for each file retired long ago */
+	}
+	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ELOOP) {
+			snprintf(err, errlen, "%s: a symbolic link, not a regular file",
+				 name);
+			return -EINVAL;
+		}
+		snprintf(err, errlen, "%s: %s", name, strerror(-rc));
+		return rc;
+	}
+	rc = check_regular(fd, name, err, errlen);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int
+lc_manifest_open_read(int dirfd, const char *name, char *err, size_t errlen)
+{
+	return open_regular(dirfd, name, O_RDONLY, err, errlen);
+}
+
+int
+lc_manifest_open_file(int dirfd, const char *name, int flags, char *err, size_t errlen)
+{
+	return open_regular(dirfd, name, flags & ~O_CREAT, err, errlen);
+}
+
+struct name_slot {
+	uint64_t hash;
+	char *name;		/* NULL: free */
+	size_t value;
+};
+
+struct lc_name_index {
+	struct name_slot *slot;
+	size_t n, mask;
+	uint64_t k0, k1;
+};
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+} while (0)
+
+/* SipHash-2-4 of a name under the index's key. */
+static uint64_t
+name_hash(const struct lc_name_index *x, const char *name)
+{
+	const uint8_t *in = (const uint8_t *)name;
+	size_t len = strlen(name), i;
+	uint64_t v0 = 0x736f6d6570736575ull ^ x->k0, v1 = 0x646f72616e646f6dull ^ x->k1;
+	uint64_t v2 = 0x6c7967656e657261ull ^ x->k0, v3 = 0x7465646279746573ull ^ x->k1;
+	uint64_t b = (uint64_t)len << 56, m;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, in + i, 8);
+		m = le64toh(m);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t j = 0; i + j < len; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+struct lc_name_index *
+lc_name_index_new(void)
+{
+	struct lc_name_index *x = calloc(1, sizeof(*x));
+	uint64_t key[2];
+
+	if (x == NULL || (x->slot = calloc(64, sizeof(*x->slot))) == NULL) {
+		free(x);
+		errno = ENOMEM;
 		return NULL;
 	}
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		errno = EIO;
-		return NULL;
+	x->mask = 63;
+	if (getrandom(key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		key[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+		key[1] = (uint64_t)(uintptr_t)x * 0xc2b2ae3d27d4eb4full ^ (uint64_t)ts.tv_sec;
 	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
+	x->k0 = key[0];
+	x->k1 = key[1];
+	return x;
+}
+
+/* The slot of name (hash h): where it is, or the free one where it would go. */
+static struct name_slot *
+name_slot(const struct lc_name_index *x, uint64_t h, const char *name)
+{
+	for (size_t i = h & x->mask;; i = (i + 1) & x->mask) {
+		struct name_slot *s = &x->slot[i];
+
+		if (s->name == NULL || (s->hash == h && strcmp(s->name, name) == 0))
+			return s;
+	}
+}
+
+int
+lc_name_index_put(struct lc_name_index *x, const char *name, size_t value)
+{
+	uint64_t h = name_hash(x, name);
+	struct name_slot *s;
+
+	if (2 * (x->n + 1) > x->mask + 1) {	/* at most half full */
+		size_t cap = 2 * (x->mask + 1);
+		struct name_slot *old = x->slot, *t = calloc(cap, sizeof(*t));
+		size_t oldcap = x->mask + 1;
+
+		if (t == NULL)
+			return -ENOMEM;
+		x->slot = t;
+		x->mask = cap - 1;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].name != NULL)
+				*name_slot(x, old[i].hash, old[i].name) = old[i];
+		free(old);
+	}
+	s = name_slot(x, h, name);
+	if (s->name == NULL) {
+		s->name = strdup(name);
+		if (s->name == NULL)
+			return -ENOMEM;
+		s->hash = h;
+		x->n++;
+	}
+	s->value = value;
+	return 0;
+}
+
+long
+lc_name_index_get(const struct lc_name_index *x, const char *name)
+{
+	const struct name_slot *s = name_slot(x, name_hash(x, name), name);
+
+	return s->name != NULL ? (long)s->value : -1;
+}
+
+void
+lc_name_index_free(struct lc_name_index *x)
+{
+	if (x == NULL)
+		return;
+	for (size_t i = 0; i <= x->mask; i++)
+		free(x->slot[i].name);
+	free(x->slot);
+	free(x);
+}
+
+int
+lc_manifest_name_ok(const char *name)
+{
+	size_t n = 0;
+
+	if (name == NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++, n++)
+		if (*p == '/' || *p < 0x20 || *p == 0x7f || n >= NAME_MAX)
+			return 0;
+	return n > 0;
+}
+
+/* The hash of the last line of the file at fd (size bytes) into last, reading backwards
+ * from its end, so a long manifest is not read whole. 0 or -errno. */
+static int
+hash_last_line(int fd, uint64_t size, char last[65])
+{
+	uint8_t buf[64 << 10], md[EVP_MAX_MD_SIZE];
+	uint64_t end = size, start;
+	unsigned int n = 0;
+	EVP_MD_CTX *ctx;
+	int found = 0;
+	ssize_t r;
+
+	/* Past the trailing newlines. */
+	while (end > 0) {
+		if (pread(fd, buf, 1, (off_t)(end - 1)) != 1)
+			return -EIO;
+		if (buf[0] != '\n')
+			break;
+		end--;
+	}
+	if (end == 0)
+		return 0;
+	/* Back to the newline before the last line. */
+	start = end;
+	while (start > 0 && !found) {
+		size_t chunk = start < sizeof(buf) ? (size_t)start : sizeof(buf);
+
+		if (pread(fd, buf, chunk, (off_t)(start - chunk)) != (ssize_t)chunk)
+			return -EIO;
+		for (size_t i = chunk; i > 0; i--) {
+			if (buf[i - 1] == '\n') {
+				start -= chunk - i;
+				found = 1;
+				break;
+			}
+		}
+		if (!found)
+			start -= chunk;
+	}
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return -ENOMEM;
+	}
+	for (uint64_t at = start; at < end; at += (uint64_t)r) {
+		size_t want = end - at < sizeof(buf) ? (size_t)(end - at) : sizeof(buf);
+
+		r = pread(fd, buf, want, (off_t)at);
+		if (r <= 0) {
+			EVP_MD_CTX_free(ctx);
+			return -EIO;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)r);
+	}
+	EVP_DigestFinal_ex(ctx, md, &n);
+	EVP_MD_CTX_free(ctx);
+	lc_sha256_hex(md, last);
+	return 0;
 }
 
 struct lc_manifest *
 lc_manifest_open(const char *path, char *err, size_t errlen)
 {
 	struct lc_manifest *m = calloc(1, sizeof(*m));
-	size_t len = 0;
-	char *text;
+	struct stat st;
+	int rc;
 
 	if (m == NULL) {
 		errno = ENOMEM;
@@ -71,35 +351,32 @@ lc_manifest_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(m->last, sizeof(m->last), "%s", ZERO_HASH);
-	text = slurp(path, &len);
-	if (text != NULL) {
-		/* The chain goes on from the last whole line. */
-		char *end = text + len;
-
-		while (end > text && end[-1] == '\n')
-			end--;
-		char *start = end;
-		while (start > text && start[-1] != '\n')
-			start--;
-		if (end > start)
-			sha_hex(start, (size_t)(end - start), m->last);
-		free(text);
-	} else if (errno != ENOENT) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		free(m);
-		return NULL;
-	}
-	m->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	/* Read and append through one descriptor: what was checked is what is written. */
+	m->fd = open_regular(AT_FDCWD, path, O_RDWR | O_APPEND | O_CREAT, err, errlen);
 	if (m->fd < 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		free(m);
-		errno = e;
-		return NULL;
+		rc = m->fd;
+		goto fail;
 	}
-	m->size = len;
+	if (fstat(m->fd, &st) != 0 ||
+	    fcntl(m->fd, F_SETFL, fcntl(m->fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		goto fail;
+	}
+	/* The chain goes on from the last whole line. */
+	rc = hash_last_line(m->fd, (uint64_t)st.st_size, m->last);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		goto fail;
+	}
+	m->size = (size_t)st.st_size;
 	return m;
+fail:
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m);
+	errno = -rc;
+	return NULL;
 }
 
 int
@@ -140,6 +417,14 @@ lc_manifest_sync(struct lc_manifest *m)
 	return fsync(m->fd) == 0 ? 0 : -errno;
 }
 
+int
+lc_manifest_reserve(struct lc_manifest *m, size_t bytes)
+{
+	/* KEEP_SIZE: the blocks past the end are the file's, its size stays what was written. */
+	return fallocate(m->fd, FALLOC_FL_KEEP_SIZE, (off_t)m->size, (off_t)bytes) == 0 ? 0 :
+	       -errno;
+}
+
 size_t
 lc_manifest_size(const struct lc_manifest *m)
 {
@@ -162,84 +447,517 @@ lc_manifest_close(struct lc_manifest *m)
 	free(m);
 }
 
-int
-lc_manifest_read(const char *path, struct lc_manifest_line **lines, char *err, size_t errlen)
+/*
+ * A strict JSON reader for one manifest line. It accepts exactly what jansson's json_loadb
+ * (flags 0) accepts, so that a line is a record for both or for neither: RFC 8259 syntax,
+ * valid UTF-8 (no overlong form, no surrogate, nothing past U+10FFFF), no NUL (not even as
+ * \u0000), no raw control character in a string, integers within long long, reals that do
+ * not overflow, at most JSON_DEPTH levels. Strings are decoded into the scratch buffer.
+ */
+#define JSON_DEPTH 2048
+
+struct jp {
+	const unsigned char *p, *end;
+	char *out;		/* scratch: decoded strings */
+	size_t kept;		/* scratch bytes holding strings kept for the caller */
+	int depth;
+};
+
+static void
+jp_space(struct jp *j)
 {
-	size_t len = 0, cap = 64;
-	int n = 0;
-	char *text = slurp(path, &len), *p, *nl;
-	struct lc_manifest_line *v;
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
 
-	*lines = NULL;
-	if (text == NULL) {
-		int e = errno;
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
+static size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned int c = p[0];
+	uint32_t v;
+	size_t n;
 
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
+	if (c < 0xc2)
+		return 0;	/* a continuation byte, or an overlong two-byte form */
+	else if (c < 0xe0)
+		n = 2, v = c & 0x1f;
+	else if (c < 0xf0)
+		n = 3, v = c & 0x0f;
+	else if (c < 0xf5)
+		n = 4, v = c & 0x07;
+	else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3f);
 	}
-	v = calloc(cap, sizeof(*v));
-	for (p = text; v != NULL && *p != '\0'; p = nl + 1) {
-		json_error_t jerr;
-
-		nl = strchr(p, '\n');
-		if (nl == NULL)
-			nl = p + strlen(p);
-		if ((size_t)n == cap) {
-			struct lc_manifest_line *t = realloc(v, 2 * cap * sizeof(*v));
-
-			if (t == NULL)
-				break;
-			v = t;
-			cap *= 2;
-		}
-		v[n].lineno = (unsigned int)n + 1;
-		sha_hex(p, (size_t)(nl - p), v[n].sha);
-		v[n].rec = json_loadb(p, (size_t)(nl - p), 0, &jerr);
-		if (v[n].rec != NULL && !json_is_object(v[n].rec)) {
-			json_decref(v[n].rec);
-			v[n].rec = NULL;
-		}
-		n++;
-		if (*nl == '\0')
-			break;
-	}
-	free(text);
-	if (v == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	*lines = v;
+	if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10ffff ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
 	return n;
 }
 
-unsigned int
-lc_manifest_check_chain(const struct lc_manifest_line *lines, int n, char *err, size_t errlen)
+static int
+hex4(const unsigned char *p, const unsigned char *end, uint32_t *v)
 {
-	const char *want = ZERO_HASH;
+	*v = 0;
+	if (end - p < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		unsigned int c = p[i], d;
 
-	for (int i = 0; i < n; i++) {
-		const char *prev = lines[i].rec ?
-			json_string_value(json_object_get(lines[i].rec, "prev")) : NULL;
-
-		if (lines[i].rec == NULL) {
-			snprintf(err, errlen, "line %u is not a JSON object", lines[i].lineno);
-			return lines[i].lineno;
-		}
-		if (prev == NULL || strcmp(prev, want) != 0) {
-			snprintf(err, errlen, "line %u: chain broken (prev %.12s..., the line before "
-				 "hashes to %.12s...): a line was removed, changed or reordered",
-				 lines[i].lineno, prev ? prev : "missing", want);
-			return lines[i].lineno;
-		}
-		want = lines[i].sha;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		*v = (*v << 4) | d;
 	}
 	return 0;
 }
 
-void
-lc_manifest_lines_free(struct lc_manifest_line *lines, int n)
+/* A string (j->p at its opening quote), decoded to j->out + j->kept. The decoded string, or
+ * NULL when it is not valid. */
+static char *
+jp_string(struct jp *j)
 {
-	for (int i = 0; i < n; i++)
-		json_decref(lines[i].rec);
-	free(lines);
+	char *start = j->out + j->kept, *o = start;
+
+	j->p++;
+	for (;;) {
+		if (j->p >= j->end)
+			return NULL;
+		unsigned int c = *j->p;
+
+		if (c == '"') {
+			j->p++;
+			*o = '\0';
+			return start;
+		}
+		if (c < 0x20)
+			return NULL;
+		if (c >= 0x80) {
+			size_t n = utf8_len(j->p, j->end);
+
+			if (n == 0)
+				return NULL;
+			memcpy(o, j->p, n);
+			o += n;
+			j->p += n;
+			continue;
+		}
+		if (c != '\\') {
+			*o++ = (char)c;
+			j->p++;
+			continue;
+		}
+		if (j->end - j->p < 2)
+			return NULL;
+		c = j->p[1];
+		j->p += 2;
+		switch (c) {
+		case '"': case '\\': case '/': *o++ = (char)c; continue;
+		case 'b': *o++ = '\b'; continue;
+		case 'f': *o++ = '\f'; continue;
+		case 'n': *o++ = '\n'; continue;
+		case 'r': *o++ = '\r'; continue;
+		case 't': *o++ = '\t'; continue;
+		case 'u': break;
+		default: return NULL;
+		}
+		uint32_t v, lo;
+
+		if (hex4(j->p, j->end, &v) < 0)
+			return NULL;
+		j->p += 4;
+		if (v >= 0xd800 && v <= 0xdbff) {	/* a surrogate pair */
+			if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
+			    hex4(j->p + 2, j->end, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+				return NULL;
+			j->p += 6;
+			v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
+		} else if ((v >= 0xdc00 && v <= 0xdfff) || v == 0) {
+			return NULL;
+		}
+		if (v < 0x80) {
+			*o++ = (char)v;
+		} else if (v < 0x800) {
+			*o++ = (char)(0xc0 | (v >> 6));
+			*o++ = (char)(0x80 | (v & 0x3f));
+		} else if (v < 0x10000) {
+			*o++ = (char)(0xe0 | (v >> 12));
+			*o++ = (char)(0x80 | ((v >> 6) & 0x3f));
+			*o++ = (char)(0x80 | (v & 0x3f));
+		} else {
+			*o++ = (char)(0xf0 | (v >> 18));
+			*o++ = (char)(0x80 | ((v >> 12) & 0x3f));
+			*o++ = (char)(0x80 | ((v >> 6) & 0x3f));
+			*o++ = (char)(0x80 | (v & 0x3f));
+		}
+	}
+}
+
+/* A number. 0 and *is_int / *iv set, or -1. */
+static int
+jp_number(struct jp *j, int *is_int, long long *iv)
+{
+	const unsigned char *s = j->p;
+	int real = 0;
+
+	if (j->p < j->end && *j->p == '-')
+		j->p++;
+	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+		return -1;
+	if (*j->p == '0') {
+		j->p++;
+		if (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			return -1;	/* no leading zero */
+	} else {
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	if (j->p < j->end && *j->p == '.') {
+		real = 1;
+		j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return -1;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		real = 1;
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return -1;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	*is_int = !real;
+	if (!real) {	/* within long long, as jansson wants */
+		const unsigned char *d = s + (*s == '-');
+		unsigned long long v = 0, lim = *s == '-' ? (unsigned long long)LLONG_MAX + 1 :
+			(unsigned long long)LLONG_MAX;
+
+		for (; d < j->p; d++) {
+			if (v > (lim - (unsigned long long)(*d - '0')) / 10)
+				return -1;
+			v = v * 10 + (unsigned long long)(*d - '0');
+		}
+		*iv = *s == '-' ? (long long)(0 - v) : (long long)v;
+		return 0;
+	}
+	/* The text, NUL-terminated, for strtod (scratch has room: see lc_manifest_scan). */
+	char *t = j->out + j->kept, *e;
+	size_t n = (size_t)(j->p - s);
+
+	memcpy(t, s, n);
+	t[n] = '\0';
+	errno = 0;
+	double d = strtod(t, &e);
+
+	return (d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE ? -1 : 0;
+}
+
+static int jp_value(struct jp *j, struct lc_manifest_fields *top);
+
+/* An object or an array (j->p at its bracket); top: where the members of the outermost
+ * object go (NULL deeper). 0 or -1. */
+static int
+jp_container(struct jp *j, struct lc_manifest_fields *top)
+{
+	int obj = *j->p == '{';
+	unsigned char close = obj ? '}' : ']';
+
+	if (++j->depth > JSON_DEPTH)
+		return -1;
+	j->p++;
+	jp_space(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+		j->depth--;
+		return 0;
+	}
+	for (;;) {
+		const char **keep = NULL;
+		long long *num = NULL;
+		size_t kept = j->kept;
+
+		if (obj) {
+			const char *key;
+
+			if (j->p >= j->end || *j->p != '"' || (key = jp_string(j)) == NULL)
+				return -1;
+			if (top != NULL) {
+				if (strcmp(key, "file") == 0)
+					keep = &top->file;
+				else if (strcmp(key, "retired") == 0)
+					keep = &top->retired;
+				else if (strcmp(key, "sha256") == 0)
+					keep = &top->sha256;
+				else if (strcmp(key, "prev") == 0)
+					keep = &top->prev;
+				else if (strcmp(key, "bytes") == 0)
+					num = &top->bytes;
+				else if (strcmp(key, "packets") == 0)
+					num = &top->packets;
+				else if (strcmp(key, "queue") == 0)
+					num = &top->queue;
+				else if (strcmp(key, "seq") == 0)
+					num = &top->seq;
+				else if (strcmp(key, "error") == 0)
+					top->error = 1;
+			}
+			jp_space(j);
+			if (j->p >= j->end || *j->p != ':')
+				return -1;
+			j->p++;
+			jp_space(j);
+		}
+		if (j->p >= j->end)
+			return -1;
+		if (keep != NULL || num != NULL) {
+			/* A member the caller reads: the last of its name counts. */
+			if (keep != NULL)
+				*keep = NULL;
+			if (num != NULL)
+				*num = 0;
+			if (*j->p == '"') {
+				const char *v = jp_string(j);
+
+				if (v == NULL)
+					return -1;
+				if (keep != NULL) {
+					*keep = v;
+					j->kept += strlen(v) + 1;
+				}
+			} else if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
+				int is_int;
+				long long v;
+
+				if (jp_number(j, &is_int, &v) < 0)
+					return -1;
+				if (num != NULL && is_int)
+					*num = v;
+			} else if (jp_value(j, NULL) < 0) {
+				return -1;
+			}
+		} else if (jp_value(j, NULL) < 0) {
+			return -1;
+		}
+		if (keep == NULL)
+			j->kept = kept;
+		jp_space(j);
+		if (j->p >= j->end)
+			return -1;
+		if (*j->p == close) {
+			j->p++;
+			j->depth--;
+			return 0;
+		}
+		if (*j->p != ',')
+			return -1;
+		j->p++;
+		jp_space(j);
+	}
+}
+
+static int
+jp_literal(struct jp *j, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
+		return -1;
+	j->p += n;
+	return 0;
+}
+
+/* Any value (j->p at its first byte); top as in jp_container. 0 or -1. */
+static int
+jp_value(struct jp *j, struct lc_manifest_fields *top)
+{
+	int is_int;
+	long long v;
+
+	if (j->p >= j->end)
+		return -1;
+	switch (*j->p) {
+	case '{': case '[':
+		return jp_container(j, top);
+	case '"':
+		return jp_string(j) != NULL ? 0 : -1;
+	case 't':
+		return jp_literal(j, "true");
+	case 'f':
+		return jp_literal(j, "false");
+	case 'n':
+		return jp_literal(j, "null");
+	default:
+		return jp_number(j, &is_int, &v);
+	}
+}
+
+int
+lc_manifest_parse_line(const char *line, size_t len, char *scratch,
+		       struct lc_manifest_fields *f)
+{
+	struct jp j = { (const unsigned char *)line, (const unsigned char *)line + len, scratch,
+			0, 0 };
+
+	memset(f, 0, sizeof(*f));
+	jp_space(&j);
+	if (j.p >= j.end || *j.p != '{' || jp_container(&j, f) < 0)
+		goto no;
+	jp_space(&j);
+	if (j.p != j.end)
+		goto no;	/* something after the object */
+	f->object = 1;
+	return 1;
+no:
+	memset(f, 0, sizeof(*f));
+	return 0;
+}
+
+int
+lc_manifest_scan(int fd, const char *what, unsigned int flags, lc_manifest_line_fn fn,
+		 void *arg, char *err, size_t errlen)
+{
+	const size_t chunk = 1 << 20;
+	const int hash = (flags & LC_MANIFEST_SCAN_HASH) != 0;
+	struct lc_manifest_line cur = { .lineno = 1 };
+	uint8_t md[EVP_MAX_MD_SIZE];
+	uint64_t at = 0, in_line = 0;	/* bytes of the line so far */
+	char *buf = malloc(chunk), *line = NULL, *scratch = NULL;
+	size_t len = 0, cap = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int rc = 0, n = 0, eof = 0;
+	unsigned int mdlen;
+
+	snprintf(cur.prev_sha, sizeof(cur.prev_sha), "%s", ZERO_HASH);
+	if (buf == NULL || ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", what);
+		goto out;
+	}
+	while (!eof) {
+		ssize_t r = pread(fd, buf, chunk, (off_t)at);
+		char *p = buf, *end;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", what, strerror(-rc));
+			goto out;
+		}
+		at += (uint64_t)r;
+		end = buf + r;
+		eof = r == 0;
+		while (p < end || (eof && in_line > 0)) {
+			char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+			size_t seg = (size_t)((nl ? nl : end) - p);
+
+			if (hash)
+				EVP_DigestUpdate(ctx, p, seg);
+			in_line += seg;
+			if (!cur.too_long && len + seg > LC_MANIFEST_LINE_MAX) {
+				cur.too_long = 1;
+				free(line);	/* a line that long is not parsed: no need to keep it */
+				free(scratch);
+				line = scratch = NULL;
+				len = cap = 0;
+			}
+			if (!cur.too_long && seg > 0) {
+				if (len + seg > cap) {
+					size_t ncap = cap ? cap : 4096;
+					char *t;
+
+					while (ncap < len + seg)
+						ncap *= 2;
+					t = realloc(line, ncap);
+					if (t != NULL)
+						line = t;
+					/* Decoded strings (lc_manifest_parse_line): no longer. */
+					t = t ? realloc(scratch, ncap + 16) : NULL;
+					if (t == NULL) {
+						rc = -ENOMEM;
+						snprintf(err, errlen, "%s: out of memory", what);
+						goto out;
+					}
+					scratch = t;
+					cap = ncap;
+				}
+				memcpy(line + len, p, seg);
+				len += seg;
+			}
+			p += seg;
+			if (nl == NULL && !eof)
+				break;	/* the line goes on in the next chunk */
+			if (nl != NULL)
+				p++;
+			/* A whole line (or the last, without its newline). */
+			if (hash) {
+				EVP_DigestFinal_ex(ctx, md, &mdlen);
+				lc_sha256_hex(md, cur.sha);
+			}
+			memset(&cur.f, 0, sizeof(cur.f));
+			if (!cur.too_long && len > 0)
+				lc_manifest_parse_line(line, len, scratch, &cur.f);
+			rc = fn(arg, &cur);
+			n++;
+			if (rc != 0)
+				goto out;
+			memcpy(cur.prev_sha, cur.sha, sizeof(cur.sha));
+			cur.lineno++;
+			cur.too_long = 0;
+			len = 0;
+			in_line = 0;
+			if (hash)
+				EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+			if (nl == NULL)
+				break;
+		}
+	}
+	rc = n;
+out:
+	free(line);
+	free(scratch);
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+int
+lc_manifest_scan_open(struct lc_manifest *m, unsigned int flags, lc_manifest_line_fn fn,
+		      void *arg, char *err, size_t errlen)
+{
+	return lc_manifest_scan(m->fd, LC_MANIFEST_NAME, flags, fn, arg, err, errlen);
+}
+
+unsigned int
+lc_manifest_line_chained(const struct lc_manifest_line *line, char *err, size_t errlen)
+{
+	const char *prev = line->f.prev;
+
+	if (!line->f.object) {
+		snprintf(err, errlen, line->too_long ? "line %u is longer than %u MiB: not read" :
+			 "line %u is not a JSON object", line->lineno, LC_MANIFEST_LINE_MAX >> 20);
+		return line->lineno;
+	}
+	if (prev == NULL || strcmp(prev, line->prev_sha) != 0) {
+		snprintf(err, errlen, "line %u: chain broken (prev %.12s..., the line before "
+			 "hashes to %.12s...): a line was removed, changed or reordered",
+			 line->lineno, prev ? prev : "missing", line->prev_sha);
+		return line->lineno;
+	}
+	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -111,6 +112,7 @@ lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, si
 	unsigned int n = 0;
 	FILE *out = NULL;
 	char *outbuf = NULL;
+	struct stat ost;
 	int fd = -1, rc = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -152,8 +154,10 @@ lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, si
 		sift_down(heap, n, i);
 
 	snprintf(part, sizeof(part), "%s.part", o->out);
-	if (access(o->out, F_OK) == 0) {
-		snprintf(err, errlen, "%s: %s (linecap-merge never overwrites a file)", o->out,
+	/* lstat: a link at OUT, even a dangling one, is not written through. */
+	if (lstat(o->out, &ost) == 0) {
+		snprintf(err, errlen, "%s: %s (linecap-merge never overwrites a file nor writes "
+			 "through a link)", o->out, S_ISLNK(ost.st_mode) ? "a symbolic link" :
 			 strerror(EEXIST));
 		rc = -EEXIST;
 		goto done;
@@ -216,6 +220,7 @@ lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, si
 	if (renameat2(AT_FDCWD, part, AT_FDCWD, o->out, RENAME_NOREPLACE) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", o->out, strerror(errno));
+		unlink(part);	/* OUT appeared meanwhile: it stays, ours goes */
 	}
 done:
 	if (out != NULL) {

@@ -248,29 +248,196 @@ lc_outpath_check(const struct lc_outpath *op, unsigned int queues, time_t when,
 }
 
 int
-lc_outpath_prepare(const struct lc_outpath *op, char *err, size_t errlen)
+lc_outpath_prepare(const struct lc_outpath *op, struct lc_outpath_made *made, char *err,
+		   size_t errlen)
 {
 	char tmp[PATH_MAX];
-	size_t n;
+	struct stat st;
+	char *name, *next;
+	int dfd, fd, rc, created = 0;
 
+	if (made != NULL)
+		memset(made, 0, sizeof(*made));
 	if (!op->create_dir)
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s", op->dir);
-	n = strlen(tmp);
-	for (size_t i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0750) == 0) {
-			chmod(tmp, 0750);	/* whatever the umask says */
-		} else if (errno != EEXIST) {
-			int rc = -errno;
-
-			snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-			return rc;
+	dfd = open(tmp[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		goto fail;
+	/* One component at a time under the descriptor of the one before: a directory made
+	 * here is opened with O_NOFOLLOW (a link put at its place is refused, never followed)
+	 * and what comes below it is made in it, whatever its name points at by then. */
+	for (name = tmp; *name == '/'; name++)
+		;
+	while (*name != '\0') {
+		next = strchr(name, '/');
+		if (next != NULL)
+			*next = '\0';	/* tmp is now the path up to this component */
+		created = mkdirat(dfd, name, 0750) == 0;
+		if (!created && errno != EEXIST)
+			goto fail;
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+			    (created ? O_NOFOLLOW : 0));
+		if (fd < 0) {
+			if (created && (errno == ELOOP || errno == ENOTDIR)) {
+				snprintf(err, errlen, "%s: replaced by something else while being "
+					 "created (refusing to follow it)", tmp);
+				close(dfd);
+				return -ELOOP;
+			}
+			goto fail;
 		}
-		if (i < n)
-			tmp[i] = '/';
+		close(dfd);
+		dfd = fd;
+		if (created && fchmod(dfd, 0750) != 0)	/* whatever the umask says */
+			goto fail;
+		if (next == NULL)
+			break;
+		*next = '/';
+		for (name = next + 1; *name == '/'; name++)
+			;
+	}
+	if (created && made != NULL) {
+		if (fstat(dfd, &st) != 0)
+			goto fail;
+		made->dir = 1;
+		made->dev = st.st_dev;
+		made->ino = st.st_ino;
+	}
+	close(dfd);
+	return 0;
+fail:
+	rc = -errno;
+	snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}
+
+int
+lc_outpath_made_is(const struct lc_outpath_made *made, int fd)
+{
+	struct stat st;
+
+	return made != NULL && made->dir && fd >= 0 && fstat(fd, &st) == 0 &&
+	       S_ISDIR(st.st_mode) && st.st_dev == made->dev && st.st_ino == made->ino;
+}
+
+/* The directory part of path ("." for a bare name) into dir, the name into *base. */
+static int
+split_path(const char *path, char *dir, size_t len, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		snprintf(dir, len, ".");
+		*base = path;
+	} else {
+		snprintf(dir, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+		*base = slash + 1;
+	}
+	if (**base == '\0')
+		return -EISDIR;
+	return strlen(*base) > NAME_MAX - 8 || strlen(path) >= len - 16 ? -ENAMETOOLONG : 0;
+}
+
+int
+lc_outpath_file_check(const char *opt, const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	struct stat st;
+	int rc;
+
+	rc = split_path(path, dir, sizeof(dir), &base);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(-rc));
+		return rc;
+	}
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(err, errlen, "%s %s: a symbolic link: linecap does not write "
+				 "through links (name the file itself)", opt, path);
+			return -ELOOP;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s %s: not a regular file", opt, path);
+			return -EINVAL;
+		}
+	} else if (errno != ENOENT) {
+		rc = -errno;
+		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
+		return rc;
+	}
+	/* It is written as a new file renamed into place: the directory must take one. */
+	if (access(dir, W_OK | X_OK) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
+		return rc;
 	}
 	return 0;
+}
+
+int
+lc_outpath_file_replace(const char *path, const void *data, size_t len, char *err,
+			size_t errlen)
+{
+	static unsigned int counter;
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	const char *base, *p = data;
+	int fd = -1, rc, dfd;
+
+	rc = split_path(path, dir, sizeof(dir), &base);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		snprintf(tmp, sizeof(tmp), "%s/.%s.%06x", dir, base,
+			 ((unsigned int)getpid() * 2654435761u + ++counter * 40503u +
+			  (unsigned int)time(NULL)) & 0xffffff);
+		/* O_EXCL: a name that exists, a link included, is never opened. */
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			goto fail;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		rc = -errno;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {	/* replaces a link at path; never follows it */
+		rc = -errno;
+		goto fail;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return rc;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "linecap/reader.h"
 
@@ -87,20 +88,19 @@ grow(struct lc_reader *r, size_t n)
 	return 0;
 }
 
+static struct lc_reader *reader_start(struct lc_reader *r, const char *path, char *err,
+				      size_t errlen);
+
 struct lc_reader *
 lc_reader_open(const char *path, char *err, size_t errlen)
 {
 	struct lc_reader *r = calloc(1, sizeof(*r));
-	uint8_t hdr[24];
-	uint32_t magic;
-	int rc;
 
 	if (r == NULL) {
 		errno = ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	snprintf(r->path, sizeof(r->path), "%s", path);
 	r->f = fopen(path, "rb");
 	if (r->f == NULL) {
 		int e = errno;
@@ -110,6 +110,34 @@ lc_reader_open(const char *path, char *err, size_t errlen)
 		errno = e;
 		return NULL;
 	}
+	return reader_start(r, path, err, errlen);
+}
+
+struct lc_reader *
+lc_reader_fdopen(int fd, const char *path, char *err, size_t errlen)
+{
+	struct lc_reader *r = calloc(1, sizeof(*r));
+
+	if (r == NULL || (r->f = fdopen(fd, "rb")) == NULL) {
+		int e = r == NULL ? ENOMEM : errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		free(r);
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	return reader_start(r, path, err, errlen);
+}
+
+static struct lc_reader *
+reader_start(struct lc_reader *r, const char *path, char *err, size_t errlen)
+{
+	uint8_t hdr[24];
+	uint32_t magic;
+	int rc;
+
+	snprintf(r->path, sizeof(r->path), "%s", path);
 	r->iobuf = malloc(256 << 10);
 	if (r->iobuf != NULL)
 		setvbuf(r->f, r->iobuf, _IOFBF, 256 << 10);

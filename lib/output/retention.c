@@ -18,6 +18,13 @@ int
 lc_retention_add(struct lc_retention *r, const char *path, unsigned int queue, uint64_t bytes,
 		 const char *sha256_hex)
 {
+	return lc_retention_add_held(r, path, queue, bytes, sha256_hex, 0);
+}
+
+int
+lc_retention_add_held(struct lc_retention *r, const char *path, unsigned int queue,
+		      uint64_t bytes, const char *sha256_hex, uint64_t token)
+{
 	struct lc_kept_file *f;
 
 	if (r->n == r->cap) {
@@ -34,9 +41,18 @@ lc_retention_add(struct lc_retention *r, const char *path, unsigned int queue, u
 	f->queue = queue < LC_QUEUES_MAX ? queue : LC_QUEUES_MAX - 1;
 	f->bytes = bytes;
 	snprintf(f->sha256, sizeof(f->sha256), "%s", sha256_hex ? sha256_hex : "");
+	f->held = token;
 	r->closed_bytes += bytes;
 	r->per_queue[f->queue]++;
 	return 0;
+}
+
+void
+lc_retention_release(struct lc_retention *r, uint64_t token)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->files[i].held == token)
+			r->files[i].held = 0;
 }
 
 long
@@ -47,15 +63,20 @@ lc_retention_pick(const struct lc_retention *r, uint64_t other_bytes, const unsi
 		for (size_t i = 0; i < r->n; i++) {
 			unsigned int q = r->files[i].queue;
 
-			if (r->per_queue[q] + (open ? open[q] : 0) > r->max_files) {
+			if (r->files[i].held == 0 &&
+			    r->per_queue[q] + (open ? open[q] : 0) > r->max_files) {
 				*why = "-W: at most that many files per queue";
 				return (long)i;	/* the oldest closed file of that queue */
 			}
 		}
 	}
-	if (r->max_bytes != 0 && r->n > 0 && r->closed_bytes + other_bytes > r->max_bytes) {
-		*why = "--retain-bytes: the capture directory stays within its bound";
-		return 0;
+	if (r->max_bytes != 0 && r->closed_bytes + other_bytes > r->max_bytes) {
+		for (size_t i = 0; i < r->n; i++) {
+			if (r->files[i].held != 0)
+				continue;
+			*why = "--retain-bytes: the capture directory stays within its bound";
+			return (long)i;
+		}
 	}
 	return -1;
 }

@@ -40,6 +40,9 @@ struct ctx {
 	struct lc_verify_summary *sum;
 	struct entry *e;
 	size_t n, cap;
+	int dirfd;		/* the directory: every name is opened relative to it */
+	struct lc_name_index *index;	/* e by name */
+	int chain_told;		/* the first break of the chain is reported, once */
 };
 
 static void
@@ -78,15 +81,19 @@ note(struct ctx *c, const char *fmt, ...)
 static struct entry *
 find(struct ctx *c, const char *name)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->e[i].name, name) == 0)
-			return &c->e[i];
-	return NULL;
+	long i = c->index != NULL ? lc_name_index_get(c->index, name) : -1;
+
+	return i >= 0 ? &c->e[i] : NULL;
 }
 
+/* name passed lc_manifest_name_ok (so it fits e->name whole). */
 static struct entry *
 add(struct ctx *c, const char *name)
 {
+	if (c->index == NULL && (c->index = lc_name_index_new()) == NULL)
+		return NULL;
+	if (lc_name_index_put(c->index, name, c->n) < 0)
+		return NULL;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 64;
 		struct entry *t = realloc(c->e, cap * sizeof(*t));
@@ -101,26 +108,34 @@ add(struct ctx *c, const char *name)
 	return &c->e[c->n++];
 }
 
+/* SHA-256 and size of the file open at fd, read from its start (fd's offset unmoved). */
 static int
-file_sha(const char *path, char hex[65], uint64_t *bytes)
+file_sha(int fd, char hex[65], uint64_t *bytes)
 {
 	static uint8_t buf[1 << 20];
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	EVP_MD_CTX *ctx;
-	FILE *f = fopen(path, "rb");
-	size_t r;
+	ssize_t r;
 
-	if (f == NULL)
-		return -errno;
 	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL)
+		return -ENOMEM;
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	*bytes = 0;
-	while ((r = fread(buf, 1, sizeof(buf), f)) > 0) {
-		EVP_DigestUpdate(ctx, buf, r);
-		*bytes += r;
+	while ((r = pread(fd, buf, sizeof(buf), (off_t)*bytes)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			EVP_MD_CTX_free(ctx);
+			errno = e;
+			return -e;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)r);
+		*bytes += (uint64_t)r;
 	}
-	fclose(f);
 	EVP_DigestFinal_ex(ctx, md, &n);
 	EVP_MD_CTX_free(ctx);
 	for (unsigned int i = 0; i < 32; i++)
@@ -131,11 +146,11 @@ file_sha(const char *path, char hex[65], uint64_t *bytes)
 /* Walk a file's records: structure, snaplen, link type, order. Returns records read, or -1
  * after a finding. */
 static long
-check_structure(struct ctx *c, const char *path, const char *name, uint64_t *first,
+check_structure(struct ctx *c, int fd, const char *path, const char *name, uint64_t *first,
 		uint64_t *last)
 {
 	char err[600];
-	struct lc_reader *r = lc_reader_open(path, err, sizeof(err));
+	struct lc_reader *r = lc_reader_fdopen(fd, path, err, sizeof(err));
 	struct lc_record rec;
 	long n = 0;
 	int rc, bad = 0;
@@ -181,31 +196,45 @@ check_recorded(struct ctx *c, struct entry *e)
 	uint64_t bytes;
 	long n;
 
-	snprintf(path, sizeof(path), "%s/%s", c->dir, e->name);
-	if (access(path, F_OK) != 0) {
-		char part[sizeof(path) + 8];
+	char err[600];
+	struct stat st;
+	int fd;
 
-		snprintf(part, sizeof(part), "%s.part", path);
-		if (access(part, F_OK) != 0)	/* else reported as unfinished below */
+	snprintf(path, sizeof(path), "%s/%s", c->dir, e->name);
+	/* Only a regular file in the directory is read: never a link, a FIFO or a device. */
+	fd = lc_manifest_open_file(c->dirfd, e->name, O_RDONLY, err, sizeof(err));
+	if (fd == -ENOENT) {
+		char part[NAME_MAX + 8];
+
+		snprintf(part, sizeof(part), "%s.part", e->name);
+		if (fstatat(c->dirfd, part, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			/* else reported as unfinished below */
 			finding(c, "missing: %s (manifest line %u; not retired)", e->name, e->line);
 		return;
 	}
+	if (fd < 0) {
+		finding(c, "unreadable: %s (manifest line %u)", err, e->line);
+		return;
+	}
 	e->present = 1;
-	if (file_sha(path, hex, &bytes) < 0) {
+	if (file_sha(fd, hex, &bytes) < 0) {
 		finding(c, "unreadable: %s: %s", e->name, strerror(errno));
+		close(fd);
 		return;
 	}
 	if (strcmp(hex, e->sha) != 0) {
 		finding(c, "modified: %s: SHA-256 %.16s... differs from manifest line %u "
 			"(%.16s...)", e->name, hex, e->line, e->sha);
+		close(fd);
 		return;
 	}
 	if (bytes != e->bytes) {
 		finding(c, "modified: %s: %llu bytes, manifest line %u says %llu", e->name,
 			(unsigned long long)bytes, e->line, (unsigned long long)e->bytes);
+		close(fd);
 		return;
 	}
-	n = check_structure(c, path, e->name, &e->seen_first, &e->seen_last);
+	n = check_structure(c, fd, path, e->name, &e->seen_first, &e->seen_last);
 	if (n < 0)
 		return;
 	if ((uint64_t)n != e->packets) {
@@ -265,7 +294,7 @@ parse_queue_seq(const char *name, int *queue, int *seq)
 static void
 repair(struct ctx *c, const char *part_name, struct lc_manifest *m)
 {
-	char part[PATH_MAX + NAME_MAX + 2], final[PATH_MAX + NAME_MAX + 2], name[NAME_MAX + 1];
+	char part[PATH_MAX + NAME_MAX + 2], name[NAME_MAX + 1];
 	char err[600], hex[65], host[256] = "unknown";
 	struct lc_reader *r;
 	struct lc_record rec;
@@ -275,18 +304,31 @@ repair(struct ctx *c, const char *part_name, struct lc_manifest *m)
 
 	snprintf(part, sizeof(part), "%s/%s", c->dir, part_name);
 	snprintf(name, sizeof(name), "%.*s", (int)(strlen(part_name) - 5), part_name);
-	snprintf(final, sizeof(final), "%s/%s", c->dir, name);
-	if (stat(part, &st) != 0)
+	/* The .part itself, never what a link points to, never a FIFO or a device: every step
+	 * below works on this descriptor or on names in the directory. */
+	fd = lc_manifest_open_file(c->dirfd, part_name, O_RDWR, err, sizeof(err));
+	if (fd == -EACCES)	/* enough to check and rename a recorded one */
+		fd = lc_manifest_open_file(c->dirfd, part_name, O_RDONLY, err, sizeof(err));
+	if (fd == -ENOENT)
 		return;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		finding(c, "unrepairable: %s", fd < 0 ? err : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
 	struct entry *known = find(c, name);
 	if (known != NULL) {
 		/* Closed and recorded, cut before its rename: finish the rename. */
-		if (file_sha(part, hex, &bytes) < 0 || strcmp(hex, known->sha) != 0) {
+		int same = file_sha(fd, hex, &bytes) == 0 && strcmp(hex, known->sha) == 0;
+
+		close(fd);
+		if (!same) {
 			finding(c, "conflict: %s differs from the record of %s (line %u)", part_name,
 				name, known->line);
 			return;
 		}
-		if (renameat2(AT_FDCWD, part, AT_FDCWD, final, RENAME_NOREPLACE) != 0) {
+		if (renameat2(c->dirfd, part_name, c->dirfd, name, RENAME_NOREPLACE) != 0) {
 			finding(c, "unrepairable: %s: cannot take the name %s: %s", part_name, name,
 				strerror(errno));
 			return;
@@ -296,10 +338,11 @@ repair(struct ctx *c, const char *part_name, struct lc_manifest *m)
 		return;
 	}
 	size = (uint64_t)st.st_size;
-	r = lc_reader_open(part, err, sizeof(err));
+	r = lc_reader_fdopen(dup(fd), part, err, sizeof(err));
 	if (r == NULL) {
 		/* Not even a whole header: nothing a reader could use was written. */
 		finding(c, "unrepairable: %s: %s", part_name, err);
+		close(fd);
 		return;
 	}
 	while (lc_reader_next(r, &rec, err, sizeof(err)) == 1) {
@@ -310,26 +353,26 @@ repair(struct ctx *c, const char *part_name, struct lc_manifest *m)
 	}
 	good = lc_reader_good_offset(r);
 	lc_reader_close(r);
-	fd = open(part, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)good) != 0 || fsync(fd) != 0) {
+	if (ftruncate(fd, (off_t)good) != 0 || fsync(fd) != 0) {
 		finding(c, "unrepairable: %s: %s", part_name, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	close(fd);
-	if (renameat2(AT_FDCWD, part, AT_FDCWD, final, RENAME_NOREPLACE) != 0) {
-		finding(c, "unrepairable: %s: cannot take the name %s: %s", part_name, name,
-			strerror(errno));
-		return;
-	}
-	fd = open(c->dir, O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		fsync(fd);
 		close(fd);
+		return;
 	}
-	if (file_sha(final, hex, &bytes) < 0) {
-		finding(c, "unreadable: %s after repair", name);
+	/* Recorded (and fsync-ed) before the rename, as a capture does: a crash between the
+	 * two leaves a .part its record explains, which the next repair renames. The name is
+	 * checked first (no capture runs: we hold the directory's lock). */
+	int taken = fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? EEXIST :
+		    errno != ENOENT ? errno : 0;
+
+	if (taken != 0) {
+		finding(c, "unrepairable: %s: cannot take the name %s: %s", part_name, name,
+			strerror(taken));
+		close(fd);
+		return;
+	}
+	if (file_sha(fd, hex, &bytes) < 0) {
+		finding(c, "unreadable: %s after repair", part_name);
+		close(fd);
 		return;
 	}
 	parse_queue_seq(name, &queue, &seq);
@@ -341,9 +384,24 @@ repair(struct ctx *c, const char *part_name, struct lc_manifest *m)
 				  "format", strstr(name, ".pcapng") ? "pcapng" : "pcap",
 				  "repaired", 1, "cut_bytes", (json_int_t)(size - good),
 				  "repaired_ns", (json_int_t)lc_realtime_ns(), "host", host);
-	if (lc_manifest_append(m, rec_j, err, sizeof(err)) < 0)
-		finding(c, "manifest: %s", err);
+	int rc = lc_manifest_append(m, rec_j, err, sizeof(err));
+
+	if (rc == 0 && (rc = lc_manifest_sync(m)) < 0)
+		snprintf(err, sizeof(err), "manifest: fsync: %s", strerror(-rc));
 	json_decref(rec_j);
+	if (rc < 0) {
+		finding(c, "%s: %s is left cut back, not renamed", err, part_name);
+		close(fd);
+		return;
+	}
+	if (renameat2(c->dirfd, part_name, c->dirfd, name, RENAME_NOREPLACE) != 0) {
+		finding(c, "unrepairable: %s: cannot take the name %s: %s", part_name, name,
+			strerror(errno));
+		close(fd);
+		return;
+	}
+	fsync(c->dirfd);
+	close(fd);
 	note(c, "repaired: %s: %llu packets kept, %llu bytes of a cut record removed", name,
 	     (unsigned long long)n, (unsigned long long)(size - good));
 	c->sum->repaired++;
@@ -358,83 +416,231 @@ is_part(const char *n)
 	return l > 5 && strcmp(n + l - 5, ".part") == 0;
 }
 
+/* A name from the manifest as a finding shows it: printable ASCII, at most 64 bytes. */
+static const char *
+shown(const char *name, char out[80])
+{
+	size_t i, n = 0;
+
+	for (i = 0; name[i] != '\0' && n < 64; i++)
+		out[n++] = name[i] > 0x20 && name[i] < 0x7f ? name[i] : '?';
+	snprintf(out + n, 80 - n, "%s", name[i] != '\0' ? "..." : "");
+	return out;
+}
+
+/* One manifest line into c. */
+static int
+load_line(void *arg, const struct lc_manifest_line *line)
+{
+	struct ctx *c = arg;
+	const struct lc_manifest_fields *r = &line->f;
+	const char *file = r->file, *retired = r->retired;
+	struct entry *e;
+	char err[600], show[80];
+
+	if (!c->quiet && !c->chain_told && lc_manifest_line_chained(line, err, sizeof(err)) != 0) {
+		finding(c, "manifest: %s", err);
+		c->chain_told = 1;
+	}
+	if (!r->object)
+		return 0;
+	if (file != NULL && !r->error) {
+		if (!lc_manifest_name_ok(file)) {
+			/* ../../etc/shadow, a/b, a 1 MB name: never opened. */
+			finding(c, "manifest: line %u records '%s', not a file name in the "
+				"directory: not read", line->lineno, shown(file, show));
+			return 0;
+		}
+		if (find(c, file) != NULL) {
+			finding(c, "manifest: line %u records %s a second time", line->lineno, file);
+			return 0;
+		}
+		e = add(c, file);
+		if (e == NULL)
+			return -ENOMEM;
+		snprintf(e->sha, sizeof(e->sha), "%s", r->sha256 ?: "");
+		e->bytes = (uint64_t)r->bytes;
+		e->packets = (uint64_t)r->packets;
+		e->queue = (int)r->queue;
+		e->seq = (int)r->seq;
+		e->line = line->lineno;
+	} else if (retired != NULL) {
+		e = lc_manifest_name_ok(retired) ? find(c, retired) : NULL;
+		if (e == NULL)
+			finding(c, "manifest: line %u retires %s, which it never recorded",
+				line->lineno, shown(retired, show));
+		else
+			e->retired = 1;
+	}
+	return 0;
+}
+
 /* Load the manifest's records into c. Returns 0, or -errno. */
 static int
 load(struct ctx *c, const char *mpath)
 {
-	struct lc_manifest_line *lines;
 	char err[600];
-	int n = lc_manifest_read(mpath, &lines, err, sizeof(err));
+	int fd = lc_manifest_open_read(c->dirfd, LC_MANIFEST_NAME, err, sizeof(err)), n;
 
+	if (fd < 0) {
+		finding(c, "no manifest: %s/%s", c->dir, err);
+		return fd;
+	}
+	/* The chain is checked when findings are told (not in the quiet look before repairs). */
+	n = lc_manifest_scan(fd, mpath, c->quiet ? 0 : LC_MANIFEST_SCAN_HASH, load_line, c, err,
+			     sizeof(err));
+	close(fd);
 	if (n < 0) {
-		finding(c, "no manifest: %s", err);
+		finding(c, "manifest: %s", n == -ENOMEM ? "out of memory" : err);
 		return n;
 	}
-	if (lc_manifest_check_chain(lines, n, err, sizeof(err)) != 0)
-		finding(c, "manifest: %s", err);
-	for (int i = 0; i < n; i++) {
-		json_t *r = lines[i].rec;
-		const char *file, *retired;
-		struct entry *e;
-
-		if (r == NULL)
-			continue;
-		file = json_string_value(json_object_get(r, "file"));
-		retired = json_string_value(json_object_get(r, "retired"));
-		if (file != NULL && json_object_get(r, "error") == NULL) {
-			if (find(c, file) != NULL) {
-				finding(c, "manifest: line %u records %s a second time",
-					lines[i].lineno, file);
-				continue;
-			}
-			e = add(c, file);
-			if (e == NULL)
-				break;
-			snprintf(e->sha, sizeof(e->sha), "%s",
-				 json_string_value(json_object_get(r, "sha256")) ?: "");
-			e->bytes = (uint64_t)json_integer_value(json_object_get(r, "bytes"));
-			e->packets = (uint64_t)json_integer_value(json_object_get(r, "packets"));
-			e->queue = (int)json_integer_value(json_object_get(r, "queue"));
-			e->seq = (int)json_integer_value(json_object_get(r, "seq"));
-			e->line = lines[i].lineno;
-		} else if (retired != NULL) {
-			e = find(c, retired);
-			if (e == NULL)
-				finding(c, "manifest: line %u retires %s, which it never recorded",
-					lines[i].lineno, retired);
-			else
-				e->retired = 1;
-		}
-	}
-	lc_manifest_lines_free(lines, n);
 	return 0;
 }
 
-/* Repair every .part file of the directory d (c->dir). Leaves c without entries. */
+/*
+ * Retirements a crash cut short. Retention writes (and fsyncs) the record that retires a
+ * file before it deletes the file, so a file can still be there with its retire record:
+ * its deletion is completed here, when it is the very file the manifest recorded (same
+ * SHA-256, same size). Anything else under that name is left in place, as a finding.
+ */
 static void
-repair_parts(struct ctx *c, DIR *d, const char *mpath)
+finish_retirements(struct ctx *c)
+{
+	int deleted = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct entry *e = &c->e[i];
+		char err[600], hex[65];
+		uint64_t bytes;
+		int fd, same;
+
+		if (!e->retired)
+			continue;
+		fd = lc_manifest_open_file(c->dirfd, e->name, O_RDONLY, err, sizeof(err));
+		if (fd == -ENOENT)
+			continue;	/* retired and gone, as it should be */
+		if (fd < 0) {
+			finding(c, "retirement pending: %s: left in place", err);
+			continue;
+		}
+		same = file_sha(fd, hex, &bytes) == 0 && strcmp(hex, e->sha) == 0 &&
+		       bytes == e->bytes;
+		close(fd);
+		if (!same) {
+			finding(c, "conflict: %s was retired but differs from its record: left in "
+				"place", e->name);
+			continue;
+		}
+		if (unlinkat(c->dirfd, e->name, 0) != 0) {
+			finding(c, "retirement pending: %s: cannot delete it: %s", e->name,
+				strerror(errno));
+			continue;
+		}
+		deleted = 1;
+		note(c, "retirement completed: %s (retired before a crash; deleted now)", e->name);
+	}
+	if (deleted)
+		fsync(c->dirfd);
+}
+
+/*
+ * The retire records at the end of the manifest (its last LC_VERIFY_TAIL bytes) into c, as
+ * retired entries with the SHA-256 and size their records give: where a capture starts,
+ * the retirement a crash cut short is the last one its manifest records (the retire record
+ * is written, fsync-ed, the file deleted, and only then anything else), followed at most
+ * by the records of the files the crash cut. The whole manifest is not read for it: a
+ * capture start in a long directory stays quick (linecap-verify --repair reads it all).
+ */
+#define LC_VERIFY_TAIL (1u << 20)
+
+static void
+load_tail(struct ctx *c)
+{
+	char err[600], *buf, *p, *nl;
+	int fd = lc_manifest_open_read(c->dirfd, LC_MANIFEST_NAME, err, sizeof(err));
+	struct stat st;
+	off_t from;
+	ssize_t got;
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) != 0 || (buf = malloc(LC_VERIFY_TAIL + 1)) == NULL) {
+		close(fd);
+		return;
+	}
+	from = st.st_size > (off_t)LC_VERIFY_TAIL ? st.st_size - (off_t)LC_VERIFY_TAIL : 0;
+	got = pread(fd, buf, LC_VERIFY_TAIL, from);
+	close(fd);
+	if (got <= 0) {
+		free(buf);
+		return;
+	}
+	buf[got] = '\0';
+	p = buf;
+	if (from > 0 && (p = strchr(buf, '\n')) != NULL)
+		p++;	/* from the first whole line */
+	for (; p != NULL && *p != '\0'; p = nl ? nl + 1 : NULL) {
+		json_t *r;
+		const char *name;
+		struct entry *e;
+
+		nl = strchr(p, '\n');
+		r = json_loadb(p, nl ? (size_t)(nl - p) : strlen(p), 0, NULL);
+		name = json_string_value(json_object_get(r, "retired"));
+		if (name != NULL && lc_manifest_name_ok(name) &&
+		    ((e = find(c, name)) != NULL || (e = add(c, name)) != NULL)) {
+			e->retired = 1;
+			snprintf(e->sha, sizeof(e->sha), "%s",
+				 json_string_value(json_object_get(r, "sha256")) ?: "");
+			e->bytes = (uint64_t)json_integer_value(json_object_get(r, "bytes"));
+		}
+		json_decref(r);
+	}
+	free(buf);
+}
+
+/* Repair every .part file of the directory d (c->dir), then complete the retirements a
+ * crash cut short (finish_retirements): with full, every one the manifest records; else
+ * (a capture's start) those at its end (load_tail). Leaves c without entries. */
+static void
+repair_parts(struct ctx *c, DIR *d, const char *mpath, int full)
 {
 	struct lc_manifest *m = NULL;
 	struct dirent *de;
 	char err[600];
+	int loaded = 0;
 
-	c->quiet = 1;		/* what is recorded already, before repairing */
-	if (access(mpath, F_OK) == 0)
-		load(c, mpath);
-	c->quiet = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (!is_part(de->d_name))
 			continue;
-		if (m == NULL && (m = lc_manifest_open(mpath, err, sizeof(err))) == NULL) {
-			finding(c, "manifest: %s", err);
-			break;
+		if (m == NULL) {
+			/* What is recorded already, before repairing (read only when there is
+			 * something to repair: a capture start in a long directory stays quick). */
+			c->quiet = 1;
+			load(c, mpath);
+			c->quiet = 0;
+			loaded = 1;
+			if ((m = lc_manifest_open(mpath, err, sizeof(err))) == NULL) {
+				finding(c, "manifest: %s", err);
+				break;
+			}
 		}
 		repair(c, de->d_name, m);
 	}
 	lc_manifest_close(m);
+	if (!loaded && full) {	/* nothing was cut: what is recorded, for the retirements */
+		c->quiet = 1;
+		load(c, mpath);
+		c->quiet = 0;
+	} else if (!loaded) {
+		load_tail(c);
+	}
+	finish_retirements(c);
 	free(c->e);
 	c->e = NULL;
 	c->n = c->cap = 0;
+	lc_name_index_free(c->index);
+	c->index = NULL;
 }
 
 int
@@ -448,8 +654,9 @@ lc_verify_repair(const char *dir, lc_verify_say say, void *arg, struct lc_verify
 	d = opendir(dir);
 	if (d == NULL)
 		return -errno;
+	c.dirfd = dirfd(d);
 	snprintf(mpath, sizeof(mpath), "%s/" LC_MANIFEST_NAME, dir);
-	repair_parts(&c, d, mpath);
+	repair_parts(&c, d, mpath, 0);
 	closedir(d);
 	return (int)sum->findings;
 }
@@ -472,6 +679,7 @@ lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 		say(arg, err);
 		return -e;
 	}
+	c.dirfd = dirfd(d);
 	snprintf(mpath, sizeof(mpath), "%s/" LC_MANIFEST_NAME, dir);
 	if (repair_cut) {
 		int lock;
@@ -482,23 +690,24 @@ lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 			closedir(d);
 			return (int)sum->findings;
 		}
-		repair_parts(&c, d, mpath);
+		repair_parts(&c, d, mpath, 1);
 		close(lock);
 		rewinddir(d);
 	}
 	if (load(&c, mpath) < 0) {
 		closedir(d);
 		free(c.e);
+		lc_name_index_free(c.index);
 		return (int)sum->findings;
 	}
 	for (size_t i = 0; i < c.n; i++) {
 		if (c.e[i].retired) {
-			char p[PATH_MAX + NAME_MAX + 2];
+			struct stat st;
 
 			sum->retired++;
-			snprintf(p, sizeof(p), "%s/%s", dir, c.e[i].name);
-			if (access(p, F_OK) == 0)
-				finding(&c, "retired but present: %s", c.e[i].name);
+			if (fstatat(c.dirfd, c.e[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				finding(&c, "retirement pending: %s (retired, not yet deleted: a "
+					"crash came between; --repair completes it)", c.e[i].name);
 			continue;
 		}
 		sum->recorded++;
@@ -522,5 +731,6 @@ lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 	}
 	closedir(d);
 	free(c.e);
+	lc_name_index_free(c.index);
 	return (int)sum->findings;
 }

@@ -251,9 +251,12 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	if (rc < 0)
 		goto fail;
 	publish_filter(cap);
-	rc = lc_outpath_prepare(out, err, errlen);
+	rc = lc_outpath_prepare(out, &cap->made, err, errlen);
 	if (rc == 0)
 		rc = lc_outpath_lock(out->dir, &cap->dir_lock, err, errlen);
+	if (rc == 0 && cap->made.dir && !lc_outpath_made_is(&cap->made, cap->dir_lock))
+		rc = lc_capture_fail(-ELOOP, err, errlen, "%s: replaced by something else just "
+				     "after being created (refusing to write there)", out->dir);
 	if (rc < 0)
 		goto fail;
 	finish_cut_files(cap);
@@ -372,7 +375,10 @@ lc_capture_set_filter(struct lc_capture *cap, const char *expr, char *err, size_
 	int rc = lc_filter_set_change(cap->filters, expr, err, errlen);
 	const char *now = lc_filter_set_expr(cap->filters);
 
-	publish_filter(cap);
+	/* Only a change that took effect is a new era: a refused one changes nothing that the
+	 * writers or custody know (custody would record the filter in force a second time). */
+	if (rc == 0)
+		publish_filter(cap);
 	if (rc < 0)
 		LC_LOG(WARNING, "filter change refused, '%s' stays: %s", now, err);
 	else if (*now != '\0')
@@ -572,7 +578,9 @@ lc_capture_chown(struct lc_capture *cap, uid_t uid, gid_t gid, char *err, size_t
 {
 	int rc;
 
-	if (chown(cap->out->dir, uid, gid) != 0)
+	/* The directory only if the capture created it (and through the descriptor it holds,
+	 * never by name): one that was there already keeps its owner. */
+	if (lc_outpath_made_is(&cap->made, cap->dir_lock) && fchown(cap->dir_lock, uid, gid) != 0)
 		return lc_capture_fail(-errno, err, errlen, "%s: %s", cap->out->dir, strerror(errno));
 	rc = lc_custody_chown(cap->custody, uid, gid);
 	if (rc < 0)

@@ -51,6 +51,7 @@ struct lc_capture {
 	uint64_t balance_at[LC_QUEUES_MAX];
 	unsigned int balance_s;
 	int dir_lock;			/* fd holding the directory's lock; -1 none */
+	struct lc_outpath_made made;	/* the directory, when the capture created it */
 	struct lc_live live;		/* published to telemetry each second */
 	struct lc_stats status_prev;	/* counters at the last status line */
 	double status_dt;		/* seconds since then */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,14 @@ struct lc_custody {
 	const char *format;
 	uint64_t recorded, retired;
 	int unsynced;		/* records appended since the last fsync */
+	int reserve_ok;		/* the filesystem keeps a reserve for the manifest */
 };
+
+/* Bytes kept allocated past the manifest's end for the records of a full disk: its retire
+ * records above all, which must be in before a file makes room. */
+#define LC_CUSTODY_RESERVE (256u << 10)
+
+static void reserve_locked(struct lc_custody *c);
 
 
 static const char *
@@ -55,47 +63,89 @@ base(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* The files an earlier capture's manifest records, in its order, by name (keep_earlier). */
+struct earlier {
+	struct lc_name_index *index;	/* name -> position in v */
+	struct earlier_file {
+		char *name;
+		unsigned int queue;
+		char sha256[65];
+		int gone;	/* retired since */
+	} *v;
+	size_t n, cap;
+};
+
+static int
+earlier_line(void *arg, const struct lc_manifest_line *line)
+{
+	struct earlier *a = arg;
+	const char *file = line->f.file, *gone = line->f.retired;
+	struct earlier_file *f;
+	long i;
+
+	if (file != NULL && !line->f.error) {
+		if (!lc_manifest_name_ok(file))	/* never a path outside the directory */
+			return 0;
+		if (a->n == a->cap) {
+			size_t cap = a->cap ? 2 * a->cap : 64;
+			struct earlier_file *t = realloc(a->v, cap * sizeof(*t));
+
+			if (t == NULL)
+				return -ENOMEM;
+			a->v = t;
+			a->cap = cap;
+		}
+		f = &a->v[a->n];
+		f->name = strdup(file);
+		if (f->name == NULL || lc_name_index_put(a->index, file, a->n) < 0) {
+			free(f->name);
+			return -ENOMEM;
+		}
+		f->queue = (unsigned int)line->f.queue % LC_QUEUES_MAX;
+		snprintf(f->sha256, sizeof(f->sha256), "%s", line->f.sha256 ?: "");
+		f->gone = 0;
+		a->n++;
+	} else if (gone != NULL && (i = lc_name_index_get(a->index, gone)) >= 0) {
+		a->v[i].gone = 1;
+	}
+	return 0;
+}
+
 /*
  * A capture into a directory that holds earlier ones: the files its manifest records (and
  * has not retired) that are still there count towards retention like our own, oldest first,
  * so --retain-bytes and -W bound the whole directory. Returns how many there are.
+ * One pass over the manifest, names looked up in constant time: a manifest of 200,000 lines
+ * costs a fraction of a second, not minutes.
  */
 static unsigned int
-keep_earlier(struct lc_retention *r, const struct lc_outpath *out, const char *mpath)
+keep_earlier(struct lc_retention *r, const struct lc_outpath *out, struct lc_manifest *m)
 {
-	struct lc_manifest_line *lines;
+	struct earlier a = { .index = lc_name_index_new() };
 	char err[256], path[PATH_MAX];
-	unsigned int kept = 0;
-	int n = lc_manifest_read(mpath, &lines, err, sizeof(err));
+	int dirfd = open(out->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (n < 0)
-		return 0;
-	for (int i = 0; i < n; i++) {
-		json_t *rec = lines[i].rec;
-		const char *file = rec ? json_string_value(json_object_get(rec, "file")) : NULL;
-		const char *gone = rec ? json_string_value(json_object_get(rec, "retired")) : NULL;
-		struct stat st;
+	if (a.index != NULL && dirfd >= 0 &&
+	    lc_manifest_scan_open(m, 0, earlier_line, &a, err, sizeof(err)) >= 0) {
+		for (size_t i = 0; i < a.n; i++) {
+			struct stat st;
 
-		if (file != NULL && strchr(file, '/') == NULL &&
-		    json_object_get(rec, "error") == NULL) {
-			snprintf(path, sizeof(path), "%s/%s", out->dir, file);
-			if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-				lc_retention_add(r, path, (unsigned int)json_integer_value(
-						 json_object_get(rec, "queue")) % LC_QUEUES_MAX,
-						 (uint64_t)st.st_size, json_string_value(
-						 json_object_get(rec, "sha256")) ?: "");
-		} else if (gone != NULL) {
-			snprintf(path, sizeof(path), "%s/%s", out->dir, gone);
-			for (size_t k = 0; k < r->n; k++)
-				if (strcmp(r->files[k].path, path) == 0) {
-					lc_retention_remove(r, k);
-					break;
-				}
+			/* Only a regular file of the directory, never what a link points to. */
+			if (a.v[i].gone || fstatat(dirfd, a.v[i].name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+			    !S_ISREG(st.st_mode))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", out->dir, a.v[i].name);
+			lc_retention_add(r, path, a.v[i].queue, (uint64_t)st.st_size,
+					 a.v[i].sha256);
 		}
 	}
-	kept = (unsigned int)r->n;
-	lc_manifest_lines_free(lines, n);
-	return kept;
+	if (dirfd >= 0)
+		close(dirfd);
+	for (size_t i = 0; i < a.n; i++)
+		free(a.v[i].name);
+	free(a.v);
+	lc_name_index_free(a.index);
+	return (unsigned int)r->n;
 }
 
 unsigned int
@@ -124,11 +174,13 @@ lc_custody_open(const struct lc_config *cfg, const struct lc_outpath *out, const
 	}
 	snprintf(c->clock, sizeof(c->clock), "tsc");
 	lc_retention_init(&c->retention, cfg->max_files, cfg->retain_bytes);
-	c->earlier = keep_earlier(&c->retention, out, path);
+	c->earlier = keep_earlier(&c->retention, out, c->manifest);
 	c->pending = json_array();
 	c->retain = cfg->max_files || cfg->retain_bytes;
 	/* Room for two files and some (or 64 MiB without -C). */
 	c->room_wanted = cfg->file_bytes ? 2 * cfg->file_bytes + (4ull << 20) : 64ull << 20;
+	c->reserve_ok = 1;
+	reserve_locked(c);
 	snprintf(c->dir, sizeof(c->dir), "%s", out->dir);
 	pthread_mutex_init(&c->lock, NULL);
 	c->open_bytes = open_bytes;
@@ -198,15 +250,49 @@ append_pending(struct lc_custody *c)
 	}
 }
 
-/* Every record reaches the manifest, in order: one the disk refuses waits for room. */
+/* fsync what was appended. 0, or -1 (logged) when the disk would not. */
+static int
+sync_locked(struct lc_custody *c)
+{
+	int rc;
+
+	if (!c->unsynced)
+		return 0;
+	rc = lc_manifest_sync(c->manifest);
+	if (rc < 0) {
+		LC_LOG_RL(ERR, "manifest: fsync: %s", strerror(-rc));
+		return -1;
+	}
+	c->unsynced = 0;
+	return 0;
+}
+
+/* Keep the manifest's reserve whole (it shrinks as records fill it on a full disk). */
+static void
+reserve_locked(struct lc_custody *c)
+{
+	if (c->reserve_ok)
+		c->reserve_ok = lc_manifest_reserve(c->manifest, LC_CUSTODY_RESERVE) != -EOPNOTSUPP;
+}
+
+/* Every record reaches the manifest, in order: one the disk refuses waits for room. What
+ * went in is fsync-ed before this returns (so before the file it records takes its name). */
 static void
 append(struct lc_custody *c, json_t *rec)
 {
 	json_array_append_new(c->pending, rec);
 	append_pending(c);
+	sync_locked(c);
 }
 
 static void retain_locked(struct lc_custody *c);
+
+/* The token a writer holds its just-closed file under until it is renamed (make_room). */
+static uint64_t
+self_token(void)
+{
+	return (uint64_t)pthread_self() | 1;
+}
 
 void
 lc_custody_file_closed(void *custody, struct lc_closed_file *cf)
@@ -233,37 +319,72 @@ lc_custody_file_closed(void *custody, struct lc_closed_file *cf)
 		"received", (json_int_t)cf->received, "passed_filter", (json_int_t)cf->passed);
 	if (cf->rc != 0)
 		json_object_set_new(rec, "error", json_string(strerror(-cf->rc)));
+	/* Written and fsync-ed before the writer renames the file: a crash between the two
+	 * leaves a .part file that --repair recognises by its record and renames. */
 	append(c, rec);
 	c->recorded++;
-	c->unsynced = 1;
+	/* Held until its writer has renamed it (make_room): retiring a file that is still
+	 * .part would delete nothing and leave the file, renamed, with a retire record. */
 	if (cf->rc == 0)
-		lc_retention_add(&c->retention, cf->path, cf->queue, cf->bytes, hex);
+		lc_retention_add_held(&c->retention, cf->path, cf->queue, cf->bytes, hex,
+				      self_token());
 	pthread_mutex_unlock(&c->lock);
 	free(cf);
 }
 
-/* Retire one kept file, oldest first, for reason why. 0, or -1 when there is none left. */
+/*
+ * Retire kept file i for reason why, write-ahead: its record is appended and fsync-ed, and
+ * only then is the file deleted, so that a crash at any instant leaves either the file
+ * without a retire record (kept), or a retire record with the file gone or still there
+ * (retirement pending: verify --repair completes it). Nothing is deleted while the record
+ * cannot be written (a full disk refusing it, with earlier records still waiting) or
+ * made durable. 0, or -1 when file i was not deleted.
+ */
 static int
-retire_oldest_locked(struct lc_custody *c, const char *why)
+retire_locked(struct lc_custody *c, size_t i, const char *why)
 {
-	struct lc_kept_file *f;
+	struct lc_kept_file *f = &c->retention.files[i];
+	char err[LC_ERRLEN];
 	json_t *rec;
+	int rc;
 
-	if (c->retention.n == 0)
+	append_pending(c);
+	if (json_array_size(c->pending) > 0)	/* its record would come after those */
 		return -1;
-	f = &c->retention.files[0];
-	if (unlink(f->path) != 0 && errno != ENOENT) {
-		LC_LOG_RL(ERR, "retention: cannot delete %s: %s", f->path, strerror(errno));
-		return -1;
-	}
 	rec = json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:s}", "retired", base(f->path),
 			"sha256", f->sha256, "bytes", (json_int_t)f->bytes, "queue", (int)f->queue,
 			"reason", why, "at_ns", (json_int_t)lc_realtime_ns(), "host", c->host);
-	append(c, rec);
-	c->retired++;
+	if (rec == NULL)
+		return -1;
+	rc = lc_manifest_append(c->manifest, rec, err, sizeof(err));
+	json_decref(rec);
+	if (rc < 0) {
+		LC_LOG_RL(ERR, "retention: %s: %s is kept", err, f->path);
+		return -1;
+	}
 	c->unsynced = 1;
-	lc_retention_remove(&c->retention, 0);
+	c->retired++;
+	if (sync_locked(c) < 0) {
+		/* The record is written but may not be durable: the file stays, its retirement
+		 * pending, for --repair (or the next capture into the directory) to complete. */
+		LC_LOG_RL(ERR, "retention: %s left in place (retirement pending)", f->path);
+	} else if (unlink(f->path) != 0 && errno != ENOENT) {
+		LC_LOG_RL(ERR, "retention: cannot delete %s: %s (retirement pending)", f->path,
+			  strerror(errno));
+	}
+	lc_retention_remove(&c->retention, i);
+	reserve_locked(c);	/* room came back: the reserve is whole again */
 	return 0;
+}
+
+/* Retire the oldest kept file (not held) for reason why. 0, or -1 when none could go. */
+static int
+retire_oldest_locked(struct lc_custody *c, const char *why)
+{
+	for (size_t i = 0; i < c->retention.n; i++)
+		if (c->retention.files[i].held == 0)
+			return retire_locked(c, i, why);
+	return -1;
 }
 
 /* Is the capture's filesystem short of room for a few more files? */
@@ -280,15 +401,17 @@ short_of_room(const struct lc_custody *c)
  * Append the records waiting. Where the disk refused them for want of room and the user let
  * linecap delete files, the oldest make room, as they do for new data, so that no closed
  * file is left out of the manifest; one at a time, only while the disk is short of room (a
- * refusal for any other reason deletes nothing).
+ * refusal for any other reason deletes nothing). A retirement's own record must go in
+ * first: the manifest's reserve takes it where the disk has no room left.
  */
 static void
 settle_pending_locked(struct lc_custody *c)
 {
 	append_pending(c);
+	sync_locked(c);
 	while (json_array_size(c->pending) > 0 && c->retain && short_of_room(c) &&
 	       retire_oldest_locked(c, "disk full") == 0)
-		;	/* each retirement appends what waits, its own record last */
+		;
 }
 
 unsigned int
@@ -316,6 +439,8 @@ lc_custody_make_room(void *custody)
 	struct lc_custody *c = custody;
 
 	pthread_mutex_lock(&c->lock);
+	/* This writer has renamed the file it closed (or failed to): it may be retired now. */
+	lc_retention_release(&c->retention, self_token());
 	retain_locked(c);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -329,23 +454,9 @@ retain_locked(struct lc_custody *c)
 	long i;
 
 	while ((i = lc_retention_pick(&c->retention, open_bytes + lc_manifest_size(c->manifest),
-				      open, &why)) >= 0) {
-		struct lc_kept_file *f = &c->retention.files[i];
-		json_t *rec;
-
-		if (unlink(f->path) != 0 && errno != ENOENT) {
-			LC_LOG_RL(ERR, "retention: cannot delete %s: %s", f->path, strerror(errno));
+				      open, &why)) >= 0)
+		if (retire_locked(c, (size_t)i, why) < 0)
 			return;
-		}
-		rec = json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:s}", "retired", base(f->path),
-				"sha256", f->sha256, "bytes", (json_int_t)f->bytes, "queue",
-				(int)f->queue, "reason", why, "at_ns", (json_int_t)lc_realtime_ns(),
-				"host", c->host);
-		append(c, rec);
-		c->retired++;
-		c->unsynced = 1;
-		lc_retention_remove(&c->retention, (size_t)i);
-	}
 }
 
 void
@@ -354,11 +465,8 @@ lc_custody_retain(struct lc_custody *c)
 	pthread_mutex_lock(&c->lock);
 	settle_pending_locked(c);
 	retain_locked(c);
-	/* One fsync for what this tick appended: closed files and retirements. */
-	if (c->unsynced) {
-		lc_manifest_sync(c->manifest);
-		c->unsynced = 0;
-	}
+	sync_locked(c);
+	reserve_locked(c);
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <jansson.h>
 
+#include "linecap/outpath.h"
 #include "linecap/stats.h"
 
 int
@@ -217,9 +219,15 @@ lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_
 			"since_ns", (json_int_t)s->filters[i].since_ns, "since", when));
 	}
 	json_object_set_new(root, "filters", filters);
-	if (json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
-		rc = errno ? -errno : -EIO;
+	/* A new file renamed into place: never written through a link planted at path. */
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (text == NULL) {
+		rc = -ENOMEM;
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	} else {
+		rc = lc_outpath_file_replace(path, text, strlen(text), err, errlen);
+		free(text);
 	}
 	json_decref(root);
 	return rc;

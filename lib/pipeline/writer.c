@@ -232,7 +232,10 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 		.accepted = now.passed - s->rx_at_open.passed,
 	};
 	uint8_t sha[LC_SHA256_LEN];
-	/* The trailer (pcapng statistics) joins the buffer; then everything goes out. */
+	/* The trailer (pcapng statistics) joins the buffer, flushed first when too full for it
+	 * (a file always gets its trailer, whole); then everything goes out. */
+	if (LC_WRITER_BUF - s->used < p->fmt->trailer_room)
+		flush(w, s, 0);
 	s->used += p->fmt->trailer(s->buf + s->used, LC_WRITER_BUF - s->used, &st);
 	flush(w, s, 1);
 	if (s->file.error && s->file.packets == 0) {

@@ -10,6 +10,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 import lc_e2e as e  # noqa: E402
 
 
+# Per corpus: files libpcap refuses to open (bad versions, a cut file header).
+BROKEN = {"generated": ["pcap-invalid-version.pcap", "pcapng-invalid-version.pcapng",
+                        "shorthdr.pcap"],
+          "shared": ["libpcap-pcap-invalid-version-1.pcap"]}
+
+
 def tree(path):
     found = []
     for root, dirs, files in os.walk(path):
@@ -18,10 +24,10 @@ def tree(path):
 
 
 def main():
-    corpus = e.corpus()
+    corpora = e.corpora()
     t = e.Failures("test_bad_input")
     work = e.tmpdir()
-    good = os.path.join(corpus, "pcaps", "dns_tcp.pcap")
+    good = corpora[0].pcap("dns_tcp.pcap")
     dev = f"net_pcap0,rx_pcap={good}"
     out = os.path.join(work, "out")
 
@@ -62,13 +68,6 @@ def main():
          "-i 0000:99:00.0: no such device"),
         ("missing replay file", ["-i", "net_pcap0,rx_pcap=/nonexistent.pcap", "-w", out],
          "/nonexistent.pcap: No such file or directory"),
-        ("non-Ethernet replay file",
-         ["-i", f"net_pcap0,rx_pcap={os.path.join(corpus, 'pcaps', 'LINKTYPE_RAW_ipv4.pcap')}",
-          "-w", out], "is not Ethernet"),
-        ("broken replay file",
-         ["-i", "net_pcap0,rx_pcap=" +
-          os.path.join(corpus, "pcaps", "libpcap-pcap-invalid-version-1.pcap"), "-w", out],
-         "-i net_pcap0: "),
         ("output under a regular file", ["-i", dev, "-w", os.path.join(plain, "sub")],
          "Not a directory"),
         ("output is a regular file", ["-i", dev, "-w", plain], "Not a directory"),
@@ -78,6 +77,15 @@ def main():
          ["-i", dev, "-w", out, "--stats-file", os.path.join(work, "no", "s.json")],
          "--stats-file"),
     ]
+    # Replay files no capture can come from, from each corpus.
+    for c in corpora:
+        cases.append((f"{c.label}: non-Ethernet replay file",
+                      ["-i", f"net_pcap0,rx_pcap={c.pcap('LINKTYPE_RAW_ipv4.pcap')}", "-w", out],
+                      "is not Ethernet"))
+        for name in BROKEN[c.label]:
+            cases.append((f"{c.label}: broken replay file {name}",
+                          ["-i", f"net_pcap0,rx_pcap={c.pcap(name)}", "-w", out],
+                          "-i net_pcap0: "))
     if immutable:
         cases.append(("directory that cannot be written",
                       ["-i", dev, "-w", os.path.join(locked, "sub")], "Operation not permitted"))
@@ -95,6 +103,15 @@ def main():
         t.check("linecap: port " not in p.stderr, f"{name}: a port was started")
         t.check(p.stdout == "", f"{name}: printed on stdout")
         t.check(tree(work) == before, f"{name}: files changed: {set(tree(work)) ^ set(before)}")
+    # linecap-gen names the option whose value is bad, however the value is given.
+    gen = os.path.join(os.path.dirname(e.linecap_bin()), "linecap-gen")
+    for args, message in ((["--rate", "0"], "--rate '0'"), (["--count=x"], "--count 'x'"),
+                          (["-c", "0"], "--count '0'"), (["--linger", "-1"], "--linger '-1'")):
+        p = subprocess.run([gen, "-i", "net_null0"] + args, capture_output=True, text=True)
+        lines = p.stderr.strip().splitlines()
+        t.check(p.returncode == 2 and len(lines) == 1 and
+                lines[0].startswith(f"linecap-gen: {message}: not a valid value"),
+                f"linecap-gen {args}: exit {p.returncode}, {p.stderr!r}")
     if immutable:
         subprocess.run(["chattr", "-i", locked])
     shutil.rmtree(work)

@@ -125,7 +125,6 @@ def tamper(t, work, good):
 
 
 def main():
-    e.corpus()
     t = e.Failures("test_custody")
     work = e.tmpdir()
     sample = e.make_sample(work)

@@ -5,7 +5,8 @@ expressions that must be refused while the old filter stays. At the end: exit 0,
 add up exactly (no packet judged by neither filter, none lost), every packet written is TCP
 SSH or UDP DNS (the traffic also has other flows and ICMP, which neither keeps), both kinds
 were written, and
-the stats file records every filter in force with its time."""
+the stats file records every filter in force with its time. A refused change is not a
+change: neither the stats file's filters nor any manifest record's list a filter twice."""
 import json
 import os
 import shutil
@@ -42,7 +43,12 @@ def main():
                          "-F", ffile, "-s", "64", "--stats-file", st])
     time.sleep(1.0)
     sock = connect(p.pid, t)
-    r = telemetry(sock, "/linecap/filter")
+    r, end = None, time.time() + 30		# its commands exist once the capture runs
+    while r is None and time.time() < end:
+        r = telemetry(sock, "/linecap/filter")
+        if r is None:
+            time.sleep(0.2)
+    r = r or {}
     t.check(r.get("filter") == A and r.get("engine") == "jit", f"current filter: {r}")
 
     expected = [A]
@@ -84,6 +90,21 @@ def main():
     t.check(hist == expected, f"filters recorded: {hist}, want {expected}")
     t.check(all(s["filters"][k]["since_ns"] <= s["filters"][k + 1]["since_ns"]
                 for k in range(len(hist) - 1)), "filter times in order")
+    # Each filter in force once, in the stats file and in each closed file's manifest record
+    # (the refused changes above used to add the filter in force again, same since_ns).
+    eras = [(f["expression"], f["since_ns"]) for f in s["filters"]]
+    t.check(len(set(eras)) == len(eras), f"stats file: a filter recorded twice: {eras}")
+    records = [json.loads(line) for line in open(os.path.join(out, "manifest.jsonl"))
+               if line.strip()]
+    records = [r for r in records if "file" in r]
+    t.check(len(records) >= 1, "no file in the manifest")
+    for r in records:
+        got = [(f["expression"], f["since_ns"]) for f in r.get("filters", [])]
+        t.check(len(got) >= 1 and len(set(got)) == len(got),
+                f"manifest {r['file']}: filters {got}")
+        at = eras.index(got[0]) if got and got[0] in eras else -1
+        t.check(at >= 0 and got == eras[at:at + len(got)],
+                f"manifest {r['file']}: filters {got} are not eras of {eras}")
 
     kinds = {}
     total = 0

@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""Bad input on the wire: every malformed, truncated or oversized capture of the corpus
-(out-of-bounds and heap-overflow reproducers, invalid lengths and versions, cut files, jumbo
-and BIG TCP frames, far-future times), plus generated runts, is replayed through the whole
-pipeline (net_pcap -> RX -> JIT filter -> ring -> writer), snaplen 96 so most frames are
-cut. Each run either captures (exit 0: the totals add up, the packet count equals tcpdump's
-reading of the same file, linecap-verify passes) or refuses the file in one line (exit 2);
-never a crash, and in the sanitizer build never a finding (either would end differently)."""
+"""Bad input on the wire: every malformed, truncated or oversized capture of the corpora (the
+generated one: frames cut at every header boundary, runts of 0-59 bytes, jumbo frames, cut
+files, invalid lengths and versions, far-future times; ../shared/corpus where present:
+out-of-bounds and heap-overflow reproducers, BIG TCP frames, more cut and invalid files) is
+replayed through the whole pipeline (net_pcap -> RX -> JIT filter -> ring -> writer),
+snaplen 96 so most frames are cut. Each run either captures (exit 0: the totals add up, the
+packet count equals tcpdump's reading of the same file, linecap-verify passes) or refuses
+the file in one line (exit 2); never a crash, and in the sanitizer build never a finding
+(either would end differently)."""
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 
@@ -18,31 +19,19 @@ import lc_e2e as e  # noqa: E402
 
 VERIFY = os.path.join(os.path.dirname(os.environ["LINECAP"]), "linecap-verify")
 BAD = re.compile(r"oobr|heapoverflow|asan|invalid|trunc|cut|bad|too-long|negative|"
-                 r"length-zero|jumbo|bigtcp|empty|time_21|huge|shorthdr|too-long")
-
-
-def runts(path):
-    """Ethernet frames of 1 to 59 bytes (and one of 0), as a port may deliver them."""
-    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-    for i, n in enumerate([0] + list(range(1, 60))):
-        frame = bytes([0xFF] * 6 + [0x02] * 6 + [0x08, 0x00] + [0x45] + [i] * 45)[:n]
-        out += struct.pack("<IIII", 1767225600, i, n, n) + frame
-    with open(path, "wb") as f:
-        f.write(out)
+                 r"length-zero|jumbo|bigtcp|empty|time_21|huge|shorthdr|too-long|runt")
 
 
 def main():
-    corpus = e.corpus()
     t = e.Failures("test_wire")
     work = e.tmpdir()
-    files = sorted(os.path.join(corpus, "pcaps", f) for f in os.listdir(os.path.join(corpus,
-                   "pcaps")) if BAD.search(f))
-    runt = os.path.join(work, "runts.pcap")
-    runts(runt)
-    files.append(runt)
+    files = []
+    for c in e.corpora():
+        files += sorted((c.label, c.pcap(f)) for f in os.listdir(os.path.join(c.path, "pcaps"))
+                        if BAD.search(f))
     captured = refused = 0
-    for path in files:
-        name = os.path.basename(path)
+    for label, path in files:
+        name = f"{label}/{os.path.basename(path)}"
         out = os.path.join(work, "o-" + re.sub(r"\W", "_", name))
         stats = out + ".json"
         p = e.run_linecap(["-i", f"net_pcap0,rx_pcap={path}", "-w", out, "-s", "96",

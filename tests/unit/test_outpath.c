@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Output naming and the checks made before a capture touches anything. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,9 +58,19 @@ test_checks(void)
 	CHECK(lc_outpath_check(&op, 2, 0, first, &earlier, err, sizeof(err)) == 0);
 	CHECK(first[0] == 1 && first[1] == 1 && earlier == 0);
 	CHECK(stat(path, &st) != 0);
-	CHECK(lc_outpath_prepare(&op, err, sizeof(err)) == 0);
+	struct lc_outpath_made made;
+	int dfd;
+	mode_t um = umask(0);	/* 0750 whatever the umask says */
+	CHECK(lc_outpath_prepare(&op, &made, err, sizeof(err)) == 0);
+	umask(um);
 	CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
 	CHECK_EQ_U64(st.st_mode & 0777, 0750);
+	CHECK(made.dir == 1);
+	CHECK((dfd = open(path, O_RDONLY | O_DIRECTORY)) >= 0);
+	CHECK(lc_outpath_made_is(&made, dfd) == 1);
+	close(dfd);
+	CHECK(lc_outpath_prepare(&op, &made, err, sizeof(err)) == 0);	/* there already */
+	CHECK(made.dir == 0);
 
 	/* Files of earlier captures: each queue's numbering goes on after its highest number,
 	 * whatever the file is (closed, .part, a symlink someone planted); other names and
@@ -148,6 +159,114 @@ test_checks(void)
 	CHECK(lc_outpath_check(&op, 1, 0, first, &earlier, err, sizeof(err)) == -ENOENT);
 }
 
+/* -Z gives away only what linecap created: it must know that directory again, and a link
+ * at its place is never followed (defect 3 and 9 of issue 12). */
+static void
+test_made(void)
+{
+	struct lc_outpath op;
+	struct lc_outpath_made made;
+	char err[512], path[PATH_MAX], victim[PATH_MAX], moved[PATH_MAX + 8];
+	struct stat st;
+	int fd;
+
+	/* A directory that was there (here through an operator's link): not made by us. */
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	CHECK(mkdir(victim, 0755) == 0 && chmod(victim, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/linked", tmpdir);
+	CHECK(symlink(victim, path) == 0);
+	CHECK(lc_outpath_init(&op, path, NULL, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_prepare(&op, &made, err, sizeof(err)) == 0);
+	CHECK(made.dir == 0);
+	CHECK((fd = open(path, O_RDONLY | O_DIRECTORY)) >= 0);
+	CHECK(lc_outpath_made_is(&made, fd) == 0);
+	close(fd);
+	CHECK(stat(victim, &st) == 0 && (st.st_mode & 07777) == 0755);
+
+	/* Made now, then swapped for a link to another directory before it is locked: the
+	 * descriptor the capture holds is not the directory it made. */
+	snprintf(path, sizeof(path), "%s/made", tmpdir);
+	CHECK(lc_outpath_init(&op, path, NULL, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_prepare(&op, &made, err, sizeof(err)) == 0 && made.dir == 1);
+	snprintf(moved, sizeof(moved), "%s.moved", path);
+	CHECK(rename(path, moved) == 0 && symlink(victim, path) == 0);
+	CHECK(lc_outpath_lock(path, &fd, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_made_is(&made, fd) == 0);
+	close(fd);
+	CHECK((fd = open(moved, O_RDONLY | O_DIRECTORY)) >= 0);
+	CHECK(lc_outpath_made_is(&made, fd) == 1);
+	close(fd);
+	CHECK(lc_outpath_made_is(NULL, 0) == 0);
+}
+
+static int
+read_text(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n < 0 ? 0 : n] = '\0';
+	return (int)n;
+}
+
+/* --stats-file: checked creating nothing; written as a new file renamed into place, never
+ * through a link. */
+static void
+test_small_files(void)
+{
+	char err[512], path[PATH_MAX], victim[PATH_MAX], dir[PATH_MAX], buf[256];
+	struct stat st;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/small", tmpdir);
+	CHECK(mkdir(dir, 0755) == 0);
+	snprintf(victim, sizeof(victim), "%s/victim.txt", dir);
+	CHECK((fd = open(victim, O_CREAT | O_WRONLY, 0600)) >= 0 && write(fd, "root's\n", 7) == 7);
+	close(fd);
+
+	snprintf(path, sizeof(path), "%s/new.json", dir);
+	CHECK(lc_outpath_file_check("--stats-file", path, err, sizeof(err)) == 0);
+	CHECK(lstat(path, &st) != 0);			/* nothing created */
+	CHECK(lc_outpath_file_check("--stats-file", victim, err, sizeof(err)) == 0);
+
+	snprintf(path, sizeof(path), "%s/link.json", dir);
+	CHECK(symlink(victim, path) == 0);
+	CHECK(lc_outpath_file_check("--stats-file", path, err, sizeof(err)) == -ELOOP);
+	CHECK_STR_HAS(err, "--stats-file ");
+	CHECK_STR_HAS(err, "symbolic link");
+	snprintf(path, sizeof(path), "%s/dangling.json", dir);
+	CHECK(symlink("/nonexistent/lc_test", path) == 0);
+	CHECK(lc_outpath_file_check("--stats-file", path, err, sizeof(err)) == -ELOOP);
+	CHECK(lc_outpath_file_check("--stats-file", dir, err, sizeof(err)) == -EINVAL);
+	snprintf(path, sizeof(path), "%s/missing/x.json", dir);
+	CHECK(lc_outpath_file_check("--stats-file", path, err, sizeof(err)) == -ENOENT);
+
+	/* A link planted after the check: replaced, its target untouched. */
+	snprintf(path, sizeof(path), "%s/link.json", dir);
+	CHECK(lc_outpath_file_replace(path, "{}", 2, err, sizeof(err)) == 0);
+	CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode));
+	CHECK(read_text(path, buf, sizeof(buf)) == 2 && strcmp(buf, "{}") == 0);
+	CHECK(read_text(victim, buf, sizeof(buf)) == 7 && strcmp(buf, "root's\n") == 0);
+	/* An existing file: replaced whole (no stale tail). */
+	CHECK(lc_outpath_file_replace(victim, "x", 1, err, sizeof(err)) == 0);
+	CHECK(read_text(victim, buf, sizeof(buf)) == 1 && strcmp(buf, "x") == 0);
+	/* No temporary file left behind, on success or failure. */
+	snprintf(path, sizeof(path), "%s/missing/x.json", dir);
+	CHECK(lc_outpath_file_replace(path, "{}", 2, err, sizeof(err)) == -ENOENT);
+	CHECK_STR_HAS(err, path);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int hidden = 0;
+	while (d != NULL && (de = readdir(d)) != NULL)
+		hidden += de->d_name[0] == '.' && strcmp(de->d_name, ".") != 0 &&
+			  strcmp(de->d_name, "..") != 0;
+	if (d != NULL)
+		closedir(d);
+	CHECK(hidden == 0);
+}
+
 int
 main(void)
 {
@@ -157,6 +276,8 @@ main(void)
 		return 1;
 	test_names();
 	test_checks();
+	test_made();
+	test_small_files();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* What linecap learns before EAL: replay files (link type, packet counts), queue and writer
- * counts, and a pool large enough for an infinite replay with the defaults. */
+ * counts, and a pool large enough for an infinite replay with the defaults. The replay files
+ * come from the generated corpus (LC_CORPUS), then from ../shared/corpus where present
+ * (LC_CORPUS_EXTRA): both hold files of these names and counts. */
 #include "lc_test.h"
 
 #include "linecap/capture.h"
@@ -80,27 +82,40 @@ test_plan(void)
 	CHECK(base.mbufs >= 13 + 2 * (LC_RING_DEFAULT + LC_RX_DESC));
 }
 
-int
-main(void)
+/* Both tests with corpus dir's files; -1 if it has none. */
+static int
+run_corpus(const char *c)
 {
-	const char *c = getenv("LC_CORPUS");
 	const char *names[4] = { "dns_tcp.pcap", "802.1ad_QinQ.pcap", "LINKTYPE_RAW_ipv4.pcap",
 				 "derived-dns_tcp-cut.pcap" };
 	char probe[600];
 	FILE *f;
 
-	if (c == NULL)
-		return 77;
 	snprintf(probe, sizeof(probe), "%s/filters.txt", c);
 	f = fopen(probe, "r");
-	if (f == NULL) {
-		fprintf(stderr, "corpus not found at %s\n", c);
-		return 77;
-	}
+	if (f == NULL)
+		return -1;
 	fclose(f);
 	for (int i = 0; i < 4; i++)
 		snprintf(corpus_pcap[i], sizeof(corpus_pcap[i]), "%s/pcaps/%s", c, names[i]);
 	test_inspect();
 	test_plan();
+	return 0;
+}
+
+int
+main(void)
+{
+	const char *gen = getenv("LC_CORPUS"), *extra = getenv("LC_CORPUS_EXTRA");
+
+	if (gen == NULL)
+		gen = LC_SOURCE_ROOT "/tests/corpus";
+	if (run_corpus(gen) < 0) {
+		fprintf(stderr, "the generated corpus is missing at %s\n", gen);
+		CHECK(0);
+	}
+	if (extra == NULL || run_corpus(extra) < 0)
+		fprintf(stderr, "no third-party corpus at '%s': the generated corpus only\n",
+			extra ? extra : "");
 	return lc_test_done("test_plan");
 }

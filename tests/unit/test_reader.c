@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The capture file reader against libpcap on every corpus file (pcap and pcapng, micro- and
- * nanosecond, both byte orders, cut and malformed files): the same records, and an error
- * with a byte offset where libpcap stops on an error. Then crafted damage: a cut header, a
- * cut record, an impossible length.
+ * The capture file reader against libpcap on every file of the corpora (pcap and pcapng,
+ * micro- and nanosecond, both byte orders, cut and malformed files): the same records, and
+ * an error with a byte offset where libpcap stops on an error. The corpora: the generated
+ * one (LC_CORPUS, tests/corpus), then ../shared/corpus where present (LC_CORPUS_EXTRA).
+ * Then crafted damage: a cut header, a cut record, an impossible length.
  */
 #include <fcntl.h>
 #include <pcap/pcap.h>
@@ -111,31 +112,51 @@ damage(void)
 	unlink(path);
 }
 
-int
-main(void)
+/* Every file of corpus dir's MANIFEST.tsv against libpcap; how many, or -1 without one. */
+static int
+compare_corpus(const char *dir)
 {
-	const char *corpus = getenv("LC_CORPUS");
 	char path[1024], line[4096];
-	unsigned int files = 0;
+	int files = 0;
 	FILE *m;
 
-	if (corpus == NULL)
-		return 77;
-	snprintf(path, sizeof(path), "%s/MANIFEST.tsv", corpus);
+	snprintf(path, sizeof(path), "%s/MANIFEST.tsv", dir);
 	m = fopen(path, "r");
 	if (m == NULL)
-		return 77;
-	if (fgets(line, sizeof(line), m) == NULL)
-		return 1;
+		return -1;
+	if (fgets(line, sizeof(line), m) == NULL) {
+		fclose(m);
+		return 0;
+	}
 	while (fgets(line, sizeof(line), m) != NULL) {
 		char *name = strtok(line, "\t");
 
-		snprintf(path, sizeof(path), "%s/pcaps/%s", corpus, name);
+		snprintf(path, sizeof(path), "%s/pcaps/%s", dir, name);
 		compare(path, name);
 		files++;
 	}
 	fclose(m);
-	CHECK(files == 129);
+	return files;
+}
+
+int
+main(void)
+{
+	const char *gen = getenv("LC_CORPUS"), *extra = getenv("LC_CORPUS_EXTRA");
+	int files;
+
+	if (gen == NULL)
+		gen = LC_SOURCE_ROOT "/tests/corpus";
+	files = compare_corpus(gen);
+	if (files < 0)
+		fprintf(stderr, "the generated corpus is missing at %s\n", gen);
+	CHECK(files >= 40);
+	files = extra ? compare_corpus(extra) : -1;
+	if (files < 0)
+		fprintf(stderr, "no third-party corpus at '%s': the generated corpus only\n",
+			extra ? extra : "");
+	else
+		CHECK(files == 129);
 	damage();
 	return lc_test_done("test_reader");
 }
