@@ -142,14 +142,23 @@ def tcpdump_keep(pcap, expr):
     return parse_pcap(p.stdout)["records"]
 
 
+def die_with_parent():
+    """For preexec_fn: the child is killed when the test process ends, however it ends (a
+    test that fails with an exception must not leave a capture running for the rest of the
+    suite)."""
+    import ctypes
+    import signal
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)	# PR_SET_PDEATHSIG
+
+
 def run_linecap(args, timeout=60):
     return subprocess.run([linecap_bin()] + args, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, preexec_fn=die_with_parent)
 
 
 def start_linecap(args):
     return subprocess.Popen([linecap_bin()] + args, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
 
 
 def shard_files(outdir):

@@ -40,7 +40,7 @@ def run(t, work, name, expr):
                           str(RATE), "-c", str(COUNT), "--flows", "256", "--id", "3",
                           "--ipv6-fraction", "0.3", "--linger", "120",
                           "--stats-file", gen_stats], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True, preexec_fn=e.die_with_parent)
     deadline = time.monotonic() + 60
     while not os.path.exists(gen_stats) and g.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)	# the stats file is written once everything is sent

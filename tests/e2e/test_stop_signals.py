@@ -79,7 +79,8 @@ def start(out, env=None, expr=(EXPR,)):
     with open(log, "w") as f:
         p = subprocess.Popen([e.linecap_bin(), "-i", loop, "-w", out] + list(expr),
                              stdout=subprocess.DEVNULL, stderr=f,
-                             env=dict(os.environ, **(env or {})))
+                             env=dict(os.environ, **(env or {})),
+                             preexec_fn=e.die_with_parent)
     end = time.time() + 60
     while time.time() < end and p.poll() is None and \
             "1s received" not in open(log).read():	# capturing, signals handled

@@ -41,7 +41,7 @@ gen_stats = os.path.join(work, "gen.json")
 g = subprocess.Popen([GEN, "-i", f"net_memif0,role=client,socket={sock}", "--rate", str(RATE),
                       "--duration", str(SECONDS), "--flows", "64", "--linger", "120",
                       "--stats-file", gen_stats], stdout=subprocess.DEVNULL,
-                     stderr=subprocess.PIPE, text=True)
+                     stderr=subprocess.PIPE, text=True, preexec_fn=e.die_with_parent)
 deadline = time.monotonic() + SECONDS + 60
 while not os.path.exists(gen_stats) and g.poll() is None and time.monotonic() < deadline:
     time.sleep(0.05)
