@@ -17,7 +17,7 @@ sample=captures/sample.pcap
 out=captures/run-$(date +%Y%m%d-%H%M%S)
 filter='host 192.168.1.100 and port 443'
 
-echo "+ build/app/linecap -i net_pcap0,rx_pcap=$sample,infinite_rx=1 -w $out --duration $secs '$filter'"
+echo "+ build/app/linecap -i net_pcap0,rx_pcap=$sample,infinite_rx=1 -w $out --duration $secs --stats-file $out.json '$filter'"
 build/app/linecap -i "net_pcap0,rx_pcap=$sample,infinite_rx=1" -w "$out" \
   --duration "$secs" --stats-file "$out.json" "$filter"
 

@@ -45,14 +45,20 @@ main(int argc, char **argv)
 	struct lc_verify_summary sum;
 	int repair = 0, c, n;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;	/* one line of ours, not getopt's too */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': repair = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("linecap-verify %s\n", LC_VERSION); return 0;
 		default:
-			fprintf(stderr, "linecap-verify: %s: unknown option (see --help)\n",
-				argv[optind - 1]);
+			if (optopt != 0 && strncmp(argv[optind - 1], "--", 2) != 0)
+				fprintf(stderr, "linecap-verify: -%c: unknown option (see --help)\n",
+					optopt);
+			else
+				fprintf(stderr, "linecap-verify: %s: %s (see --help)\n",
+					argv[optind - 1], c == ':' ? "needs a value" :
+					"unknown option");
 			return 2;
 		}
 	}

@@ -207,6 +207,11 @@ run(struct lc_config *cfgp, int argc, char **argv)
 		lc_eal_stop();
 		return die(rc, err);
 	}
+	if (cfg.user != NULL && lc_app_check_retention(cap, &user, err, sizeof(err)) < 0) {
+		lc_capture_free(cap);
+		lc_eal_stop();
+		return die(EXIT_USAGE, err);
+	}
 	lc_capture_describe(cap, stderr);
 	if (cfg.user != NULL) {
 		if (lc_app_drop_root(cap, &user, err, sizeof(err)) < 0) {

@@ -36,11 +36,20 @@ lc_app_check_user(const struct lc_user *u, const struct lc_outpath *out,
 
 	if (stat(out->dir, &st) != 0) {	/* linecap creates it, and gives it to u */
 		rc = lc_privs_check_reach(u, out->dir, err, errlen);
+		if (rc == 0)
+			rc = lc_privs_check_links(u, out->dir, err, errlen);
 	} else {
 		snprintf(remedy, sizeof(remedy), "linecap gives %s only what it creates; make "
 			 "the directory writable by %s, or give -w a new directory to create",
 			 u->name, u->name);
 		rc = lc_privs_check_write(u, out->dir, remedy, err, errlen);
+		/* An earlier capture's manifest keeps its owner: u must be able to append. */
+		if (rc == 0 && lc_outpath_manifest(out, dir, sizeof(dir)) == 0 &&
+		    lstat(dir, &fst) == 0 && S_ISREG(fst.st_mode)) {
+			snprintf(remedy, sizeof(remedy), "linecap gives %s only what it creates; "
+				 "capture as its owner, or give -w another directory", u->name);
+			rc = lc_privs_check_append(u, dir, remedy, err, errlen);
+		}
 	}
 	if (rc < 0 || stats_file == NULL)
 		return rc;
@@ -159,6 +168,18 @@ lc_app_check_disk(const struct lc_capture *cap, const struct lc_outpath *out)
 		"the disk is too slow; at full rate the rings fill and packets are dropped "
 		"(use a filter, or faster or striped disks)");
 	return r.bytes_per_s >= need ? 0 : 1;
+}
+
+/* -Z with retention: every earlier file that counts towards it must be one u can delete. */
+int
+lc_app_check_retention(const struct lc_capture *cap, const struct lc_user *u, char *err,
+		       size_t errlen)
+{
+	char remedy[160];
+
+	snprintf(remedy, sizeof(remedy), "%s could not retire them; move them away, or "
+		 "capture without -Z or without retention", u->name);
+	return lc_capture_check_unlink(cap, u->uid, u->name, remedy, err, errlen);
 }
 
 /* -Z: hand what root made to the user (files, EAL's runtime directory), then become it. */

@@ -34,6 +34,11 @@ int lc_app_start_eal(const struct lc_config *cfg, const struct lc_capture_plan *
  * the disk keeps up, 1 when not. */
 int lc_app_check_disk(const struct lc_capture *cap, const struct lc_outpath *out);
 
+/* -Z with -W or --retain-bytes: refuse (-EPERM, one line in err) when an earlier file that
+ * counts towards retention is one u could not delete. */
+int lc_app_check_retention(const struct lc_capture *cap, const struct lc_user *u, char *err,
+			   size_t errlen);
+
 /* -Z: hand what root made to the user (files, EAL's runtime directory), then become it. */
 int lc_app_drop_root(struct lc_capture *cap, const struct lc_user *u, char *err,
 		     size_t errlen);

@@ -113,6 +113,12 @@ void lc_capture_describe(const struct lc_capture *cap, FILE *f);
  * in err. */
 int lc_capture_chown(struct lc_capture *cap, uid_t uid, gid_t gid, char *err, size_t errlen);
 
+/* With retention on: is every earlier file that counts towards it one uid (named user) could
+ * delete (lc_custody_undeletable)? 0, or -EPERM with "-Z USER: FILE (N like it) ...: REMEDY"
+ * in err. */
+int lc_capture_check_unlink(const struct lc_capture *cap, uid_t uid, const char *user,
+			    const char *remedy, char *err, size_t errlen);
+
 /* Stop the port, free everything. Accepts NULL. */
 void lc_capture_free(struct lc_capture *cap);
 

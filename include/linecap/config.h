@@ -22,6 +22,9 @@
 #define LC_ERRLEN 512
 #define LC_CONFIG_OPTS 32
 
+/* The least --retain-bytes taken: less would delete every file as soon as it closes. */
+#define LC_RETAIN_MIN_BYTES (1ull << 20)
+
 struct lc_config {
 	const char *interface;	/* -i: PCI address or vdev spec */
 	const char *write_path;	/* -w: directory or path prefix */

@@ -83,6 +83,12 @@ uint64_t lc_custody_bytes(struct lc_custody *c);
 /* Give the manifest to uid:gid (-Z). 0 or -errno. */
 int lc_custody_chown(struct lc_custody *c, uid_t uid, gid_t gid);
 
+/* With retention on (-W, --retain-bytes): the first file under retention that uid could not
+ * delete (its directory not writable by uid, or sticky with the file and directory owned by
+ * others), and in *n how many there are; NULL when none (or retention is off). -Z refuses
+ * those at start; while capturing such a file is left out of retention (warned once). */
+const char *lc_custody_undeletable(const struct lc_custody *c, uid_t uid, unsigned int *n);
+
 void lc_custody_close(struct lc_custody *c);
 
 #endif

@@ -22,8 +22,10 @@ struct lc_manifest;
 /*
  * Open (creating, mode 0640) the manifest at path for appending; the chain continues from
  * its last line. A symbolic link, a FIFO or anything else but a regular file at path is
- * refused, without blocking: NULL with errno EINVAL. Returns NULL with errno set and
- * "PATH: reason" in err.
+ * refused, without blocking: NULL with errno EINVAL; so is a file with more than one link,
+ * and a manifest whose last line is cut (no newline at its end: a crash while it was
+ * appended) or is not a JSON object (nothing is ever appended after such a line). Returns
+ * NULL with errno set and "PATH: reason" in err.
  */
 struct lc_manifest *lc_manifest_open(const char *path, char *err, size_t errlen);
 
@@ -49,7 +51,9 @@ size_t lc_manifest_size(const struct lc_manifest *m);
 /* Close. Accepts NULL. */
 void lc_manifest_close(struct lc_manifest *m);
 
-/* Give the manifest file to uid:gid (-Z). 0 or -errno. */
+/* Give the manifest file to uid:gid (-Z), only if lc_manifest_open created it: one that was
+ * there already keeps its owner (USER must be able to append to it: checked at start). 0 or
+ * -errno. */
 int lc_manifest_chown(struct lc_manifest *m, uid_t uid, gid_t gid);
 
 /*
@@ -83,6 +87,9 @@ struct lc_manifest_line {
 	char prev_sha[65];	/* with LC_MANIFEST_SCAN_HASH: that of the line before (64 zeros
 				 * for the first) */
 	int too_long;		/* over LC_MANIFEST_LINE_MAX: hashed, not parsed */
+	int cut;		/* the last line, with no newline at its end: a crash cut it
+				 * while it was appended (a capture start refuses to append after
+				 * it; linecap-verify --repair moves it aside) */
 };
 
 /* What lc_manifest_scan computes besides the fields. */
@@ -91,8 +98,9 @@ struct lc_manifest_line {
 /*
  * Open a manifest to read it: name relative to the directory dirfd (or AT_FDCWD), never
  * following a symbolic link, never blocking (a FIFO planted as the manifest), and only a
- * regular file. Returns the descriptor, or -errno with "NAME: reason" in err: -ENOENT when
- * there is none, -EINVAL when it is not a regular file (a symbolic link, a FIFO, a device).
+ * regular file with one link. Returns the descriptor, or -errno with "NAME: reason" in err:
+ * -ENOENT when there is none, -EINVAL when it is not a regular file (a symbolic link, a FIFO,
+ * a device) or has more than one link (a hard link: "has N links").
  */
 int lc_manifest_open_read(int dirfd, const char *name, char *err, size_t errlen);
 

@@ -17,6 +17,8 @@ struct lc_merge_opts {
 	const char *out;
 	const char *const *inputs;	/* files */
 	unsigned int ninputs;
+	int *fds;			/* NULL, or per input a descriptor open on it (taken
+					 * over: closed by lc_merge) or -1: open the path */
 	const char *filter;		/* tcpdump expression; NULL: keep all */
 	uint64_t start_ns;		/* keep records at or after; 0: no bound */
 	uint64_t end_ns;		/* keep records before; 0: no bound */

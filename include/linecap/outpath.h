@@ -96,6 +96,15 @@ int lc_outpath_file_replace(const char *path, const void *data, size_t len, char
 int lc_outpath_name(const struct lc_outpath *op, unsigned int queue, uint32_t seq, time_t when,
 		    int part, char *buf, size_t len);
 
+/*
+ * Is name (a file name in the directory) one of this capture's files, of any number and any
+ * period: PREFIX-qNN-NNNNNN.EXT or its ".part", PREFIX as -w gave it (a strftime pattern in
+ * it matches any expansion: digits for a numeric conversion, any characters but '/' for the
+ * others). Files of other prefixes sharing the directory are not. 1, with the queue in
+ * *queue (may be NULL), or 0.
+ */
+int lc_outpath_owns(const struct lc_outpath *op, const char *name, unsigned int *queue);
+
 /* The manifest of the capture directory: DIR/manifest.jsonl. */
 int lc_outpath_manifest(const struct lc_outpath *op, char *buf, size_t len);
 

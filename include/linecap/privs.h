@@ -8,8 +8,10 @@
  * root created for the capture (the output directory, the manifest, the open files) is given
  * to USER first, so the capture goes on writing, rotating and retiring files as USER.
  * Only what linecap created is given away, through open descriptors (never by a name that
- * a link could redirect): a directory that was there already keeps its owner, and USER must
- * be able to write it (checked at start, lc_privs_check_write).
+ * a link could redirect): a directory or manifest that was there already keeps its owner,
+ * and USER must be able to write it (checked at start, lc_privs_check_write and
+ * lc_privs_check_append); with retention, USER must be able to delete the earlier files it
+ * would retire (checked once the capture is set up, before root is dropped).
  */
 #include <stddef.h>
 #include <sys/types.h>
@@ -34,6 +36,23 @@ int lc_privs_check_reach(const struct lc_user *u, const char *dir, char *err, si
  * (reason): REMEDY". */
 int lc_privs_check_write(const struct lc_user *u, const char *dir, const char *remedy,
 			 char *err, size_t errlen);
+
+/* Can u append to file, an existing manifest linecap did not create (so it keeps its
+ * owner)? Checked as u, before capturing. 0, or -errno with one line in err: "-Z USER: USER
+ * cannot append to FILE (reason): REMEDY". */
+int lc_privs_check_append(const struct lc_user *u, const char *file, const char *remedy,
+			  char *err, size_t errlen);
+
+/* Before root creates dir for u: no symbolic link on the way to it that u owns, or that is
+ * owned by neither root nor the owner of the directory holding it (fs.protected_symlinks'
+ * rule, in any directory), so u cannot point root's mkdir somewhere else. 0, or -EPERM with
+ * one line in err. */
+int lc_privs_check_links(const struct lc_user *u, const char *dir, char *err, size_t errlen);
+
+/* Could uid delete a file (st: file) from a directory (st: dir) it can write? In a sticky
+ * directory only root, the file's owner and the directory's owner can. 1 or 0. */
+struct stat;
+int lc_privs_may_unlink(uid_t uid, const struct stat *dir, const struct stat *file);
 
 /* Become u for good: supplementary groups, gid, uid; checks that root cannot be regained.
  * 0, or -errno with a reason in err. */

@@ -48,6 +48,7 @@ struct lc_writer_counters {
 	uint64_t wait_cycles;	/* of those, waiting for a free buffer from the I/O thread */
 	uint64_t hash_cycles;	/* the I/O thread's: hashing (SHA-256) */
 	uint64_t write_cycles;	/* the I/O thread's: in write calls */
+	uint64_t last_file;	/* 1 once the shard's last file is being closed: no other opens */
 };
 
 /* A closed file, for the manifest (allocated by the writer, owned by on_closed). */
@@ -155,6 +156,7 @@ lc_writer_read(const struct lc_writer_shard *s, struct lc_writer_counters *out)
 	out->wait_cycles = __atomic_load_n(&s->c.wait_cycles, __ATOMIC_RELAXED);
 	out->hash_cycles = __atomic_load_n(&s->c.hash_cycles, __ATOMIC_RELAXED);
 	out->write_cycles = __atomic_load_n(&s->c.write_cycles, __ATOMIC_RELAXED);
+	out->last_file = __atomic_load_n(&s->c.last_file, __ATOMIC_ACQUIRE);
 }
 
 #endif

@@ -228,15 +228,31 @@ report(struct lc_prometheus *p, uint64_t now)
 
 	if (n == 0 || (p->reported_ms != 0 && now - p->reported_ms < REPORT_MS))
 		return;
-	LC_LOG(WARNING, "Prometheus endpoint: %" PRIu64 " clients reset or left before their "
+	LC_LOG(WARNING, "Prometheus endpoint: %" PRIu64 " client%s reset or left before their "
 	       "reply, %" PRIu64 " timed out, %" PRIu64 " dropped to make room, %" PRIu64
 	       " refused for want of descriptors (at most one such line a minute)",
-	       p->fail.reset, p->fail.timeout, p->fail.evicted, p->fail.refused);
+	       p->fail.reset, p->fail.reset == 1 ? "" : "s", p->fail.timeout, p->fail.evicted,
+	       p->fail.refused);
 	memset(&p->fail, 0, sizeof(p->fail));
 	p->reported_ms = now;
 }
 
-/* The request line is whole (or too long): build the reply and start sending it. */
+/* Is the request line (its first bytes in c->head, c->seen long) GET or HEAD /metrics,
+ * the path ending at a space, a query, a carriage return or the end of the line? */
+static int
+asks_metrics(const struct conn *c)
+{
+	size_t skip = strncmp(c->head, "GET ", 4) == 0 ? 4 :
+		      strncmp(c->head, "HEAD ", 5) == 0 ? 5 : 0;
+	const char *path = c->head + skip;
+
+	if (skip == 0 || strncmp(path, "/metrics", 8) != 0)
+		return 0;
+	return c->seen == skip + 8 || path[8] == ' ' || path[8] == '?' || path[8] == '\r';
+}
+
+/* The request line is whole (or too long, or cut by the client's EOF): build the reply
+ * (headers only for HEAD) and start sending it. */
 static void
 answer(struct lc_prometheus *p, struct conn *c, int too_long)
 {
@@ -253,8 +269,7 @@ answer(struct lc_prometheus *p, struct conn *c, int too_long)
 	if (too_long) {
 		status = "400 Bad Request";
 		fputs("request line too long\n", f);
-	} else if (strncmp(c->head, "GET /metrics ", 13) == 0 ||
-		   strncmp(c->head, "GET /metrics?", 13) == 0) {
+	} else if (asks_metrics(c)) {
 		status = "200 OK";
 		if (lc_control_snapshot(&p->live))
 			lc_prometheus_format(f, &p->live);
@@ -276,6 +291,8 @@ answer(struct lc_prometheus *p, struct conn *c, int too_long)
 	}
 	snprintf(c->out, (size_t)hlen + 1, "HTTP/1.0 %s\r\nContent-Type: text/plain; "
 		 "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status, blen);
+	if (!too_long && strncmp(c->head, "HEAD ", 5) == 0)
+		blen = 0;	/* HEAD: the headers of the GET, without its body */
 	memcpy(c->out + hlen, body, blen);
 	free(body);
 	c->outlen = (size_t)hlen + blen;
@@ -295,6 +312,10 @@ conn_read(struct lc_prometheus *p, struct conn *c)
 		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
 
 		if (n == 0) {
+			if (c->state == CONN_READ && c->seen > 0) {
+				answer(p, c, 0);	/* a line without its newline: asked */
+				return;
+			}
 			if (c->state == CONN_READ)
 				p->fail.reset++;	/* left before asking */
 			conn_close(c);

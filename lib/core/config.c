@@ -112,7 +112,9 @@ static const char usage_text[] =
 "                        tcpdump's -G -W, it never stops the capture\n"
 "      --retain-bytes SIZE\n"
 "                        keep the capture's files and manifest within SIZE bytes (suffixes\n"
-"                        K M G T, powers of 1000, or Ki Mi Gi Ti): oldest closed file first\n"
+"                        K M G T, powers of 1000, or Ki Mi Gi Ti; at least 1Mi): oldest\n"
+"                        closed file first. -W and --retain-bytes count and delete only\n"
+"                        this capture's files (its -w prefix), never other prefixes'\n"
 "      --format F        pcap (nanosecond, default) or pcapng (default when -w ends in\n"
 "                        .pcapng)\n"
 "      --fsync-interval SECS\n"
@@ -408,6 +410,13 @@ apply(struct lc_config *cfg, int code, const char *val, const char *label, char 
 		break;
 	case OPT_RETAIN_BYTES:
 		rc = lc_parse_size(label, val, &cfg->retain_bytes, err, errlen);
+		/* A bound below one file deletes every file as soon as it closes. */
+		if (rc == 0 && cfg->retain_bytes != 0 && cfg->retain_bytes < LC_RETAIN_MIN_BYTES) {
+			snprintf(err, errlen, "%s %s: must be at least %llu bytes (1Mi): a smaller "
+				 "bound would delete every file the capture writes", label, val,
+				 (unsigned long long)LC_RETAIN_MIN_BYTES);
+			rc = -EINVAL;
+		}
 		break;
 	case OPT_FSYNC_INTERVAL:
 		rc = lc_parse_decimal(label, val, 86400, &d, err, errlen);

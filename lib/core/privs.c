@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "linecap/privs.h"
@@ -125,4 +126,66 @@ lc_privs_check_write(const struct lc_user *u, const char *dir, const char *remed
 		snprintf(err, errlen, "-Z %s: %s cannot write %s (%s): %s", u->name, u->name, dir,
 			 strerror(-rc), remedy);
 	return rc;
+}
+
+int
+lc_privs_check_append(const struct lc_user *u, const char *file, const char *remedy,
+		      char *err, size_t errlen)
+{
+	int rc = access_as(u, file, W_OK, err, errlen);
+
+	if (rc == 1)
+		return -EPERM;
+	if (rc < 0)
+		snprintf(err, errlen, "-Z %s: %s cannot append to %s (%s): %s", u->name, u->name,
+			 file, strerror(-rc), remedy);
+	return rc;
+}
+
+int
+lc_privs_check_links(const struct lc_user *u, const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+	size_t n = strlen(dir), at;
+	struct stat st, pst;
+
+	if (n >= sizeof(path))
+		return 0;	/* too long to be made anyway */
+	memcpy(path, dir, n + 1);
+	/* Each component in turn (its prefix of the path), the last one too. */
+	for (at = 1; at <= n; at++) {
+		if (at < n && path[at] != '/')
+			continue;
+		char c = path[at];
+		char *slash;
+
+		path[at] = '\0';
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			char parent[4096];
+
+			snprintf(parent, sizeof(parent), "%s", path);
+			slash = strrchr(parent, '/');
+			if (slash == NULL)
+				snprintf(parent, sizeof(parent), ".");
+			else
+				slash[slash == parent ? 1 : 0] = '\0';
+			if (st.st_uid == u->uid ||
+			    (st.st_uid != 0 && (stat(parent, &pst) != 0 || pst.st_uid != st.st_uid))) {
+				snprintf(err, errlen, "-Z %s: %s is a symbolic link that %s, not root "
+					 "or its directory's owner, could have put there: give -w a "
+					 "path without it", u->name, path,
+					 st.st_uid == u->uid ? u->name : "another user");
+				return -EPERM;
+			}
+		}
+		path[at] = c;
+	}
+	return 0;
+}
+
+int
+lc_privs_may_unlink(uid_t uid, const struct stat *dir, const struct stat *file)
+{
+	return uid == 0 || !(dir->st_mode & S_ISVTX) || file->st_uid == uid ||
+	       dir->st_uid == uid;
 }

@@ -35,6 +35,10 @@ lc_seq_new(void)
 	if (s != NULL) {
 		s->tsize = 1024;
 		s->table = calloc(s->tsize, sizeof(*s->table));
+		if (s->table == NULL) {
+			free(s);
+			return NULL;
+		}
 	}
 	return s;
 }

@@ -23,6 +23,7 @@ struct lc_manifest {
 	int fd;
 	size_t size;
 	char last[65];		/* hash of the last line */
+	int created;		/* by lc_manifest_open (O_EXCL): ours to give away (-Z) */
 };
 
 static void
@@ -53,7 +54,21 @@ kind_of(mode_t mode)
 	return "an unknown kind of file";
 }
 
-/* Is fd a regular file? 0, or -EINVAL / -errno with "name: reason" in err. */
+/* A file with more than one name is also a file elsewhere (a hard link planted in the
+ * directory): what is done to it (cut, renamed, deleted) or read from it (its hash) would be
+ * done to or said of that other file. 0, or -EINVAL with "name: has N links" in err. */
+static int
+check_links(const struct stat *st, const char *name, char *err, size_t errlen)
+{
+	if (st->st_nlink > 1) {
+		snprintf(err, errlen, "%s: has %llu links (the same file is elsewhere too), not "
+			 "used", name, (unsigned long long)st->st_nlink);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Is fd a regular file with one name? 0, or -EINVAL / -errno with "name: reason" in err. */
 static int
 check_regular(int fd, const char *name, char *err, size_t errlen)
 {
@@ -70,7 +85,7 @@ check_regular(int fd, const char *name, char *err, size_t errlen)
 			 kind_of(st.st_mode));
 		return -EINVAL;
 	}
-	return 0;
+	return check_links(&st, name, err, errlen);
 }
 
 /*
@@ -91,6 +106,8 @@ open_regular(int dirfd, const char *name, int flags, char *err, size_t errlen)
 				 kind_of(st.st_mode));
 			return -EINVAL;
 		}
+		if (check_links(&st, name, err, errlen) < 0)
+			return -EINVAL;
 	} else if (errno == ENOENT && !(flags & O_CREAT)) {
 		snprintf(err, errlen, "%s: %s", name, strerror(ENOENT));
 		return -ENOENT;	/* one call, not two, for each file retired long ago */
@@ -281,7 +298,7 @@ lc_manifest_name_ok(const char *name)
 /* The hash of the last line of the file at fd (size bytes) into last, reading backwards
  * from its end, so a long manifest is not read whole. 0 or -errno. */
 static int
-hash_last_line(int fd, uint64_t size, char last[65])
+hash_last_line(int fd, uint64_t size, char last[65], uint64_t *from, uint64_t *to)
 {
 	uint8_t buf[64 << 10], md[EVP_MAX_MD_SIZE];
 	uint64_t end = size, start;
@@ -298,6 +315,7 @@ hash_last_line(int fd, uint64_t size, char last[65])
 			break;
 		end--;
 	}
+	*from = *to = end;
 	if (end == 0)
 		return 0;
 	/* Back to the newline before the last line. */
@@ -335,6 +353,53 @@ hash_last_line(int fd, uint64_t size, char last[65])
 	EVP_DigestFinal_ex(ctx, md, &n);
 	EVP_MD_CTX_free(ctx);
 	lc_sha256_hex(md, last);
+	*from = start;
+	return 0;
+}
+
+/*
+ * Is what the manifest open at fd (size bytes) ends with something to append after: nothing,
+ * or a whole line (newline-ended) that is a JSON object (bytes from..to)? 0, or -EINVAL with
+ * the reason in err. A line with no newline is what a crash leaves in the middle of an append
+ * (ours are whole lines, fsync-ed): a record appended after it would be glued to it, and both
+ * lost to the readers. A last line over 1 MiB is not parsed here (linecap-verify reads it).
+ */
+static int
+check_end(int fd, uint64_t size, uint64_t from, uint64_t to, const char *path, char *err,
+	  size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash == NULL ? 1 : slash == path ? 1 : (int)(slash - path);
+	const char *dir = slash == NULL ? "." : path;
+	struct lc_manifest_fields f;
+	char c = '\n', *line, *scratch;
+	int ok;
+
+	if (size == 0)
+		return 0;
+	if (pread(fd, &c, 1, (off_t)(size - 1)) != 1)
+		return 0;	/* hash_last_line read it: cannot be */
+	if (c != '\n') {
+		snprintf(err, errlen, "%s: its last line is cut (a crash while it was written?): "
+			 "run linecap-verify --repair %.*s", path, dirlen, dir);
+		return -EINVAL;
+	}
+	if (to - from > (1u << 20) || to == from)
+		return 0;
+	line = malloc(to - from + 1);
+	scratch = malloc(to - from + 17);
+	ok = line != NULL && scratch != NULL &&
+	     pread(fd, line, to - from, (off_t)from) == (ssize_t)(to - from) &&
+	     lc_manifest_parse_line(line, to - from, scratch, &f);
+	if (line == NULL || scratch == NULL)
+		ok = 1;	/* not checked: linecap-verify reads it */
+	free(line);
+	free(scratch);
+	if (!ok) {
+		snprintf(err, errlen, "%s: its last line is not a JSON object: not a linecap "
+			 "manifest? (linecap-verify %.*s says more)", path, dirlen, dir);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -342,6 +407,7 @@ struct lc_manifest *
 lc_manifest_open(const char *path, char *err, size_t errlen)
 {
 	struct lc_manifest *m = calloc(1, sizeof(*m));
+	uint64_t from = 0, to = 0;
 	struct stat st;
 	int rc;
 
@@ -351,8 +417,12 @@ lc_manifest_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(m->last, sizeof(m->last), "%s", ZERO_HASH);
-	/* Read and append through one descriptor: what was checked is what is written. */
-	m->fd = open_regular(AT_FDCWD, path, O_RDWR | O_APPEND | O_CREAT, err, errlen);
+	/* Read and append through one descriptor: what was checked is what is written. Made
+	 * here (O_EXCL) or there already: only the one made here is ever given away. */
+	m->fd = open_regular(AT_FDCWD, path, O_RDWR | O_APPEND | O_CREAT | O_EXCL, err, errlen);
+	m->created = m->fd >= 0;
+	if (m->fd == -EEXIST)
+		m->fd = open_regular(AT_FDCWD, path, O_RDWR | O_APPEND, err, errlen);
 	if (m->fd < 0) {
 		rc = m->fd;
 		goto fail;
@@ -364,11 +434,14 @@ lc_manifest_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	/* The chain goes on from the last whole line. */
-	rc = hash_last_line(m->fd, (uint64_t)st.st_size, m->last);
+	rc = hash_last_line(m->fd, (uint64_t)st.st_size, m->last, &from, &to);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		goto fail;
 	}
+	rc = check_end(m->fd, (uint64_t)st.st_size, from, to, path, err, errlen);
+	if (rc < 0)
+		goto fail;
 	m->size = (size_t)st.st_size;
 	return m;
 fail:
@@ -434,6 +507,8 @@ lc_manifest_size(const struct lc_manifest *m)
 int
 lc_manifest_chown(struct lc_manifest *m, uid_t uid, gid_t gid)
 {
+	if (!m->created)	/* an earlier capture's keeps its owner */
+		return 0;
 	return fchown(m->fd, uid, gid) != 0 ? -errno : 0;
 }
 
@@ -905,6 +980,7 @@ lc_manifest_scan(int fd, const char *what, unsigned int flags, lc_manifest_line_
 			if (nl != NULL)
 				p++;
 			/* A whole line (or the last, without its newline). */
+			cur.cut = nl == NULL;
 			if (hash) {
 				EVP_DigestFinal_ex(ctx, md, &mdlen);
 				lc_sha256_hex(md, cur.sha);

@@ -133,8 +133,23 @@ lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, si
 		}
 	}
 	for (unsigned int i = 0; i < o->ninputs; i++) {
+		int ifd = o->fds != NULL ? o->fds[i] : -1;
+
+		if (o->fds != NULL)
+			o->fds[i] = -1;		/* ours now */
+		/* O_NONBLOCK: a FIFO nobody writes reads as empty (not a capture file) instead
+		 * of hanging the open; reads block again once open (a pipe given on purpose). */
+		if (ifd < 0)
+			ifd = open(o->inputs[i], O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (ifd < 0 || fcntl(ifd, F_SETFL, fcntl(ifd, F_GETFL) & ~O_NONBLOCK) != 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", o->inputs[i], strerror(errno));
+			if (ifd >= 0)
+				close(ifd);
+			goto done;
+		}
 		in[i].index = i;
-		in[i].r = lc_reader_open(o->inputs[i], err, errlen);
+		in[i].r = lc_reader_fdopen(ifd, o->inputs[i], err, errlen);
 		if (in[i].r == NULL) {
 			rc = errno == EINVAL ? -EINVAL : -errno;
 			goto done;
@@ -230,6 +245,11 @@ done:
 	free(outbuf);
 	for (unsigned int i = 0; in != NULL && i < o->ninputs; i++)
 		lc_reader_close(in[i].r);
+	for (unsigned int i = 0; o->fds != NULL && i < o->ninputs; i++)
+		if (o->fds[i] >= 0) {	/* not reached: closed unread */
+			close(o->fds[i]);
+			o->fds[i] = -1;
+		}
 	free(in);
 	free(heap);
 	lc_filter_free(f);

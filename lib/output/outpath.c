@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
 #include <errno.h>
 #include <sys/file.h>
 #include <fcntl.h>
@@ -100,6 +101,78 @@ lc_outpath_name(const struct lc_outpath *op, unsigned int queue, uint32_t seq, t
 	n = snprintf(buf, len, "%s/%s-q%02u-%06u%s%s", op->dir, prefix, queue, seq, op->ext,
 		     part ? LC_PART_SUFFIX : "");
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* What follows the prefix in a file name of ours: -qNN-NNNNNN.EXT, or its .part. */
+static int
+owned_tail(const struct lc_outpath *op, const char *s, unsigned int *queue)
+{
+	size_t elen = strlen(op->ext);
+
+	if (s[0] != '-' || s[1] != 'q' || !isdigit((unsigned char)s[2]) ||
+	    !isdigit((unsigned char)s[3]) || s[4] != '-')
+		return 0;
+	for (int i = 5; i < 11; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	if (strncmp(s + 11, op->ext, elen) != 0 ||
+	    (s[11 + elen] != '\0' && strcmp(s + 11 + elen, LC_PART_SUFFIX) != 0))
+		return 0;
+	if (queue != NULL)
+		*queue = (unsigned int)(s[2] - '0') * 10 + (unsigned int)(s[3] - '0');
+	return 1;
+}
+
+/* Does s match strftime pattern p (any expansion of it) followed by an owned tail? Each
+ * conversion takes one character or more, tried shortest first; *budget bounds the
+ * backtracking a pattern full of conversions could cost (spent: no match). */
+static int
+owned_match(const struct lc_outpath *op, const char *p, const char *s, unsigned int *queue,
+	    unsigned long *budget)
+{
+	while (*p != '\0') {
+		const char *c = p + 1;
+		int digits;
+
+		if (*p != '%' || *c == '\0') {
+			if (*p++ != *s++)
+				return 0;
+			continue;
+		}
+		if (*c == '%') {	/* a literal '%' */
+			if (*s++ != '%')
+				return 0;
+			p += 2;
+			continue;
+		}
+		if ((*c == 'E' || *c == 'O') && c[1] != '\0')
+			c++;
+		/* Numbers (blank-padded for %e %k %l); names and compounds: anything but '/'. */
+		digits = strchr("CdeGgHIjklmMsSuUVwWyY", *c) != NULL;
+		p = c + 1;
+		for (const char *e = s; *e != '\0'; e++) {
+			if (digits ? !isdigit((unsigned char)*e) && *e != ' ' : *e == '/')
+				return 0;
+			if (*budget == 0)
+				return 0;
+			(*budget)--;
+			if (owned_match(op, p, e + 1, queue, budget))
+				return 1;
+		}
+		return 0;
+	}
+	return owned_tail(op, s, queue);
+}
+
+int
+lc_outpath_owns(const struct lc_outpath *op, const char *name, unsigned int *queue)
+{
+	size_t plen = strlen(op->prefix);
+	unsigned long budget = 100000;
+
+	if (op->timed)
+		return owned_match(op, op->prefix, name, queue, &budget);
+	return strncmp(name, op->prefix, plen) == 0 && owned_tail(op, name + plen, queue);
 }
 
 int

@@ -43,6 +43,9 @@ struct ctx {
 	int dirfd;		/* the directory: every name is opened relative to it */
 	struct lc_name_index *index;	/* e by name */
 	int chain_told;		/* the first break of the chain is reported, once */
+	int listing;		/* linecap-verify --repair: what cannot be repaired because of
+				 * what it is (a link, a FIFO, a hard link) is left to the listing
+				 * after the repairs, which reports it once */
 };
 
 static void
@@ -289,18 +292,51 @@ parse_queue_seq(const char *name, int *queue, int *seq)
 	return last == NULL || sscanf(last, "-q%d-%d", queue, seq) != 2 ? -1 : 0;
 }
 
+/* Append (and fsync) the record of a file a repair recorded: name, its SHA-256 and size, the
+ * records in it; cut: bytes of a cut record removed; from: the cut manifest line it was
+ * recovered from (NULL: none). 0 or -errno with the reason in err. */
+static int
+record_repaired(struct lc_manifest *m, const char *name, const char *hex, uint64_t bytes,
+		uint64_t n, uint64_t first, uint64_t last, uint64_t cut, const char *from,
+		char *err, size_t errlen)
+{
+	char host[256] = "unknown";
+	int queue = -1, seq = -1, rc;
+
+	parse_queue_seq(name, &queue, &seq);
+	gethostname(host, sizeof(host) - 1);
+	json_t *rec_j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:i, s:i, s:s, s:b, s:I, s:I, "
+				  "s:s}", "file", name, "sha256", hex, "bytes", (json_int_t)bytes,
+				  "packets", (json_int_t)n, "first_ns", (json_int_t)first,
+				  "last_ns", (json_int_t)last, "queue", queue, "seq", seq,
+				  "format", strstr(name, ".pcapng") ? "pcapng" : "pcap",
+				  "repaired", 1, "cut_bytes", (json_int_t)cut,
+				  "repaired_ns", (json_int_t)lc_realtime_ns(), "host", host);
+
+	if (rec_j == NULL) {
+		snprintf(err, errlen, "manifest: cannot encode a record");
+		return -ENOMEM;
+	}
+	if (from != NULL)
+		json_object_set_new(rec_j, "recovered_from", json_string(from));
+	rc = lc_manifest_append(m, rec_j, err, errlen);
+	if (rc == 0 && (rc = lc_manifest_sync(m)) < 0)
+		snprintf(err, errlen, "manifest: fsync: %s", strerror(-rc));
+	json_decref(rec_j);
+	return rc;
+}
 
 /* Cut a .part file back to its last whole record, close it properly, record it. */
 static void
 repair(struct ctx *c, const char *part_name, struct lc_manifest *m)
 {
 	char part[PATH_MAX + NAME_MAX + 2], name[NAME_MAX + 1];
-	char err[600], hex[65], host[256] = "unknown";
+	char err[600], hex[65];
 	struct lc_reader *r;
 	struct lc_record rec;
 	uint64_t good, size, first = 0, last = 0, n = 0, bytes;
 	struct stat st;
-	int fd, queue = -1, seq = -1;
+	int fd;
 
 	snprintf(part, sizeof(part), "%s/%s", c->dir, part_name);
 	snprintf(name, sizeof(name), "%.*s", (int)(strlen(part_name) - 5), part_name);
@@ -309,7 +345,7 @@ repair(struct ctx *c, const char *part_name, struct lc_manifest *m)
 	fd = lc_manifest_open_file(c->dirfd, part_name, O_RDWR, err, sizeof(err));
 	if (fd == -EACCES)	/* enough to check and rename a recorded one */
 		fd = lc_manifest_open_file(c->dirfd, part_name, O_RDONLY, err, sizeof(err));
-	if (fd == -ENOENT)
+	if (fd == -ENOENT || (fd == -EINVAL && c->listing))
 		return;
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		finding(c, "unrepairable: %s", fd < 0 ? err : strerror(errno));
@@ -375,20 +411,9 @@ repair(struct ctx *c, const char *part_name, struct lc_manifest *m)
 		close(fd);
 		return;
 	}
-	parse_queue_seq(name, &queue, &seq);
-	gethostname(host, sizeof(host) - 1);
-	json_t *rec_j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:i, s:i, s:s, s:b, s:I, s:I, "
-				  "s:s}", "file", name, "sha256", hex, "bytes", (json_int_t)bytes,
-				  "packets", (json_int_t)n, "first_ns", (json_int_t)first,
-				  "last_ns", (json_int_t)last, "queue", queue, "seq", seq,
-				  "format", strstr(name, ".pcapng") ? "pcapng" : "pcap",
-				  "repaired", 1, "cut_bytes", (json_int_t)(size - good),
-				  "repaired_ns", (json_int_t)lc_realtime_ns(), "host", host);
-	int rc = lc_manifest_append(m, rec_j, err, sizeof(err));
+	int rc = record_repaired(m, name, hex, bytes, n, first, last, size - good, NULL, err,
+				 sizeof(err));
 
-	if (rc == 0 && (rc = lc_manifest_sync(m)) < 0)
-		snprintf(err, sizeof(err), "manifest: fsync: %s", strerror(-rc));
-	json_decref(rec_j);
 	if (rc < 0) {
 		finding(c, "%s: %s is left cut back, not renamed", err, part_name);
 		close(fd);
@@ -438,6 +463,12 @@ load_line(void *arg, const struct lc_manifest_line *line)
 	struct entry *e;
 	char err[600], show[80];
 
+	if (line->cut) {
+		/* Not a record: a crash came in the middle of its append. */
+		finding(c, "manifest: line %u is cut (no newline at its end: a crash while it was "
+			"written?); --repair moves it aside", line->lineno);
+		return 0;
+	}
 	if (!c->quiet && !c->chain_told && lc_manifest_line_chained(line, err, sizeof(err)) != 0) {
 		finding(c, "manifest: %s", err);
 		c->chain_told = 1;
@@ -507,6 +538,12 @@ static void
 finish_retirements(struct ctx *c)
 {
 	int deleted = 0;
+	struct stat ms;
+	/* Whoever can write the manifest can write a retire record: a file is deleted on its
+	 * word only where the manifest is root's or the file belongs to the manifest's owner
+	 * (a -Z user's manifest never deletes root's files). */
+	uid_t writer = fstatat(c->dirfd, LC_MANIFEST_NAME, &ms, AT_SYMLINK_NOFOLLOW) == 0 ?
+		       ms.st_uid : 0;
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct entry *e = &c->e[i];
@@ -517,10 +554,19 @@ finish_retirements(struct ctx *c)
 		if (!e->retired)
 			continue;
 		fd = lc_manifest_open_file(c->dirfd, e->name, O_RDONLY, err, sizeof(err));
-		if (fd == -ENOENT)
-			continue;	/* retired and gone, as it should be */
+		if (fd == -ENOENT || (fd == -EINVAL && c->listing))
+			continue;	/* retired and gone, as it should be; or told later */
 		if (fd < 0) {
 			finding(c, "retirement pending: %s: left in place", err);
+			continue;
+		}
+		struct stat fs;
+
+		if (fstat(fd, &fs) == 0 && writer != 0 && fs.st_uid != writer) {
+			close(fd);
+			finding(c, "retirement pending: %s belongs to uid %u, the manifest to uid %u "
+				"(who wrote that record could not delete it): left in place", e->name,
+				(unsigned int)fs.st_uid, (unsigned int)writer);
 			continue;
 		}
 		same = file_sha(fd, hex, &bytes) == 0 && strcmp(hex, e->sha) == 0 &&
@@ -599,6 +645,58 @@ load_tail(struct ctx *c)
 	free(buf);
 }
 
+/* Record name, a whole capture file that a manifest line cut by a crash (now in aside) was
+ * the record of, when the manifest does not record it already. */
+static void
+recover_file(struct ctx *c, const char *mpath, const char *name, const char *aside)
+{
+	char path[PATH_MAX + NAME_MAX + 2], err[600], hex[65];
+	uint64_t first = 0, last = 0, n = 0, bytes, good;
+	struct lc_manifest *m;
+	struct lc_reader *r;
+	struct lc_record rec;
+	int fd, rc;
+
+	c->quiet = 1;
+	load(c, mpath);
+	c->quiet = 0;
+	fd = find(c, name) == NULL ?
+	     lc_manifest_open_file(c->dirfd, name, O_RDONLY, err, sizeof(err)) : -EEXIST;
+	free(c->e);
+	c->e = NULL;
+	c->n = c->cap = 0;
+	lc_name_index_free(c->index);
+	c->index = NULL;
+	if (fd < 0)
+		return;		/* recorded, gone, or not a file: the listing says so */
+	snprintf(path, sizeof(path), "%s/%s", c->dir, name);
+	r = lc_reader_fdopen(dup(fd), path, err, sizeof(err));
+	while (r != NULL && (rc = lc_reader_next(r, &rec, err, sizeof(err))) == 1) {
+		if (n == 0)
+			first = rec.ts_ns;
+		last = rec.ts_ns;
+		n++;
+	}
+	good = r != NULL ? lc_reader_good_offset(r) : 0;
+	lc_reader_close(r);
+	if (r == NULL || file_sha(fd, hex, &bytes) < 0 || good != bytes) {
+		close(fd);
+		return;		/* not a whole capture file: left as an extra */
+	}
+	close(fd);
+	m = lc_manifest_open(mpath, err, sizeof(err));
+	rc = m != NULL ? record_repaired(m, name, hex, bytes, n, first, last, 0, aside, err,
+					 sizeof(err)) : -1;
+	lc_manifest_close(m);
+	if (rc < 0) {
+		finding(c, "unrepairable: %s: not recorded: %s", name, err);
+		return;
+	}
+	note(c, "recorded: %s (%llu packets; its record was the cut line, now in %s)", name,
+	     (unsigned long long)n, aside);
+	c->sum->repaired++;
+}
+
 /* Repair every .part file of the directory d (c->dir), then complete the retirements a
  * crash cut short (finish_retirements): with full, every one the manifest records; else
  * (a capture's start) those at its end (load_tail). Leaves c without entries. */
@@ -661,6 +759,82 @@ lc_verify_repair(const char *dir, lc_verify_say say, void *arg, struct lc_verify
 	return (int)sum->findings;
 }
 
+/*
+ * A manifest whose last line is cut (no newline at its end): a crash in the middle of an
+ * append, since every append is a whole line followed by fsync. The cut bytes are kept in
+ * manifest.jsonl.cut-N (the first N free), the manifest truncated to its last whole line,
+ * and the file the cut line named (its "file" member, when that much of it was written) is
+ * recorded from what it holds, as a repaired file, when it is a whole capture file the
+ * manifest does not record. Runs under the directory's lock.
+ */
+static void
+repair_cut_line(struct ctx *c, const char *mpath)
+{
+	char err[600], buf[64 << 10], aside[sizeof(LC_MANIFEST_NAME) + 16], name[NAME_MAX + 1];
+	char head[NAME_MAX + 64] = "";
+	int fd, out = -1;
+	uint64_t keep, at;
+	struct stat st;
+	ssize_t r;
+
+	fd = lc_manifest_open_file(c->dirfd, LC_MANIFEST_NAME, O_RDWR, err, sizeof(err));
+	if (fd < 0)
+		return;		/* none, or not a file: the listing says so */
+	if (fstat(fd, &st) != 0 || st.st_size == 0 || pread(fd, buf, 1, st.st_size - 1) != 1 ||
+	    buf[0] == '\n') {
+		close(fd);
+		return;
+	}
+	/* Back to the last newline. */
+	keep = (uint64_t)st.st_size;
+	for (int found = 0; keep > 0 && !found;) {
+		size_t n = keep < sizeof(buf) ? (size_t)keep : sizeof(buf);
+
+		if (pread(fd, buf, n, (off_t)(keep - n)) != (ssize_t)n)
+			goto io;
+		for (; n > 0 && !(found = buf[n - 1] == '\n'); n--)
+			keep--;
+	}
+	for (int i = 1; i < 1000 && out < 0; i++) {
+		snprintf(aside, sizeof(aside), LC_MANIFEST_NAME ".cut-%d", i);
+		out = openat(c->dirfd, aside, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			     0640);
+		if (out < 0 && errno != EEXIST)
+			goto io;
+	}
+	if (out < 0)
+		goto io;
+	for (at = keep; at < (uint64_t)st.st_size; at += (uint64_t)r) {
+		r = pread(fd, buf, sizeof(buf), (off_t)at);
+		if (r <= 0 || write(out, buf, (size_t)r) != r)
+			goto io;
+		if (at == keep)
+			snprintf(head, sizeof(head), "%.*s", (int)r, buf);
+	}
+	if (fsync(out) != 0 || ftruncate(fd, (off_t)keep) != 0 || fsync(fd) != 0)
+		goto io;
+	fsync(c->dirfd);
+	close(out);
+	close(fd);
+	note(c, "repaired: %s: its last line was cut (%llu bytes, a crash while it was written): "
+	     "moved to %s, the manifest truncated to its last whole line", LC_MANIFEST_NAME,
+	     (unsigned long long)((uint64_t)st.st_size - keep), aside);
+	c->sum->repaired++;
+	/* The file it named: {"file":"NAME", as lc_manifest_append writes a file's record. */
+	int named = 0;	/* the name whole, its closing quote written too */
+
+	if (sscanf(head, "{\"file\":\"%255[^\"\\]\"%n", name, &named) == 1 && named > 0 &&
+	    lc_manifest_name_ok(name) && lc_reader_is_capture_name(name))
+		recover_file(c, mpath, name, aside);
+	return;
+io:
+	finding(c, "unrepairable: %s: its last line is cut, and moving it aside failed: %s",
+		LC_MANIFEST_NAME, strerror(errno));
+	if (out >= 0)
+		close(out);
+	close(fd);
+}
+
 int
 lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 	      struct lc_verify_summary *sum)
@@ -690,6 +864,8 @@ lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 			closedir(d);
 			return (int)sum->findings;
 		}
+		c.listing = 1;
+		repair_cut_line(&c, mpath);
 		repair_parts(&c, d, mpath, 1);
 		close(lock);
 		rewinddir(d);
@@ -705,7 +881,17 @@ lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 			struct stat st;
 
 			sum->retired++;
-			if (fstatat(c.dirfd, c.e[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			if (fstatat(c.dirfd, c.e[i].name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+				continue;
+			int fd = lc_manifest_open_file(c.dirfd, c.e[i].name, O_RDONLY, err,
+						       sizeof(err));
+
+			if (fd >= 0)
+				close(fd);
+			if (fd == -EINVAL)	/* a link, a FIFO, a hard link: never deleted */
+				finding(&c, "retirement pending: %s: left in place (a repair never "
+					"deletes it; look at it, remove it by hand)", err);
+			else
 				finding(&c, "retirement pending: %s (retired, not yet deleted: a "
 					"crash came between; --repair completes it)", c.e[i].name);
 			continue;
@@ -719,7 +905,15 @@ lc_verify_dir(const char *dir, int repair_cut, lc_verify_say say, void *arg,
 			char fin[NAME_MAX + 1];
 
 			snprintf(fin, sizeof(fin), "%.*s", (int)(strlen(de->d_name) - 5), de->d_name);
-			if (find(&c, fin) != NULL)
+			int fd = lc_manifest_open_file(c.dirfd, de->d_name, O_RDONLY, err,
+						       sizeof(err));
+
+			if (fd >= 0)
+				close(fd);
+			if (fd == -EINVAL)	/* a link, a FIFO, a hard link: never repaired */
+				finding(&c, "unfinished: %s: a repair never touches it (look at it, "
+					"move it away by hand)", err);
+			else if (find(&c, fin) != NULL)
 				finding(&c, "unfinished: %s (closed and recorded, not yet renamed: "
 					"--repair completes it)", de->d_name);
 			else

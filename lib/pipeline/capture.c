@@ -185,10 +185,19 @@ open_bytes(void *arg, unsigned int *open)
 	uint64_t most = cap->cfg->file_bytes ?
 		cap->cfg->file_bytes + lc_capture_burst_bytes(cap->cfg) : 0;
 
+	/* Once the writers are done every file is closed: the retention pass at the end must
+	 * not keep room for files that will not be written (-W N would end with N - 1). */
+	if (!__atomic_load_n(&cap->running, __ATOMIC_ACQUIRE))
+		return 0;
 	for (unsigned int q = 0; q < cap->nq; q++) {
 		struct lc_writer_counters c;
 
 		lc_writer_read(cap->shard[q], &c);
+		if (c.last_file) {	/* its last file: counted as it is, none after it */
+			total += c.open_bytes;
+			open[q] = c.open_bytes != 0;	/* 0 once closed: -W N ends with N */
+			continue;
+		}
 		total += most > c.open_bytes ? most : c.open_bytes;
 		open[q] = 1;
 	}
@@ -366,7 +375,7 @@ stop_and_drain(struct lc_capture *cap)
 	cap->end_tsc = rte_rdtsc();
 	for (unsigned int w = 0; w < cap->nw; w++)
 		rte_eal_wait_lcore(cap->wr_lcore[w]);
-	cap->running = 0;
+	__atomic_store_n(&cap->running, 0, __ATOMIC_RELEASE);
 }
 
 int
@@ -593,6 +602,20 @@ lc_capture_chown(struct lc_capture *cap, uid_t uid, gid_t gid, char *err, size_t
 			return lc_capture_fail(-errno, err, errlen, "%s: %s", f->part, strerror(errno));
 	}
 	return 0;
+}
+
+int
+lc_capture_check_unlink(const struct lc_capture *cap, uid_t uid, const char *user,
+			const char *remedy, char *err, size_t errlen)
+{
+	unsigned int n = 0;
+	const char *path = lc_custody_undeletable(cap->custody, uid, &n);
+
+	if (path == NULL)
+		return 0;
+	return lc_capture_fail(-EPERM, err, errlen, "-Z %s: %s cannot delete %s (%s%u earlier "
+			       "file%s under retention): %s", user, user, path, n == 1 ? "" :
+			       "one of ", n, n == 1 ? "" : "s", remedy);
 }
 
 void

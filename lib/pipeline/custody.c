@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "linecap/custody.h"
 #include "linecap/log.h"
 #include "linecap/manifest.h"
+#include "linecap/privs.h"
 #include "linecap/retention.h"
 
 struct era {
@@ -46,6 +48,7 @@ struct lc_custody {
 	uint64_t recorded, retired;
 	int unsynced;		/* records appended since the last fsync */
 	int reserve_ok;		/* the filesystem keeps a reserve for the manifest */
+	int undeletable;	/* kept files left out of retention: this process cannot delete */
 };
 
 /* Bytes kept allocated past the manifest's end for the records of a full disk: its retire
@@ -113,8 +116,11 @@ earlier_line(void *arg, const struct lc_manifest_line *line)
 
 /*
  * A capture into a directory that holds earlier ones: the files its manifest records (and
- * has not retired) that are still there count towards retention like our own, oldest first,
- * so --retain-bytes and -W bound the whole directory. Returns how many there are.
+ * has not retired) that are still there and are the capture's own (its prefix, of any number
+ * or period: lc_outpath_owns) count towards retention like those it writes now, oldest
+ * first. Files of other prefixes sharing the directory (other cases' evidence) are never
+ * counted, so never retired: -W bounds the prefix's files per queue, --retain-bytes its
+ * files and the manifest. Returns how many there are.
  * One pass over the manifest, names looked up in constant time: a manifest of 200,000 lines
  * costs a fraction of a second, not minutes.
  */
@@ -131,7 +137,8 @@ keep_earlier(struct lc_retention *r, const struct lc_outpath *out, struct lc_man
 			struct stat st;
 
 			/* Only a regular file of the directory, never what a link points to. */
-			if (a.v[i].gone || fstatat(dirfd, a.v[i].name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+			if (a.v[i].gone || !lc_outpath_owns(out, a.v[i].name, NULL) ||
+			    fstatat(dirfd, a.v[i].name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 			    !S_ISREG(st.st_mode))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", out->dir, a.v[i].name);
@@ -332,6 +339,23 @@ lc_custody_file_closed(void *custody, struct lc_closed_file *cf)
 	free(cf);
 }
 
+/* Could uid delete path from the capture directory? (A file gone already: nothing to do.)
+ * For this process also as the kernel sees it (the directory writable); for another uid the
+ * directory was checked at start (lc_privs_check_write). */
+static int
+deletable(const struct lc_custody *c, const char *path, uid_t uid)
+{
+	struct stat d, f;
+
+	if (lstat(path, &f) != 0)
+		return errno == ENOENT;
+	if (stat(c->dir, &d) != 0)
+		return 0;
+	if (uid == geteuid() && faccessat(AT_FDCWD, c->dir, W_OK | X_OK, AT_EACCESS) != 0)
+		return 0;
+	return lc_privs_may_unlink(uid, &d, &f);
+}
+
 /*
  * Retire kept file i for reason why, write-ahead: its record is appended and fsync-ed, and
  * only then is the file deleted, so that a crash at any instant leaves either the file
@@ -348,6 +372,16 @@ retire_locked(struct lc_custody *c, size_t i, const char *why)
 	json_t *rec;
 	int rc;
 
+	/* No retire record for a file that could not be deleted after it (-Z): it is left
+	 * out of retention instead, said once. */
+	if (!deletable(c, f->path, geteuid())) {
+		if (c->undeletable++ == 0)
+			LC_LOG(WARNING, "retention: %s cannot be deleted by uid %u: it (and any "
+			       "other such file) is left out of retention", f->path,
+			       (unsigned int)geteuid());
+		lc_retention_remove(&c->retention, i);
+		return 0;
+	}
 	append_pending(c);
 	if (json_array_size(c->pending) > 0)	/* its record would come after those */
 		return -1;
@@ -489,6 +523,18 @@ lc_custody_bytes(struct lc_custody *c)
 	return n;
 }
 
+const char *
+lc_custody_undeletable(const struct lc_custody *c, uid_t uid, unsigned int *n)
+{
+	const char *first = NULL;
+
+	*n = 0;
+	for (size_t i = 0; c->retain && i < c->retention.n; i++)
+		if (!deletable(c, c->retention.files[i].path, uid) && (*n)++ == 0)
+			first = c->retention.files[i].path;
+	return first;
+}
+
 int
 lc_custody_chown(struct lc_custody *c, uid_t uid, gid_t gid)
 {
@@ -501,6 +547,10 @@ lc_custody_close(struct lc_custody *c)
 	if (c == NULL)
 		return;
 	settle_pending_locked(c);
+	if (c->retired)
+		LC_LOG(NOTICE, "retention: %" PRIu64 " file%s retired this run (-W, "
+		       "--retain-bytes, disk full: see the manifest's retire records)", c->retired,
+		       c->retired == 1 ? "" : "s");
 	/* Still no room (or no retention): the records go to the log, whole, so they are not lost. */
 	for (size_t i = 0; i < json_array_size(c->pending); i++) {
 		char *line = json_dumps(json_array_get(c->pending, i), JSON_COMPACT);

@@ -499,7 +499,10 @@ lc_writer_main(void *arg)
 		}
 		usleep(IDLE_NAP_US);
 	}
-	for (unsigned int i = 0; i < w->nshards; i++)
+	for (unsigned int i = 0; i < w->nshards; i++) {
+		/* Retention, run as this file is published, keeps no room for a next one. */
+		__atomic_store_n(&w->shards[i]->c.last_file, 1, __ATOMIC_RELEASE);
 		lc_writer_close_shard(w, w->shards[i]);
+	}
 	return 0;
 }

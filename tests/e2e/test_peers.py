@@ -145,6 +145,25 @@ def ask_and_leave(port, reset):
     s.close()
 
 
+def raw_request(port, data, timeout=5.0):
+    """(status line, headers, body) of data sent as is, then our side shut (EOF)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        reply = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    finally:
+        s.close()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode(errors="replace").split("\r\n")
+    return lines[0], lines[1:], body
+
+
 def telemetry_leave(pid, ask):
     """A telemetry client that leaves before its hello (ask False) or its reply (ask True)."""
     path = f"/var/run/dpdk/linecap_{pid}/dpdk_telemetry.v2"
@@ -195,6 +214,8 @@ if started is not None:
         promtool_check(body)		# (c)
     except OSError as exc:
         t.check(False, f"(a) a scrape before: {exc}")
+    rst_client(port)	# one client alone first: its log line says "1 client"
+    time.sleep(1.0)
     for i in range(20):
         try:
             rst_client(port)
@@ -212,6 +233,21 @@ if started is not None:
                 f"(a) a scrape after: {status} {body[:200]!r}")
     except OSError as exc:
         t.check(False, f"(a) a scrape after: {exc}")
+    try:	# HEAD: the headers of GET, no body
+        status, headers, body = raw_request(port, b"HEAD /metrics HTTP/1.0\r\n\r\n")
+        length = [h for h in headers if h.lower().startswith("content-length:")]
+        t.check(status.endswith("200 OK") and body == b"" and length and
+                int(length[0].split(":")[1]) > 0, f"(a) HEAD /metrics: {status} {headers} "
+                f"{body[:100]!r}")
+    except OSError as exc:
+        t.check(False, f"(a) HEAD /metrics: {exc}")
+    try:	# a request line cut by EOF (no newline) is answered all the same
+        status, _, body = raw_request(port, b"GET /metrics HTTP/1.0")
+        t.check(status.endswith("200 OK") and b"linecap_written_packets_total{" in body,
+                f"(a) a request line without its newline, then EOF: {status!r} "
+                f"{body[:100]!r}")
+    except OSError as exc:
+        t.check(False, f"(a) a request line without its newline: {exc}")
 ended = lc.wait_exit(60)
 if ended is None:
     lc.kill()
@@ -221,6 +257,8 @@ files_ok(out, "(a)")
 warned = [line for line in lc.stderr().splitlines() if "Prometheus endpoint:" in line]
 t.check(len(warned) == 1 and "reset or left before their reply" in warned[0],
         f"(a) the clients' failures logged once (at most once a minute): {warned}")
+t.check(len(warned) == 1 and "Prometheus endpoint: 1 client reset" in warned[0],
+        f"(a) the first client alone logged as '1 client' (not '1 clients'): {warned}")
 
 # --- (b) a slow loris and 1,000 idle connections ---------------------------------------
 port = free_port()

@@ -220,6 +220,77 @@ t.check(r.returncode == 2 and os.path.islink(merge_out) and not os.path.exists(m
         and not os.path.exists(merge_out + ".part"),
         f"linecap-merge -w dangling LINK: exit {r.returncode} (want 2), nothing made: "
         f"{r.stderr!r}")
+# --- (e) an existing manifest is never given away; one USER cannot append to is refused ------
+def snapshot(d):
+    return {f: (owner(os.path.join(d, f)), os.path.getsize(os.path.join(d, f)))
+            for f in os.listdir(d)}
+
+
+for name, dmode, duid in (("st3", 0o1777, 0), ("nobodys3", 0o755, nobody.pw_uid)):
+    d = root_dir(name, dmode, duid)
+    r = e.run_linecap(["-i", replay, "-w", os.path.join(d, "x.pcap")])
+    man = os.path.join(d, "manifest.jsonl")
+    t.check(r.returncode == 0 and owner(man) == (0, 0), f"{name}: root's capture: "
+            f"{r.returncode} {r.stderr[-200:]!r}")
+    before = snapshot(d)
+    r = e.run_linecap(["-i", replay, "-w", os.path.join(d, "x.pcap"), "-Z", "nobody"])
+    t.check(r.returncode == 2 and one_line(r) and man in r.stderr and "nobody" in r.stderr,
+            f"{name}: -Z nobody with root's manifest: exit {r.returncode} (want 2), one line "
+            f"naming it: {r.stderr!r}")
+    t.check(owner(man) == (0, 0) and mode(man) == 0o640,
+            f"{name}: root's manifest keeps its owner: {owner(man)} {oct(mode(man))}")
+    t.check(snapshot(d) == before, f"{name}: nothing made or changed: {snapshot(d)}")
+
+# a manifest nobody's earlier -Z capture made: the next -Z capture goes on with it
+d = root_dir("st4", 0o1777)
+for i in range(2):
+    r = e.run_linecap(["-i", replay, "-w", os.path.join(d, "x.pcap"), "-Z", "nobody"])
+    t.check(r.returncode == 0, f"st4 -Z run {i}: exit {r.returncode}: {r.stderr[-300:]!r}")
+t.check(owner(os.path.join(d, "manifest.jsonl")) == (nobody.pw_uid, nobody.pw_gid),
+        "st4: the manifest nobody's capture made is nobody's")
+t.check(subprocess.run([os.path.join(BUILD, "linecap-verify"), d], capture_output=True)
+        .returncode == 0, "st4: verifies")
+
+# --- (f) -Z with retention: earlier files USER could not delete are refused at start ------
+os.mkdir(os.path.join(work, "big"))
+big = e.make_sample(os.path.join(work, "big"), 4000)
+d = root_dir("st5", 0o1777)
+r = e.run_linecap(["-i", replay, "-w", os.path.join(d, "x.pcap"), "-Z", "nobody"])
+t.check(r.returncode == 0, f"st5 first -Z run: {r.returncode} {r.stderr[-300:]!r}")
+r = e.run_linecap(["-i", f"net_pcap0,rx_pcap={big}", "-w", os.path.join(d, "x.pcap"),
+                   "-C", "0.4"])
+roots = [f for f in os.listdir(d) if f.endswith(".pcap") and owner(os.path.join(d, f))[0] == 0]
+t.check(r.returncode == 0 and len(roots) >= 3, f"st5 root's rotating capture: {r.returncode} "
+        f"{roots} {r.stderr[-200:]!r}")
+before = snapshot(d)
+for opt in (["-C", "0.4", "-W", "2"], ["--retain-bytes", "2M"]):
+    r = e.run_linecap(["-i", replay, "-w", os.path.join(d, "x.pcap"), "-Z", "nobody", *opt])
+    t.check(r.returncode == 2 and one_line(r) and "nobody cannot delete" in r.stderr
+            and any(f in r.stderr for f in roots),
+            f"-Z nobody {opt} over root's files in a sticky dir: exit {r.returncode} (want 2), "
+            f"one line naming a file: {r.stderr!r}")
+    t.check(snapshot(d) == before, f"{opt}: nothing deleted, made or changed")
+v = subprocess.run([os.path.join(BUILD, "linecap-verify"), d], capture_output=True, text=True)
+t.check(v.returncode == 0 and "pending" not in v.stdout + v.stderr,
+        f"st5 verifies, no retirement pending: {v.stdout[-300:]!r}")
+# without retention the same capture is fine (nothing is deleted)
+r = e.run_linecap(["-i", replay, "-w", os.path.join(d, "x.pcap"), "-Z", "nobody"])
+t.check(r.returncode == 0, f"st5 -Z without retention: {r.returncode} {r.stderr[-300:]!r}")
+
+# --- (g) a link USER planted on the way to the -w directory root creates ------------------
+# (nobody's own directory, not a sticky one, so fs.protected_symlinks lets root follow it)
+hid = root_dir("hidden", 0o700)
+st6 = root_dir("st6", 0o755, nobody.pw_uid)
+ldir = os.path.join(st6, "ldir")
+os.symlink(hid, ldir)
+os.lchown(ldir, nobody.pw_uid, nobody.pw_gid)
+os.chmod(hid, 0o711)			# nobody may reach through it, not write it
+r = e.run_linecap(["-i", replay, "-w", os.path.join(ldir, "case2"), "-Z", "nobody"])
+t.check(r.returncode == 2 and one_line(r) and ldir in r.stderr,
+        f"-w through nobody's link: exit {r.returncode} (want 2), one line naming it: "
+        f"{r.stderr!r}")
+t.check(sorted(os.listdir(hid)) == ["keep"], f"nothing made in root's dir: {os.listdir(hid)}")
+
 if not t.failed:
     shutil.rmtree(work, ignore_errors=True)
 t.done()

@@ -9,7 +9,14 @@ unprivileged user owns it), and against a long one:
 - a FIFO (or a link) planted as manifest.jsonl: verify says so and finishes; a capture start
   is refused with exit 2 and one line (an evidence appliance appends its chain of custody to
   nothing but a regular file it can read back);
-- --repair never follows a .part that is a link, never hangs on a .part that is a FIFO;
+- --repair never follows a .part that is a link, never hangs on a .part that is a FIFO, and
+  says so once, without advice that cannot work ("--repair closes it");
+- a manifest whose last line is cut (a crash while it was written; printf xyz): a capture
+  start refuses it (exit 2, one line), never gluing a record to it; --repair keeps the cut
+  bytes in manifest.jsonl.cut-1, truncates to the last whole line, records the file the cut
+  line named, and verify finds nothing after;
+- a .part, a recorded file, a retired file that are hard links to files elsewhere: one
+  finding each ("has 2 links"), never cut, renamed, hashed or deleted;
 - a hash-chained manifest of 200,000 lines (100,000 files recorded by a -W 8 ring buffer,
   all but 8 retired): verify takes seconds, not minutes, and a capture started in that
   directory takes at most a few seconds more than one started in an empty directory."""
@@ -267,6 +274,116 @@ def repair_links(t, work):
     t.check(all(os.path.exists(v) for v in victims) and
             os.path.islink(os.path.join(d, "repair-q00-000004.pcap")),
             f"--repair deleted through a retirement: {sorted(os.listdir(d))}")
+    # One finding each, with advice that can work: never "--repair closes it" (or
+    # "completes it") after --repair said it cannot.
+    for name in ("repair-q00-000002.pcap.part", "repair-q00-000003.pcap.part",
+                 "repair-q00-000004.pcap"):
+        said = [x for x in out.splitlines() if name in x]
+        t.check(len(said) == 1 and "--repair" not in said[0],
+                f"{name}: one finding, no --repair advice: {said}")
+
+
+def forged_retirement(t, work):
+    """A manifest another user owns (a -Z capture's) is no authority to delete root's files:
+    a correctly chained retire record in it of a file root owns leaves that file in place;
+    the same record of a file the manifest's owner owns is completed."""
+    d, m = capture_dir(work, "forged")
+    data = pcap_bytes(T0_NS + 5000)
+    for seq, uid in ((2, 0), (3, 65534)):
+        name = f"forged-q00-00000{seq}.pcap"
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+        os.chown(os.path.join(d, name), uid, uid)
+        m.add(file_record(name, data, seq, 2, T0_NS + 5000))
+        m.add({"retired": name, "sha256": hashlib.sha256(data).hexdigest(),
+               "bytes": len(data), "queue": 0, "reason": "-W", "at_ns": T0_NS, "host": "h"})
+    m.write(os.path.join(d, "manifest.jsonl"))
+    os.chown(os.path.join(d, "manifest.jsonl"), 65534, 65534)
+    rc, out, _, _ = verify(d, "--repair")
+    t.check(os.path.exists(os.path.join(d, "forged-q00-000002.pcap")),
+            f"--repair deleted root's file on a record in nobody's manifest: {out[-400:]}")
+    t.check("belongs to uid 0, the manifest to uid 65534" in out and rc == 1,
+            f"forged retirement is a finding: exit {rc}: {out[-400:]}")
+    t.check(not os.path.exists(os.path.join(d, "forged-q00-000003.pcap")),
+            f"the manifest owner's own retired file was not deleted: {out[-400:]}")
+
+
+def cut_manifest(t, work, sample):
+    """A manifest whose last line is cut (a crash while it was written; printf xyz): a capture
+    start refuses it (exit 2, one line), never appending after it; --repair keeps the cut
+    bytes in manifest.jsonl.cut-1, truncates to the last whole line, records the file the cut
+    line described, and verify then finds nothing."""
+    d = os.path.join(work, "torn")
+    args = ["-i", f"net_pcap0,rx_pcap={sample}", "-w", d]
+    rc, err, _, _ = run_linecap(args, timeout=60)
+    t.check(rc == 0, f"torn: first capture: exit {rc}: {err[-400:]}")
+    mpath = os.path.join(d, "manifest.jsonl")
+    with open(mpath, "rb") as f:
+        whole = f.read()
+    os.truncate(mpath, len(whole) - 30)
+    rc, err, _, _ = run_linecap(args, timeout=60)
+    lines = [x for x in err.splitlines() if "manifest.jsonl" in x]
+    t.check(rc == 2 and len(lines) == 1 and "its last line is cut" in lines[0] and
+            f"linecap-verify --repair {d}" in lines[0],
+            f"capture after a cut manifest line: exit {rc}: {err[-600:]}")
+    with open(mpath, "rb") as f:
+        t.check(f.read() == whole[:-30], "the refused capture left the manifest as it was")
+    rc, out, _, _ = verify(d)
+    t.check(rc == 1 and "cut" in out and "--repair" in out, f"verify, cut line: {out[-400:]}")
+    rc, out, _, _ = verify(d, "--repair")
+    t.check(rc == 0 and "0 findings" in out and "manifest.jsonl.cut-1" in out,
+            f"verify --repair, cut line: exit {rc}: {out[-800:]}")
+    aside = os.path.join(d, "manifest.jsonl.cut-1")
+    t.check(os.path.isfile(aside) and open(aside, "rb").read() == whole[:-30],
+            "the cut line's bytes kept in manifest.jsonl.cut-1")
+    rc, err, _, _ = run_linecap(args, timeout=60)
+    t.check(rc == 0, f"capture after the repair: exit {rc}: {err[-400:]}")
+    rc, out, _, _ = verify(d)
+    t.check(rc == 0 and "0 findings" in out and "2 files recorded, 2 intact" in out,
+            f"verify after repair and a capture: exit {rc}: {out[-600:]}")
+    for i, junk in enumerate([b"xyz", b"xyz\n"]):
+        d = os.path.join(work, f"junk{i}")
+        os.mkdir(d)
+        with open(os.path.join(d, "manifest.jsonl"), "wb") as f:
+            f.write(junk)
+        rc, err, _, _ = run_linecap(["-i", f"net_pcap0,rx_pcap={sample}", "-w", d],
+                                    timeout=60)
+        lines = [x for x in err.splitlines() if "manifest.jsonl" in x]
+        t.check(rc == 2 and len(lines) == 1, f"capture into a manifest of {junk!r}: exit {rc}: "
+                f"{err[-400:]}")
+        with open(os.path.join(d, "manifest.jsonl"), "rb") as f:
+            t.check(f.read() == junk, f"a manifest of {junk!r} left as it was")
+
+
+def hard_links(t, work):
+    """A .part, a recorded file, a retired file that are hard links to files elsewhere: each a
+    finding ("has 2 links"), never cut, hashed or deleted."""
+    d, m = capture_dir(work, "hl")
+    cut = pcap_bytes(T0_NS) + b"\x01\x02\x03"
+    victims = {}
+    for v, data in (("part", cut), ("rec", pcap_bytes(T0_NS)), ("ret", b"precious")):
+        victims[v] = os.path.join(work, f"hl-victim-{v}")
+        with open(victims[v], "wb") as f:
+            f.write(data)
+    os.link(victims["part"], os.path.join(d, "hl-q00-000002.pcap.part"))
+    os.link(victims["rec"], os.path.join(d, "hl-q00-000003.pcap"))
+    os.link(victims["ret"], os.path.join(d, "hl-q00-000004.pcap"))
+    m.add(file_record("hl-q00-000003.pcap", pcap_bytes(T0_NS), 3, 2, T0_NS))
+    m.add(file_record("hl-q00-000004.pcap", b"precious", 4, 1, T0_NS))
+    m.add({"retired": "hl-q00-000004.pcap", "sha256": hashlib.sha256(b"precious").hexdigest(),
+           "bytes": 8, "queue": 0, "reason": "-W", "at_ns": T0_NS, "host": "h"})
+    m.write(os.path.join(d, "manifest.jsonl"))
+    rc, out, _, _ = verify(d, "--repair", timeout=30)
+    with open(victims["part"], "rb") as f:
+        t.check(f.read() == cut, "--repair cut a .part that is a hard link to a file elsewhere")
+    t.check(os.path.exists(os.path.join(d, "hl-q00-000004.pcap")),
+            "--repair deleted a retired file that is a hard link")
+    t.check(not os.path.exists(os.path.join(d, "hl-q00-000002.pcap")),
+            "--repair renamed a hard-linked .part")
+    for name in ("hl-q00-000002.pcap.part", "hl-q00-000003.pcap", "hl-q00-000004.pcap"):
+        said = [x for x in out.splitlines() if name in x and "has 2 links" in x]
+        t.check(len(said) == 1, f"{name}: one finding, 'has 2 links': {out[-900:]}")
+    t.check(rc == 1 and "3 findings" in out, f"--repair over three hard links: {out[-900:]}")
 
 
 def long_manifest(t, work, sample):
@@ -347,6 +464,9 @@ def main():
     huge_line(t, work)
     planted_manifest(t, work, sample, secret, secret_sha)
     repair_links(t, work)
+    forged_retirement(t, work)
+    cut_manifest(t, work, sample)
+    hard_links(t, work)
     long_manifest(t, work, sample)
     subprocess.run(["rm", "-rf", work])
     t.done()

@@ -112,6 +112,10 @@ static const struct bad_case bad[] = {
 	  "--retain-bytes 'lots': must be a size in bytes" },
 	{ { "-i", "x", "-w", "y", "--retain-bytes", "5X" },
 	  "--retain-bytes '5X': must be a size in bytes" },
+	{ { "-i", "x", "-w", "y", "--retain-bytes", "1" },
+	  "--retain-bytes 1: must be at least 1048576 bytes (1Mi)" },
+	{ { "-i", "x", "-w", "y", "--retain-bytes", "1048575" },
+	  "--retain-bytes 1048575: must be at least 1048576 bytes (1Mi)" },
 	{ { "-i", "x", "-w", "y", "--fsync-interval", "-1" },
 	  "--fsync-interval -1: must be more than 0" },
 	{ { "-i", "x", "-w", "y", "-F", "f", "tcp" }, "-F f: a filter file and an expression" },
@@ -134,9 +138,10 @@ test_output_options(void)
 	CHECK(strcmp(cfg.format, "pcapng") == 0);	/* from the -w extension */
 	lc_config_release(&cfg);
 
-	const char *sizes[][2] = { { "500M", "500000000" }, { "1.5k", "1500" },
-				   { "3GB", "3000000000" }, { "1Ki", "1024" },
-				   { "2mib", "2097152" }, { "123", "123" } };
+	/* At least 1 MiB (a smaller bound would delete every file the capture writes). */
+	const char *sizes[][2] = { { "500M", "500000000" }, { "1.5m", "1500000" },
+				   { "3GB", "3000000000" }, { "1024Ki", "1048576" },
+				   { "2mib", "2097152" }, { "1048576", "1048576" } };
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		const char *b[] = { "-i", "x", "-w", "y", "--retain-bytes", sizes[i][0], NULL };
 

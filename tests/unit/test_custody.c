@@ -7,6 +7,7 @@
  * (a crash between the two) is found pending by verify and deleted by --repair, and never
  * when it differs from its record; a file not yet renamed by its writer is never retired. */
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -312,6 +313,64 @@ held_until_named(void)
 	CHECK(rmdir(tmp) == 0);
 }
 
+/* -Z: a kept file this process cannot delete (another user's, in a sticky directory) gets
+ * no retire record (it would stay "retirement pending" for ever): it is left out of
+ * retention; the process's own files are still retired. lc_custody_undeletable names it. */
+static void
+undeletable(void)
+{
+	struct lc_config cfg = { .snaplen = 262144, .format = "pcap", .file_bytes = 100000,
+				 .max_files = 1 };
+	char tmp[] = "/tmp/lc_custody_z_XXXXXX", err[256], path[256], first[256], second[256];
+	char third[256], manifest[300];
+	struct passwd *pw = getpwnam("nobody");
+	struct lc_outpath out;
+	struct lc_custody *c;
+	unsigned int n = 9;
+
+	CHECK(pw != NULL && mkdtemp(tmp) != NULL && chmod(tmp, 01777) == 0);
+	if (pw == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/cap.pcap", tmp);
+	CHECK(lc_outpath_init(&out, path, ".pcap", err, sizeof(err)) == 0);
+	c = lc_custody_open(&cfg, &out, "net_null0", NULL, NULL, err, sizeof(err));
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	close_file(c, tmp, 1, 10, first, sizeof(first));	/* root's */
+	CHECK(lc_custody_undeletable(c, 0, &n) == NULL && n == 0);
+	CHECK(lc_custody_undeletable(c, pw->pw_uid, &n) != NULL && n == 1);
+	CHECK_STR_HAS(lc_custody_undeletable(c, pw->pw_uid, &n), first);
+	CHECK(setegid(pw->pw_gid) == 0 && seteuid(pw->pw_uid) == 0);
+	close_file(c, tmp, 2, 10, second, sizeof(second));	/* nobody's: root's is over -W 1 */
+	lc_custody_retain(c);
+	snprintf(manifest, sizeof(manifest), "%s/manifest.jsonl", tmp);
+	CHECK(exists(first) && exists(second));
+	CHECK(seteuid(0) == 0 && setegid(0) == 0);	/* root reads the manifest */
+	CHECK_EQ_U64(lines_with(manifest, "\"retired\""), 0);
+	CHECK(setegid(pw->pw_gid) == 0 && seteuid(pw->pw_uid) == 0);
+	close_file(c, tmp, 3, 10, third, sizeof(third));	/* nobody's own goes */
+	lc_custody_retain(c);
+	CHECK(seteuid(0) == 0 && setegid(0) == 0);
+	CHECK(exists(first) && !exists(second) && exists(third));
+	CHECK_EQ_U64(lines_with(manifest, "\"retired\""), 1);
+	lc_custody_close(c);
+	{
+		struct lc_verify_summary sum;
+		char said[4096] = "";
+
+		/* (the files hold zeros, not pcap: only retirements matter here) */
+		lc_verify_dir(tmp, 0, say_to, said, &sum);
+		CHECK(strstr(said, "pending") == NULL && sum.retired == 1);
+	}
+	unlink(first);
+	unlink(third);
+	unlink(manifest);
+	snprintf(path, sizeof(path), "%s/.linecap.lock", tmp);
+	unlink(path);
+	CHECK(rmdir(tmp) == 0);
+}
+
 int
 main(void)
 {
@@ -326,6 +385,7 @@ main(void)
 	full_disk(0);
 	pending_retirement();
 	held_until_named();
+	undeletable();
 	umount2(mnt, MNT_DETACH);
 	rmdir(mnt);
 	return lc_test_done("test_custody");

@@ -5,7 +5,8 @@
  * - lc_manifest_name_ok refuses every name that leaves the directory or is not one name;
  * - the name index finds 200,000 names, and no others;
  * - lc_manifest_open refuses a FIFO, a symbolic link and a directory without blocking, and
- *   continues the chain of a regular file from its last line;
+ *   continues the chain of a regular file from its last line; it refuses a manifest whose
+ *   last line is cut or not JSON, and a file with a second (hard) link;
  * - lc_manifest_scan hashes, but does not parse, a line over LC_MANIFEST_LINE_MAX: the chain
  *   goes on through it. */
 #include <fcntl.h>
@@ -271,6 +272,46 @@ test_files(void)
 	CHECK(lc_manifest_open(path, err, sizeof(err)) == NULL && errno == EINVAL);
 	rmdir(path);
 	CHECK(lc_manifest_open_read(AT_FDCWD, path, err, sizeof(err)) == -ENOENT);
+
+	/* A last line cut (no newline), one that is not JSON: refused, EINVAL, left as they
+	 * are (nothing is appended after them). A file with a second link: refused, read by
+	 * no one. */
+	static const struct { const char *text, *says; } bad[] = {
+		{ "{\"file\":\"a.pcap\",\"prev\":\"00\"}\n{\"file\":\"b.p", "its last line is cut" },
+		{ "xyz", "its last line is cut" },
+		{ "xyz\n", "not a JSON object" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/bad%zu", dir, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+		CHECK(fd >= 0 && write(fd, bad[i].text, strlen(bad[i].text)) ==
+		      (ssize_t)strlen(bad[i].text));
+		close(fd);
+		errno = 0;
+		CHECK(lc_manifest_open(path, err, sizeof(err)) == NULL && errno == EINVAL);
+		CHECK_STR_HAS(err, bad[i].says);
+		CHECK(stat(path, &st) == 0 && st.st_size == (off_t)strlen(bad[i].text));
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/one", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	CHECK(fd >= 0);
+	close(fd);
+	{
+		char two[160];
+
+		snprintf(two, sizeof(two), "%s/two", dir);
+		CHECK(link(path, two) == 0);
+		CHECK(lc_manifest_open(two, err, sizeof(err)) == NULL && errno == EINVAL);
+		CHECK_STR_HAS(err, "has 2 links");
+		CHECK(lc_manifest_open_read(AT_FDCWD, two, err, sizeof(err)) == -EINVAL);
+		CHECK(lc_manifest_open_file(AT_FDCWD, path, O_RDWR, err, sizeof(err)) == -EINVAL);
+		CHECK_STR_HAS(err, "has 2 links");
+		unlink(two);
+	}
+	unlink(path);
 
 	/* A regular one: two lines, the second over LC_MANIFEST_LINE_MAX, then an append. */
 	snprintf(path, sizeof(path), "%s/manifest.jsonl", dir);

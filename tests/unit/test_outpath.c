@@ -267,6 +267,47 @@ test_small_files(void)
 	CHECK(hidden == 0);
 }
 
+/* Retention's view of a shared directory: which names are the capture's own. */
+static void
+test_owns(void)
+{
+	struct lc_outpath op;
+	char err[512];
+	unsigned int q = 99;
+
+	CHECK(lc_outpath_init(&op, "/data/b.pcap", NULL, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_owns(&op, "b-q03-000017.pcap", &q) == 1 && q == 3);
+	CHECK(lc_outpath_owns(&op, "b-q00-000001.pcap.part", NULL) == 1);
+	CHECK(lc_outpath_owns(&op, "a-q00-000001.pcap", NULL) == 0);	/* another prefix */
+	CHECK(lc_outpath_owns(&op, "bb-q00-000001.pcap", NULL) == 0);
+	CHECK(lc_outpath_owns(&op, "b-x-q00-000001.pcap", NULL) == 0);
+	CHECK(lc_outpath_owns(&op, "b-q00-000001.pcapng", NULL) == 0);	/* another format */
+	CHECK(lc_outpath_owns(&op, "b-q0x-000001.pcap", NULL) == 0);
+	CHECK(lc_outpath_owns(&op, "b-q00-00001.pcap", NULL) == 0);
+	CHECK(lc_outpath_owns(&op, "b-q00-000001.pcap.bak", NULL) == 0);
+	CHECK(lc_outpath_owns(&op, "manifest.jsonl", NULL) == 0);
+
+	CHECK(lc_outpath_init(&op, "/data/cap-%Y%m%d-%H%M.pcapng", ".pcapng", err,
+			      sizeof(err)) == 0);
+	CHECK(lc_outpath_owns(&op, "cap-20261202-0530-q01-000004.pcapng", &q) == 1 && q == 1);
+	CHECK(lc_outpath_owns(&op, "cap-20250101-2359-q00-000001.pcapng", NULL) == 1);
+	CHECK(lc_outpath_owns(&op, "cap-x-q00-000001.pcapng", NULL) == 0);
+	CHECK(lc_outpath_owns(&op, "cap-20261202-q00-000001.pcapng", NULL) == 0);
+	CHECK(lc_outpath_owns(&op, "cap-20261202-0530-q00-000001.pcap", NULL) == 0);
+
+	CHECK(lc_outpath_init(&op, "/data/%a_%%_%e.pcap", NULL, err, sizeof(err)) == 0);
+	CHECK(lc_outpath_owns(&op, "Wed_%_ 2-q00-000001.pcap", NULL) == 1);
+	CHECK(lc_outpath_owns(&op, "Wed_x_ 2-q00-000001.pcap", NULL) == 0);
+	CHECK(lc_outpath_owns(&op, "Wed_%_xx-q00-000001.pcap", NULL) == 0);
+
+	/* Many conversions against a long name: bounded work, no match. */
+	CHECK(lc_outpath_init(&op, "/data/%a%a%a%a%a%a%a%a%a%a%a%a.pcap", NULL, err,
+			      sizeof(err)) == 0);
+	CHECK(lc_outpath_owns(&op, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.pcap", NULL) == 0);
+}
+
 int
 main(void)
 {
@@ -278,6 +319,7 @@ main(void)
 	test_checks();
 	test_made();
 	test_small_files();
+	test_owns();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
