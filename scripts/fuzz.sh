@@ -36,7 +36,7 @@ clang $cflags $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_manifest_li
 for h in filter_expr reader verify seqcheck manifest_line; do
   work=$(mktemp -d)
   echo "fuzz.sh: $h for ${secs}s" >&2
-  "$out/fuzz_$h" -max_total_time="$secs" -max_len=4096 -timeout=10 "$work" "tests/fuzz/seeds/$h" \
+  "$out/fuzz_$h" -max_total_time="$secs" -max_len=4096 -timeout=10 -artifact_prefix="$out/" "$work" "tests/fuzz/seeds/$h" \
     2>"$out/fuzz_$h.log" || { tail -40 "$out/fuzz_$h.log" >&2; rm -rf "$work"; exit 1; }
   grep -E "^(#[0-9]+|Done)" "$out/fuzz_$h.log" | tail -2 >&2
   rm -rf "$work"

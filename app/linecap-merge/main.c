@@ -81,27 +81,6 @@ push(struct entry **v, unsigned int *n, char *path, int fd)
 	return 0;
 }
 
-/* A directory's entry, opened through it: a regular file with one link, never a FIFO
- * (nothing blocks), a device or a link followed. The descriptor, or -1 with "NAME: why". */
-static int
-open_entry(int dfd, const char *name, char *why, size_t whylen)
-{
-	struct stat st;
-	int fd = lc_manifest_open_file(dfd, name, O_RDONLY, why, whylen);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) != 0)
-		snprintf(why, whylen, "%s: %s", name, strerror(errno));
-	else if (st.st_nlink != 1)
-		snprintf(why, whylen, "%s: %ju links, not a file of its own", name,
-			 (uintmax_t)st.st_nlink);
-	else
-		return fd;
-	close(fd);
-	return -1;
-}
-
 /*
  * Add a file, or a directory's capture files in name order. A file found in a directory
  * (which may be another user's, under -Z) is opened here, through the directory, only if it
@@ -132,7 +111,7 @@ add_input(const char *path, struct entry **v, unsigned int *n)
 
 		if (!lc_reader_is_capture_name(de->d_name))
 			continue;
-		fd = open_entry(dirfd(d), de->d_name, why, sizeof(why));
+		fd = lc_manifest_open_file(dirfd(d), de->d_name, O_RDONLY, why, sizeof(why));
 		if (fd < 0) {
 			fprintf(stderr, "linecap-merge: %s/%s; skipped\n", path, why);
 			continue;

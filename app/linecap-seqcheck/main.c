@@ -80,28 +80,6 @@ read_file(struct lc_seq *s, const char *path, int fd, uint64_t *untagged)
 	return 0;
 }
 
-/* A directory's entry, opened through it: a regular file with one link, never a FIFO
- * (nothing blocks), a device or a link followed (the directory may be another user's, as
- * under -Z). The descriptor, or -1 with "NAME: why". */
-static int
-open_entry(int dfd, const char *name, char *why, size_t whylen)
-{
-	struct stat st;
-	int fd = lc_manifest_open_file(dfd, name, O_RDONLY, why, whylen);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) != 0)
-		snprintf(why, whylen, "%s: %s", name, strerror(errno));
-	else if (st.st_nlink != 1)
-		snprintf(why, whylen, "%s: %ju links, not a file of its own", name,
-			 (uintmax_t)st.st_nlink);
-	else
-		return fd;
-	close(fd);
-	return -1;
-}
-
 static int
 read_path(struct lc_seq *s, const char *path, uint64_t *untagged)
 {
@@ -130,7 +108,8 @@ read_path(struct lc_seq *s, const char *path, uint64_t *untagged)
 		char p[4096], why[600];
 
 		if (rc == 0 && lc_reader_is_capture_name(names[i]->d_name)) {
-			int fd = open_entry(dfd, names[i]->d_name, why, sizeof(why));
+			int fd = lc_manifest_open_file(dfd, names[i]->d_name, O_RDONLY, why,
+							   sizeof(why));
 
 			if (fd < 0) {
 				fprintf(stderr, "linecap-seqcheck: %s/%s; skipped\n", path, why);

@@ -114,7 +114,8 @@ int lc_manifest_name_ok(const char *name);
 /*
  * Open a file a manifest names, name relative to the directory dirfd, with flags (O_RDONLY,
  * O_RDWR): as lc_manifest_open_read, never through a link, never blocking, only a regular
- * file. Check the name with lc_manifest_name_ok first. The descriptor, or -errno with
+ * file with one link (a second link is the same file elsewhere). Also for any file found by
+ * reading a directory that may be another user's (merge, seqcheck). Check the name with lc_manifest_name_ok first. The descriptor, or -errno with
  * "NAME: reason" in err (-EINVAL: not a regular file).
  */
 int lc_manifest_open_file(int dirfd, const char *name, int flags, char *err, size_t errlen);

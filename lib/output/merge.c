@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,34 +68,49 @@ lc_merge_parse_time(const char *s, uint64_t *ns)
 {
 	struct tm tm;
 	const char *rest;
-	char *end;
-	double frac = 0;
+	uint64_t secs, frac = 0;
+	bool iso;
 
 	memset(&tm, 0, sizeof(tm));
 	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (rest == NULL)
 		rest = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
-	if (rest != NULL) {
-		if (*rest == '.') {
-			frac = strtod(rest, &end);
-			rest = end;
-		}
-		if (*rest == 'Z')
-			rest++;
-		if (*rest != '\0')
-			return -EINVAL;
+	iso = rest != NULL;
+	if (iso) {
 		time_t t = timegm(&tm);
 
 		if (t < 0)
 			return -EINVAL;
-		*ns = (uint64_t)t * 1000000000ull + (uint64_t)(frac * 1e9 + 0.5);
-		return 0;
+		secs = (uint64_t)t;
+	} else {
+		/* Seconds since the epoch, digits only: no sign, no exponent, no float. */
+		secs = 0;
+		for (rest = s; *rest >= '0' && *rest <= '9'; rest++) {
+			secs = secs * 10 + (uint64_t)(*rest - '0');
+			if (secs > 10000000000ull)
+				return -EINVAL;
+		}
+		if (rest == s)
+			return -EINVAL;
 	}
-	errno = 0;
-	double d = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || d < 0 || d > 1e10)
+	/* The fraction digit by digit, so a nanosecond is a nanosecond (a double is not):
+	 * digits past the ninth are below a nanosecond and left out. */
+	if (*rest == '.') {
+		int digits = 0;
+
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
+			if (digits < 9)
+				frac = frac * 10 + (uint64_t)(*rest - '0');
+		if (digits == 0)
+			return -EINVAL;
+		for (; digits < 9; digits++)
+			frac *= 10;
+	}
+	if (iso && *rest == 'Z')
+		rest++;
+	if (*rest != '\0')
 		return -EINVAL;
-	*ns = (uint64_t)(d * 1e9 + 0.5);
+	*ns = secs * 1000000000ull + frac;
 	return 0;
 }
 
