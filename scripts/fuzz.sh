@@ -24,13 +24,13 @@ clang $cflags -o "$out/fuzz_filter_expr" tests/fuzz/fuzz_filter_expr.c \
 # manifest as linecap-verify reads it.
 clang $cflags -o "$out/fuzz_reader" tests/fuzz/fuzz_reader.c lib/output/reader.c
 clang $cflags $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_verify" \
-  tests/fuzz/fuzz_verify.c lib/output/verify.c lib/output/manifest.c lib/output/reader.c \
+  tests/fuzz/fuzz_verify.c lib/output/verify.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c \
   lib/output/shard.c lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
 clang $cflags -o "$out/fuzz_seqcheck" tests/fuzz/fuzz_seqcheck.c lib/output/reader.c \
   lib/gen/gen.c lib/gen/seq.c $libs -lm
 # The manifest's own JSON reader against jansson (they must agree on every line).
 clang $cflags $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_manifest_line" \
-  tests/fuzz/fuzz_manifest_line.c lib/output/manifest.c lib/output/reader.c lib/output/shard.c \
+  tests/fuzz/fuzz_manifest_line.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c lib/output/shard.c \
   lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
 
 for h in filter_expr reader verify seqcheck manifest_line; do
