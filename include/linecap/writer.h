@@ -59,7 +59,7 @@ struct lc_closed_file {
 	int rc;			/* 0, or the -errno its closing met */
 	uint64_t bytes, packets, first_ns, last_ns, opened_ns, closed_ns;
 	uint8_t sha256[LC_SHA256_LEN];
-	uint64_t received, passed, ring_drops;	/* on its queue while it was open */
+	uint64_t received, passed, buffer_full;	/* on its queue while it was open */
 	uint64_t imissed, rx_nombuf;		/* on the port while it was open */
 	uint64_t write_errors;
 };

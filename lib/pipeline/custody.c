@@ -320,7 +320,7 @@ lc_custody_file_closed(void *custody, struct lc_closed_file *cf)
 		"host", c->host, "port", c->port,
 		"filters", filters_between(c, cf->opened_ns, cf->closed_ns),
 		"snaplen", (int)c->snaplen, "linecap", LC_VERSION, "clock", c->clock,
-		"drops", "ring", (json_int_t)cf->ring_drops, "imissed", (json_int_t)cf->imissed,
+		"drops", "buffer_full", (json_int_t)cf->buffer_full, "imissed", (json_int_t)cf->imissed,
 		"rx_nombuf", (json_int_t)cf->rx_nombuf, "write_errors",
 		(json_int_t)cf->write_errors,
 		"received", (json_int_t)cf->received, "passed_filter", (json_int_t)cf->passed);

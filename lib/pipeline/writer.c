@@ -275,7 +275,7 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 		memcpy(cf->sha256, sha, sizeof(sha));
 		cf->received = st.received;
 		cf->passed = st.accepted;
-		cf->ring_drops = now.ring_drops - s->rx_at_open.ring_drops;
+		cf->buffer_full = now.ring_drops - s->rx_at_open.ring_drops;
 		cf->imissed = imissed - s->imissed_at_open;
 		cf->rx_nombuf = nombuf - s->nombuf_at_open;
 		/* Since the last file was recorded: losses while no file could be open (a full

@@ -81,7 +81,7 @@ def file_record(name, data, seq, packets, first_ns):
             "filters": [{"expression": "host 192.168.1.100 and port 443", "engine": "jit",
                          "since_ns": T0_NS}],
             "snaplen": 262144, "linecap": "1.0.0", "clock": "tsc",
-            "drops": {"ring": 0, "imissed": 0, "rx_nombuf": 0, "write_errors": 0},
+            "drops": {"buffer_full": 0, "imissed": 0, "rx_nombuf": 0, "write_errors": 0},
             "received": 1000 + seq, "passed_filter": packets}
 
 
@@ -401,7 +401,7 @@ def long_manifest(t, work, sample):
            '"last_ns":%d,"queue":0,"seq":%d,"format":"pcap","opened_ns":%d,"closed_ns":%d,'
            '"host":"appliance-7","port":"net_pcap0","filters":[{"expression":"host '
            '192.168.1.100 and port 443","engine":"jit","since_ns":%d}],"snaplen":262144,'
-           '"linecap":"1.0.0","clock":"tsc","drops":{"ring":0,"imissed":0,"rx_nombuf":0,'
+           '"linecap":"1.0.0","clock":"tsc","drops":{"buffer_full":0,"imissed":0,"rx_nombuf":0,'
            '"write_errors":0},"received":%d,"passed_filter":2,"prev":"%s"}')
     retire = ('{"retired":"%s","sha256":"' + gone + '","bytes":4,"queue":0,"reason":"-W: at '
               'most that many files per queue","at_ns":%d,"host":"appliance-7","prev":"%s"}')
