@@ -24,7 +24,7 @@ clang $cflags -o "$out/fuzz_filter_expr" tests/fuzz/fuzz_filter_expr.c \
 # manifest as linecap-verify reads it.
 clang $cflags -o "$out/fuzz_reader" tests/fuzz/fuzz_reader.c lib/output/reader.c
 clang $cflags $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_verify" \
-  tests/fuzz/fuzz_verify.c lib/output/verify.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c \
+  tests/fuzz/fuzz_verify.c lib/output/verify.c lib/output/verify_repair.c lib/output/manifest_record.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c \
   lib/output/shard.c lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
 clang $cflags -o "$out/fuzz_seqcheck" tests/fuzz/fuzz_seqcheck.c lib/output/reader.c \
   lib/gen/gen.c lib/gen/seq.c $libs -lm

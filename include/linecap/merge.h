@@ -34,6 +34,29 @@ struct lc_merge_stats {
 int lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err,
 	     size_t errlen);
 
+/* The inputs named on a command line, as lc_merge takes them (paths[i], fds[i]). */
+struct lc_merge_inputs {
+	char **paths;
+	int *fds;		/* -1: lc_merge opens the path */
+	unsigned int n, cap;
+};
+
+/* skip(arg, "DIR/NAME: reason") tells a directory's file that is not read. */
+typedef void (*lc_merge_skip_fn)(void *arg, const char *line);
+
+/*
+ * Add path: a file (a pipe from <(...) included: the user's choice), or a directory's
+ * capture files (.pcap, .pcapng) in name order. A file found in a directory (which may be
+ * another user's, under -Z) is opened here, through the directory, only if it is a regular
+ * file with one link: a FIFO, a device, a symbolic link or a second link to a file elsewhere
+ * is skipped, told through skip. 0 or -errno (-ENOENT: path is not there).
+ */
+int lc_merge_inputs_add(struct lc_merge_inputs *in, const char *path, lc_merge_skip_fn skip,
+			void *arg);
+
+/* Free the inputs (closing what was opened). Accepts an empty set. */
+void lc_merge_inputs_free(struct lc_merge_inputs *in);
+
 /* "2026-11-26T14:30:00.5Z", "2026-11-26 14:30:00" (UTC) or seconds since the epoch with a
  * fraction. Returns 0 or -EINVAL. */
 int lc_merge_parse_time(const char *s, uint64_t *ns);

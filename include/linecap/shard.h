@@ -102,6 +102,64 @@ int lc_shard_file_publish(struct lc_shard_file *f, const struct lc_outpath *op);
 /* Close and remove a file that never held a packet (a capture that failed to start). */
 void lc_shard_file_discard(struct lc_shard_file *f);
 
+/*
+ * The same unit for files that are not a capture's stream: a .part a crash left
+ * (linecap-verify --repair) and a whole output file (linecap-merge -w). Their steps are the
+ * ones above: cut to the last whole record, hash, fsync, rename without replacing, fsync the
+ * directory.
+ */
+
+/* What a capture file holds up to its last whole record (lc_shard_file_cut). */
+struct lc_shard_cut {
+	uint64_t size;		/* bytes before the cut */
+	uint64_t good;		/* bytes kept: up to the end of the last whole record */
+	uint64_t packets, first_ns, last_ns;
+};
+
+/*
+ * Take over fd, open (O_RDWR, or O_RDONLY to read and rename only) on name in the directory
+ * dirfd, which dir names: NAME.part a crash left, or a finished NAME. lc_shard_file_scan,
+ * lc_shard_file_cut, lc_shard_file_finish and lc_shard_file_publish_at then close it as a
+ * capture would (lc_shard_file_discard never removes an adopted file). fd is the unit's
+ * even on error (then closed). 0, or -ENAMETOOLONG / -ENOMEM.
+ */
+int lc_shard_file_adopt(struct lc_shard_file *f, int fd, const char *dir, const char *name);
+
+/*
+ * Read the file from its start to its last whole record: cut says where that ends, how many
+ * records it holds and their first and last timestamps (the unit's bytes, packets, first_ns
+ * and last_ns too). -EINVAL (or -errno) with the reason in err when it does not hold a whole
+ * file header.
+ */
+int lc_shard_file_scan(struct lc_shard_file *f, struct lc_shard_cut *cut, char *err,
+		       size_t errlen);
+
+/* lc_shard_file_scan, then cut the file back to the end of its last whole record and fsync
+ * it. 0, or < 0 with the reason in err (nothing is cut when it holds no whole header). */
+int lc_shard_file_cut(struct lc_shard_file *f, struct lc_shard_cut *cut, char *err,
+		      size_t errlen);
+
+/* SHA-256 and size of what the file open (readable) at fd holds, read from its start; fd's
+ * offset is not moved. 0 or -errno. */
+int lc_shard_fd_digest(int fd, uint8_t sha256[LC_SHA256_LEN], uint64_t *bytes);
+
+/* Rename a file lc_shard_file_adopt took (closed by lc_shard_file_finish, or not) from
+ * NAME.part to NAME in dirfd without replacing anything, then fsync dirfd. 0 or -errno
+ * (-EEXIST: the name is taken). */
+int lc_shard_file_publish_at(struct lc_shard_file *f, int dirfd);
+
+/*
+ * Create path.part (O_EXCL|O_NOFOLLOW, mode 0640) for a whole output file that takes the name
+ * path once complete (lc_shard_file_write, lc_shard_file_finish, lc_shard_file_publish_path;
+ * lc_shard_file_discard on failure). -EEXIST when something (a link too) is at path. 0 or
+ * -errno with "PATH: reason" in err.
+ */
+int lc_shard_file_create(struct lc_shard_file *f, const char *path, char *err, size_t errlen);
+
+/* Rename path.part to path without replacing anything, fsync path's directory. 0 or -errno
+ * (the .part is left: the caller removes it or keeps it). */
+int lc_shard_file_publish_path(struct lc_shard_file *f);
+
 /* Lower-case hex of a SHA-256 (65 bytes with the NUL). */
 void lc_sha256_hex(const uint8_t sha256[LC_SHA256_LEN], char hex[2 * LC_SHA256_LEN + 1]);
 

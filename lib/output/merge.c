@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -10,9 +11,11 @@
 #include <unistd.h>
 
 #include "linecap/filter.h"
+#include "linecap/manifest.h"
 #include "linecap/merge.h"
 #include "linecap/pcap_format.h"
 #include "linecap/reader.h"
+#include "linecap/shard.h"
 
 struct input {
 	struct lc_reader *r;
@@ -114,101 +117,105 @@ lc_merge_parse_time(const char *s, uint64_t *ns)
 	return 0;
 }
 
-int
-lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, size_t errlen)
+/* The output: OUT.part through the capture file unit, written in 1 MiB blocks. */
+struct output {
+	struct lc_shard_file f;
+	uint8_t *buf;
+	size_t len;
+	int rc;			/* the first failed write's -errno */
+};
+
+#define OUT_BUF (1u << 20)
+
+static void
+out_flush(struct output *o)
 {
-	struct input *in = calloc(o->ninputs ? o->ninputs : 1, sizeof(*in));
-	struct input **heap = calloc(o->ninputs ? o->ninputs : 1, sizeof(*heap));
-	struct lc_filter_prog *prog = NULL;
+	size_t done;
+
+	if (o->rc == 0 && o->len > 0)
+		o->rc = lc_shard_file_write(&o->f, o->buf, o->len, &done);
+	o->len = 0;
+}
+
+static void
+out_put(struct output *o, const void *p, size_t n)
+{
+	if (o->len + n > OUT_BUF)
+		out_flush(o);
+	if (n > OUT_BUF) {	/* never: a record is at most 16 + 262144 bytes */
+		size_t done;
+
+		if (o->rc == 0)
+			o->rc = lc_shard_file_write(&o->f, p, n, &done);
+		return;
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+/* The filter of o, when there is one, into *f. 0 or -errno with the reason in err. */
+static int
+merge_filter(const struct lc_merge_opts *o, struct lc_filter_prog **prog, struct lc_filter **f,
+	     char *err, size_t errlen)
+{
 	const struct lc_filter_ops *engine;
-	struct lc_filter *f = NULL;
-	char part[4096 + 8];
-	uint8_t rec_hdr[LC_PCAP_REC_HDR_LEN + 16];
-	uint32_t snaplen = 0;
-	unsigned int n = 0;
-	FILE *out = NULL;
-	char *outbuf = NULL;
-	struct stat ost;
-	int fd = -1, rc = 0;
+	int rc;
 
-	memset(st, 0, sizeof(*st));
-	if (in == NULL || heap == NULL) {
-		snprintf(err, errlen, "out of memory");
-		rc = -ENOMEM;
-		goto done;
+	if (o->filter == NULL)
+		return 0;
+	rc = lc_filter_prepare(o->filter, 262144, NULL, prog, &engine, err, errlen);
+	if (rc < 0)
+		return rc;
+	*f = lc_filter_create(*prog, engine, -1);
+	if (*f == NULL) {
+		snprintf(err, errlen, "filter '%s': %s", o->filter, strerror(errno));
+		return -errno;
 	}
-	if (o->filter != NULL) {
-		rc = lc_filter_prepare(o->filter, 262144, NULL, &prog, &engine, err, errlen);
-		if (rc < 0)
-			goto done;
-		f = lc_filter_create(prog, engine, -1);
-		if (f == NULL) {
-			rc = -errno;
-			snprintf(err, errlen, "filter '%s': %s", o->filter, strerror(errno));
-			goto done;
-		}
-	}
-	for (unsigned int i = 0; i < o->ninputs; i++) {
-		int ifd = o->fds != NULL ? o->fds[i] : -1;
+	return 0;
+}
 
-		if (o->fds != NULL)
-			o->fds[i] = -1;		/* ours now */
-		/* O_NONBLOCK: a FIFO nobody writes reads as empty (not a capture file) instead
-		 * of hanging the open; reads block again once open (a pipe given on purpose). */
-		if (ifd < 0)
-			ifd = open(o->inputs[i], O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-		if (ifd < 0 || fcntl(ifd, F_SETFL, fcntl(ifd, F_GETFL) & ~O_NONBLOCK) != 0) {
-			rc = -errno;
-			snprintf(err, errlen, "%s: %s", o->inputs[i], strerror(errno));
-			if (ifd >= 0)
-				close(ifd);
-			goto done;
-		}
-		in[i].index = i;
-		in[i].r = lc_reader_fdopen(ifd, o->inputs[i], err, errlen);
-		if (in[i].r == NULL) {
-			rc = errno == EINVAL ? -EINVAL : -errno;
-			goto done;
-		}
-		rc = advance(&in[i], o->inputs[i], err, errlen);
-		if (rc < 0)
-			goto done;
-		if (rc == 1)
-			heap[n++] = &in[i];
-		rc = 0;
-		if (lc_reader_snaplen(in[i].r) > snaplen)
-			snaplen = lc_reader_snaplen(in[i].r);
-	}
-	if (snaplen == 0)
-		snaplen = 262144;
-	for (unsigned int i = n / 2; i-- > 0;)
-		sift_down(heap, n, i);
+/* Open input i and read its first record (onto the heap when there is one). */
+static int
+open_input(const struct lc_merge_opts *o, unsigned int i, struct input *in,
+	   struct input **heap, unsigned int *n, uint32_t *snaplen, char *err, size_t errlen)
+{
+	int ifd = o->fds != NULL ? o->fds[i] : -1, rc;
 
-	snprintf(part, sizeof(part), "%s.part", o->out);
-	/* lstat: a link at OUT, even a dangling one, is not written through. */
-	if (lstat(o->out, &ost) == 0) {
-		snprintf(err, errlen, "%s: %s (linecap-merge never overwrites a file nor writes "
-			 "through a link)", o->out, S_ISLNK(ost.st_mode) ? "a symbolic link" :
-			 strerror(EEXIST));
-		rc = -EEXIST;
-		goto done;
-	}
-	fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (fd < 0 || (out = fdopen(fd, "wb")) == NULL) {
+	if (o->fds != NULL)
+		o->fds[i] = -1;		/* ours now */
+	/* O_NONBLOCK: a FIFO nobody writes reads as empty (not a capture file) instead of
+	 * hanging the open; reads block again once open (a pipe given on purpose). */
+	if (ifd < 0)
+		ifd = open(o->inputs[i], O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (ifd < 0 || fcntl(ifd, F_SETFL, fcntl(ifd, F_GETFL) & ~O_NONBLOCK) != 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: %s", part, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-		goto done;
+		snprintf(err, errlen, "%s: %s", o->inputs[i], strerror(errno));
+		if (ifd >= 0)
+			close(ifd);
+		return rc;
 	}
-	/* glibc ignores a size given without a buffer: give it one. */
-	outbuf = malloc(1 << 20);
-	if (outbuf != NULL)
-		setvbuf(out, outbuf, _IOFBF, 1 << 20);
-	lc_pcap_file_header(rec_hdr, snaplen);
-	fwrite(rec_hdr, 1, LC_PCAP_FILE_HDR_LEN, out);
-	st->bytes = LC_PCAP_FILE_HDR_LEN;
+	in->index = i;
+	in->r = lc_reader_fdopen(ifd, o->inputs[i], err, errlen);
+	if (in->r == NULL)
+		return errno == EINVAL ? -EINVAL : -errno;
+	rc = advance(in, o->inputs[i], err, errlen);
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		heap[(*n)++] = in;
+	if (lc_reader_snaplen(in->r) > *snaplen)
+		*snaplen = lc_reader_snaplen(in->r);
+	return 0;
+}
+
+/* Write the heap's records in order, through the filter and the window. */
+static int
+merge_records(const struct lc_merge_opts *o, struct input **heap, unsigned int n,
+	      struct lc_filter *f, uint32_t snaplen, struct output *out,
+	      struct lc_merge_stats *st, char *err, size_t errlen)
+{
+	uint8_t rec_hdr[LC_PCAP_REC_HDR_LEN + 16];
+	int rc;
 
 	while (n > 0) {
 		struct input *top = heap[0];
@@ -226,39 +233,109 @@ lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, si
 			lc_pcap_put_record_bytes(rec_hdr, sizeof(rec_hdr), r->data, 0, r->len,
 						 r->ts_ns);
 			memcpy(rec_hdr + 8, &cap, 4);
-			fwrite(rec_hdr, 1, LC_PCAP_REC_HDR_LEN, out);
-			fwrite(r->data, 1, cap, out);
+			out_put(out, rec_hdr, LC_PCAP_REC_HDR_LEN);
+			out_put(out, r->data, cap);
 			st->written++;
 			st->bytes += LC_PCAP_REC_HDR_LEN + cap;
 		}
 		rc = advance(top, o->inputs[top->index], err, errlen);
 		if (rc < 0)
-			goto done;
+			return rc;
 		if (rc == 0)
 			heap[0] = heap[--n];
-		rc = 0;
 		sift_down(heap, n, 0);
 	}
-	if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", part, strerror(errno));
+	return 0;
+}
+
+/* Create OUT.part (never over OUT, never through a link) and write the file header. */
+static int
+out_open(struct output *out, const char *path, uint32_t snaplen, struct lc_merge_stats *st,
+	 char *err, size_t errlen)
+{
+	uint8_t hdr[LC_PCAP_FILE_HDR_LEN + 16];
+	int rc;
+
+	out->buf = malloc(OUT_BUF);
+	if (out->buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = lc_shard_file_create(&out->f, path, err, errlen);
+	if (rc == -EEXIST) {
+		size_t l = strlen(err);
+
+		snprintf(err + l, errlen - l, " (linecap-merge never overwrites a file nor writes "
+			 "through a link)");
+	}
+	if (rc < 0)
+		return rc;
+	lc_pcap_file_header(hdr, snaplen);
+	out_put(out, hdr, LC_PCAP_FILE_HDR_LEN);
+	st->bytes = LC_PCAP_FILE_HDR_LEN;
+	return 0;
+}
+
+/* Flush, fsync, close and publish OUT (rename without replacing, fsync the directory). */
+static int
+out_close(struct output *out, char *err, size_t errlen)
+{
+	uint8_t sha[LC_SHA256_LEN];
+	int rc;
+
+	out_flush(out);
+	rc = out->rc;
+	if (rc == 0)
+		rc = lc_shard_file_finish(&out->f, sha);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", out->f.part, strerror(-rc));
+		return rc;
+	}
+	rc = lc_shard_file_publish_path(&out->f);
+	if (rc < 0 && access(out->f.part, F_OK) == 0) {
+		snprintf(err, errlen, "%s: %s", out->f.path, strerror(-rc));
+		unlink(out->f.part);	/* OUT appeared meanwhile: it stays, ours goes */
+	} else {
+		rc = 0;		/* renamed; a directory that would not sync is not a failure */
+	}
+	return rc;
+}
+
+int
+lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, size_t errlen)
+{
+	struct input *in = calloc(o->ninputs ? o->ninputs : 1, sizeof(*in));
+	struct input **heap = calloc(o->ninputs ? o->ninputs : 1, sizeof(*heap));
+	struct output out = { .f = { .fd = -1 } };
+	struct lc_filter_prog *prog = NULL;
+	struct lc_filter *f = NULL;
+	uint32_t snaplen = 0;
+	unsigned int n = 0;
+	int rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (in == NULL || heap == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
 		goto done;
 	}
-	fclose(out);
-	out = NULL;
-	free(outbuf);
-	outbuf = NULL;
-	if (renameat2(AT_FDCWD, part, AT_FDCWD, o->out, RENAME_NOREPLACE) != 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", o->out, strerror(errno));
-		unlink(part);	/* OUT appeared meanwhile: it stays, ours goes */
-	}
+	rc = merge_filter(o, &prog, &f, err, errlen);
+	for (unsigned int i = 0; rc == 0 && i < o->ninputs; i++)
+		rc = open_input(o, i, &in[i], heap, &n, &snaplen, err, errlen);
+	if (rc < 0)
+		goto done;
+	if (snaplen == 0)
+		snaplen = 262144;
+	for (unsigned int i = n / 2; i-- > 0;)
+		sift_down(heap, n, i);
+	rc = out_open(&out, o->out, snaplen, st, err, errlen);
+	if (rc == 0)
+		rc = merge_records(o, heap, n, f, snaplen, &out, st, err, errlen);
+	if (rc == 0)
+		rc = out_close(&out, err, errlen);
 done:
-	if (out != NULL) {
-		fclose(out);
-		unlink(part);		/* nothing half-written is left */
-	}
-	free(outbuf);
+	lc_shard_file_discard(&out.f);	/* nothing half-written is left */
+	free(out.buf);
 	for (unsigned int i = 0; in != NULL && i < o->ninputs; i++)
 		lc_reader_close(in[i].r);
 	for (unsigned int i = 0; o->fds != NULL && i < o->ninputs; i++)
@@ -271,4 +348,121 @@ done:
 	lc_filter_free(f);
 	lc_filter_prog_free(prog);
 	return rc;
+}
+
+static int
+push(struct lc_merge_inputs *in, char *path, int fd)
+{
+	if (path != NULL && in->n == in->cap) {
+		unsigned int cap = in->cap ? 2 * in->cap : 16;
+		char **p = realloc(in->paths, cap * sizeof(*p));
+		int *f = p != NULL ? realloc(in->fds, cap * sizeof(*f)) : NULL;
+
+		if (p != NULL)
+			in->paths = p;
+		if (f != NULL) {
+			in->fds = f;
+			in->cap = cap;
+		}
+	}
+	if (path == NULL || in->n == in->cap) {
+		free(path);
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	in->paths[in->n] = path;
+	in->fds[in->n++] = fd;
+	return 0;
+}
+
+struct named_fd {
+	char *path;
+	int fd;
+};
+
+static int
+by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct named_fd *)a)->path, ((const struct named_fd *)b)->path);
+}
+
+/* Inputs first.. in name order, each descriptor with its path. 0 or -ENOMEM. */
+static int
+sort_from(struct lc_merge_inputs *in, unsigned int first)
+{
+	unsigned int m = in->n - first;
+	struct named_fd *v = calloc(m ? m : 1, sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < m; i++)
+		v[i] = (struct named_fd){ in->paths[first + i], in->fds[first + i] };
+	qsort(v, m, sizeof(*v), by_path);
+	for (unsigned int i = 0; i < m; i++) {
+		in->paths[first + i] = v[i].path;
+		in->fds[first + i] = v[i].fd;
+	}
+	free(v);
+	return 0;
+}
+
+/* A directory's capture files, in name order (the descriptors follow their paths). */
+static int
+add_dir(struct lc_merge_inputs *in, const char *path, lc_merge_skip_fn skip, void *arg)
+{
+	DIR *d = opendir(path);
+	unsigned int first = in->n;
+	struct dirent *de;
+	char why[600], line[PATH_MAX + 700];
+	int rc = 0;
+
+	if (d == NULL)
+		return -errno;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char *p;
+		int fd;
+
+		if (!lc_reader_is_capture_name(de->d_name))
+			continue;
+		fd = lc_manifest_open_file(dirfd(d), de->d_name, O_RDONLY, why, sizeof(why));
+		if (fd < 0) {
+			snprintf(line, sizeof(line), "%s/%s", path, why);
+			skip(arg, line);
+			continue;
+		}
+		if (asprintf(&p, "%s/%s", path, de->d_name) < 0)
+			p = NULL;
+		rc = push(in, p, fd);
+	}
+	closedir(d);
+	if (rc == 0)
+		rc = sort_from(in, first);
+	return rc;
+}
+
+int
+lc_merge_inputs_add(struct lc_merge_inputs *in, const char *path, lc_merge_skip_fn skip,
+		    void *arg)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return push(in, strdup(path), -1);
+	return add_dir(in, path, skip, arg);
+}
+
+void
+lc_merge_inputs_free(struct lc_merge_inputs *in)
+{
+	for (unsigned int k = 0; k < in->n; k++) {
+		free(in->paths[k]);
+		if (in->fds[k] >= 0)
+			close(in->fds[k]);
+	}
+	free(in->paths);
+	free(in->fds);
+	memset(in, 0, sizeof(*in));
 }

@@ -124,53 +124,119 @@ lc_shard_file_write(struct lc_shard_file *f, const void *buf, size_t len, size_t
 	return 0;
 }
 
+/* A new descriptor reading the file open at fd from its start: fd's own (dup) when it
+ * reads, else the file reopened through /proc (a writer's file is write-only). */
+static int
+read_fd(int fd)
+{
+	int fl = fcntl(fd, F_GETFL), r;
+	char self[64];
+
+	if (fl >= 0 && (fl & O_ACCMODE) != O_WRONLY) {
+		r = dup(fd);
+		if (r >= 0 && lseek(r, 0, SEEK_SET) != 0) {
+			close(r);
+			r = -1;
+		}
+		return r;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	return open(self, O_RDONLY | O_CLOEXEC);
+}
+
+/* Walk the records the file open (readable) at rfd holds: cut says where the last whole one
+ * ends. Takes rfd. 0, or < 0 with the reason in err (not even a whole header). */
+static int
+scan_records(int rfd, const char *path, struct lc_shard_cut *cut, char *err, size_t errlen)
+{
+	struct lc_reader *r;
+	struct lc_record rec;
+	struct stat st;
+
+	memset(cut, 0, sizeof(*cut));
+	if (rfd < 0) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "%s", strerror(-rc));
+		return rc;
+	}
+	if (fstat(rfd, &st) == 0)
+		cut->size = (uint64_t)st.st_size;
+	r = lc_reader_fdopen(rfd, path, err, errlen);
+	if (r == NULL)
+		return errno ? -errno : -EINVAL;
+	while (lc_reader_next(r, &rec, err, errlen) == 1) {
+		if (cut->packets == 0)
+			cut->first_ns = rec.ts_ns;
+		cut->last_ns = rec.ts_ns;
+		cut->packets++;
+	}
+	cut->good = lc_reader_good_offset(r);
+	lc_reader_close(r);
+	return 0;
+}
+
+int
+lc_shard_fd_digest(int fd, uint8_t sha256[LC_SHA256_LEN], uint64_t *bytes)
+{
+	const size_t len = 1 << 20;
+	uint8_t *buf = malloc(len);
+	unsigned int hlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	ssize_t got;
+	int rc = 0;
+
+	*bytes = 0;
+	memset(sha256, 0, LC_SHA256_LEN);
+	if (buf == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		free(buf);
+		return -ENOMEM;
+	}
+	while ((got = pread(fd, buf, len, (off_t)*bytes)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = -errno;
+			break;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)got);
+		*bytes += (uint64_t)got;
+	}
+	if (rc == 0)
+		EVP_DigestFinal_ex(ctx, sha256, &hlen);
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	return rc;
+}
+
 int
 lc_shard_file_salvage(struct lc_shard_file *f, uint8_t sha256[LC_SHA256_LEN],
 		      uint64_t *packets)
 {
-	char self[64], err[256];
-	uint8_t buf[65536];
-	struct lc_reader *r;
-	struct lc_record rec;
-	unsigned int hlen = 0;
-	uint64_t good, n = 0;
-	EVP_MD_CTX *ctx;
-	ssize_t got;
-	int fd, rc = 0;
+	struct lc_shard_cut cut;
+	char err[256];
+	uint64_t bytes;
+	int fd, got, rc = 0;
 
 	memset(sha256, 0, LC_SHA256_LEN);
 	*packets = 0;
 	if (f->fd < 0)
 		return -EBADF;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", f->fd);
-	r = lc_reader_open(self, err, sizeof(err));
-	if (r != NULL) {
-		while (lc_reader_next(r, &rec, err, sizeof(err)) == 1)
-			n++;
-		good = lc_reader_good_offset(r);
-		lc_reader_close(r);
-	} else {
-		good = 0;	/* not even the header: an empty file */
-	}
-	if (ftruncate(f->fd, (off_t)good) != 0 || fsync(f->fd) != 0)
+	if (scan_records(read_fd(f->fd), f->part, &cut, err, sizeof(err)) < 0)
+		cut.good = cut.packets = 0;	/* not even the header: an empty file */
+	if (ftruncate(f->fd, (off_t)cut.good) != 0 || fsync(f->fd) != 0)
 		rc = -errno;
-	f->bytes = good;
-	*packets = n;
+	f->bytes = cut.good;
+	*packets = cut.packets;
 	/* The hash of what the file holds now, read back (the error path only). */
-	ctx = EVP_MD_CTX_new();
-	fd = open(self, O_RDONLY | O_CLOEXEC);
-	if (ctx == NULL || fd < 0 || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+	fd = read_fd(f->fd);
+	if (fd < 0)
 		rc = rc ? rc : -EIO;
-	} else {
-		while ((got = read(fd, buf, sizeof(buf))) > 0)
-			EVP_DigestUpdate(ctx, buf, (size_t)got);
-		if (got < 0 && rc == 0)
-			rc = -errno;
-		EVP_DigestFinal_ex(ctx, sha256, &hlen);
-	}
+	else if ((got = lc_shard_fd_digest(fd, sha256, &bytes)) < 0 && rc == 0)
+		rc = got == -ENOMEM ? -EIO : got;
 	if (fd >= 0)
 		close(fd);
-	EVP_MD_CTX_free(ctx);
 	if (close(f->fd) != 0 && rc == 0)
 		rc = -errno;
 	f->fd = -1;
@@ -261,6 +327,146 @@ lc_shard_file_publish(struct lc_shard_file *f, const struct lc_outpath *op)
 	if (renameat2(AT_FDCWD, f->part, AT_FDCWD, f->path, RENAME_NOREPLACE) != 0)
 		return -errno;
 	return fsync_dir(op->dir);
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s != NULL ? s + 1 : path;
+}
+
+/* A unit with its digest context, fd taken over. 0 or -ENOMEM (fd closed). */
+static int
+unit_init(struct lc_shard_file *f, int fd)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = fd;
+	f->sha = EVP_MD_CTX_new();
+	if (f->sha == NULL || EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(f->sha);
+		f->sha = NULL;
+		if (fd >= 0)
+			close(fd);
+		f->fd = -1;
+		return -ENOMEM;
+	}
+	f->opened_ns = lc_realtime_ns();
+	return 0;
+}
+
+int
+lc_shard_file_adopt(struct lc_shard_file *f, int fd, const char *dir, const char *name)
+{
+	size_t n = strlen(name);
+	int part = n > 5 && strcmp(name + n - 5, ".part") == 0;
+	int rc = unit_init(f, fd);
+
+	if (rc < 0)
+		return rc;
+	if (snprintf(f->part, sizeof(f->part), "%s/%s", dir, name) >= (int)sizeof(f->part) ||
+	    snprintf(f->path, sizeof(f->path), "%s/%.*s", dir, (int)(part ? n - 5 : n), name) >=
+	    (int)sizeof(f->path)) {
+		/* Closed, never removed: the .part is what a crash left (named stays 0). */
+		close(f->fd);
+		f->fd = -1;
+		EVP_MD_CTX_free(f->sha);
+		f->sha = NULL;
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+int
+lc_shard_file_scan(struct lc_shard_file *f, struct lc_shard_cut *cut, char *err, size_t errlen)
+{
+	int rc = scan_records(read_fd(f->fd), f->part, cut, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	f->bytes = cut->good;
+	f->packets = cut->packets;
+	f->first_ns = cut->first_ns;
+	f->last_ns = cut->last_ns;
+	return 0;
+}
+
+int
+lc_shard_file_cut(struct lc_shard_file *f, struct lc_shard_cut *cut, char *err, size_t errlen)
+{
+	int rc = lc_shard_file_scan(f, cut, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (ftruncate(f->fd, (off_t)cut->good) != 0 || fsync(f->fd) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+int
+lc_shard_file_publish_at(struct lc_shard_file *f, int dirfd)
+{
+	if (renameat2(dirfd, base_name(f->part), dirfd, base_name(f->path),
+		      RENAME_NOREPLACE) != 0)
+		return -errno;
+	return fsync(dirfd) != 0 ? -errno : 0;
+}
+
+int
+lc_shard_file_create(struct lc_shard_file *f, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, rc;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	if (snprintf(f->path, sizeof(f->path), "%s", path) >= (int)sizeof(f->path) ||
+	    snprintf(f->part, sizeof(f->part), "%s.part", path) >= (int)sizeof(f->part)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	/* lstat: a link at path, even a dangling one, is never written through. */
+	if (lstat(path, &st) == 0) {
+		snprintf(err, errlen, "%s: %s", path, S_ISLNK(st.st_mode) ? "a symbolic link" :
+			 strerror(EEXIST));
+		return -EEXIST;
+	}
+	fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", f->part, strerror(-rc));
+		return rc;
+	}
+	rc = unit_init(f, fd);
+	if (rc < 0) {
+		unlink(f->part);
+		snprintf(err, errlen, "%s: out of memory", f->part);
+		return rc;
+	}
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	snprintf(f->part, sizeof(f->part), "%s.part", path);
+	f->named = 1;		/* ours: lc_shard_file_discard removes it */
+	return 0;
+}
+
+int
+lc_shard_file_publish_path(struct lc_shard_file *f)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(f->path, '/');
+
+	if (renameat2(AT_FDCWD, f->part, AT_FDCWD, f->path, RENAME_NOREPLACE) != 0)
+		return -errno;
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == f->path ? 1 : (int)(slash - f->path),
+			 f->path);
+	return fsync_dir(dir);
 }
 
 void

@@ -18,6 +18,7 @@
 #include "linecap/custody.h"
 #include "linecap/log.h"
 #include "linecap/manifest.h"
+#include "linecap/manifest_record.h"
 #include "linecap/privs.h"
 #include "linecap/retention.h"
 
@@ -83,10 +84,11 @@ earlier_line(void *arg, const struct lc_manifest_line *line)
 {
 	struct earlier *a = arg;
 	const char *file = line->f.file, *gone = line->f.retired;
+	enum lc_record_kind kind = lc_manifest_record_kind(&line->f);
 	struct earlier_file *f;
 	long i;
 
-	if (file != NULL && !line->f.error) {
+	if (kind == LC_RECORD_FILE) {
 		if (!lc_manifest_name_ok(file))	/* never a path outside the directory */
 			return 0;
 		if (a->n == a->cap) {
@@ -108,7 +110,7 @@ earlier_line(void *arg, const struct lc_manifest_line *line)
 		snprintf(f->sha256, sizeof(f->sha256), "%s", line->f.sha256 ?: "");
 		f->gone = 0;
 		a->n++;
-	} else if (gone != NULL && (i = lc_name_index_get(a->index, gone)) >= 0) {
+	} else if (kind == LC_RECORD_RETIRED && (i = lc_name_index_get(a->index, gone)) >= 0) {
 		a->v[i].gone = 1;
 	}
 	return 0;
@@ -219,23 +221,22 @@ lc_custody_filter(struct lc_custody *c, const char *expr, const char *engine, ui
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* The filters in force at some time in [from, to]. Under lock. */
-static json_t *
-filters_between(const struct lc_custody *c, uint64_t from, uint64_t to)
+/* The filters in force at some time in [from, to], into v (room for every era); returns
+ * how many. Under lock. */
+static size_t
+filters_between(const struct lc_custody *c, uint64_t from, uint64_t to,
+		struct lc_record_filter *v)
 {
-	size_t n = c->neras;
+	size_t n = c->neras, k = 0;
 	const struct era *h = c->eras;
-	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t until = i + 1 < n ? h[i + 1].since_ns : UINT64_MAX;
 
 		if (h[i].since_ns <= to && until > from)
-			json_array_append_new(a, json_pack("{s:s?, s:s?, s:I}", "expression",
-				h[i].expr, "engine", h[i].engine, "since_ns",
-				(json_int_t)h[i].since_ns));
+			v[k++] = (struct lc_record_filter){ h[i].expr, h[i].engine, h[i].since_ns };
 	}
-	return a;
+	return k;
 }
 
 /* Append the records waiting (a full disk refused them), in order; stop at a refusal. */
@@ -301,6 +302,34 @@ self_token(void)
 	return (uint64_t)pthread_self() | 1;
 }
 
+/* The record of a closed file (lc_manifest_record_build). Under lock. */
+static json_t *
+closed_record(const struct lc_custody *c, const struct lc_closed_file *cf, const char *hex)
+{
+	struct lc_record_filter *filters = calloc(c->neras + 1, sizeof(*filters));
+	struct lc_manifest_record r = {
+		.kind = cf->rc != 0 ? LC_RECORD_FAILED : LC_RECORD_FILE, .file = base(cf->path),
+		.bytes = cf->bytes, .packets = cf->packets, .first_ns = cf->first_ns,
+		.last_ns = cf->last_ns, .queue = (int)cf->queue, .seq = (int)cf->seq,
+		.format = c->format, .opened_ns = cf->opened_ns, .closed_ns = cf->closed_ns,
+		.host = c->host, .port = c->port, .filters = filters, .snaplen = c->snaplen,
+		.linecap = LC_VERSION, .clock = c->clock,
+		.drops = { .buffer_full = cf->buffer_full, .imissed = cf->imissed,
+			   .rx_nombuf = cf->rx_nombuf, .write_errors = cf->write_errors },
+		.received = cf->received, .passed_filter = cf->passed,
+		.error = cf->rc != 0 ? strerror(-cf->rc) : NULL,
+	};
+	json_t *rec;
+
+	if (filters == NULL)
+		return NULL;
+	r.nfilters = filters_between(c, cf->opened_ns, cf->closed_ns, filters);
+	snprintf(r.sha256, sizeof(r.sha256), "%s", hex);
+	rec = lc_manifest_record_build(&r);
+	free(filters);
+	return rec;
+}
+
 void
 lc_custody_file_closed(void *custody, struct lc_closed_file *cf)
 {
@@ -310,25 +339,13 @@ lc_custody_file_closed(void *custody, struct lc_closed_file *cf)
 
 	lc_sha256_hex(cf->sha256, hex);
 	pthread_mutex_lock(&c->lock);
-	rec = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:i, s:i, s:s, s:I, s:I, s:s, s:s, "
-			"s:o, s:i, s:s, s:s, s:{s:I, s:I, s:I, s:I}, s:I, s:I}",
-		"file", base(cf->path), "sha256", hex,
-		"bytes", (json_int_t)cf->bytes, "packets", (json_int_t)cf->packets,
-		"first_ns", (json_int_t)cf->first_ns, "last_ns", (json_int_t)cf->last_ns,
-		"queue", (int)cf->queue, "seq", (int)cf->seq, "format", c->format,
-		"opened_ns", (json_int_t)cf->opened_ns, "closed_ns", (json_int_t)cf->closed_ns,
-		"host", c->host, "port", c->port,
-		"filters", filters_between(c, cf->opened_ns, cf->closed_ns),
-		"snaplen", (int)c->snaplen, "linecap", LC_VERSION, "clock", c->clock,
-		"drops", "buffer_full", (json_int_t)cf->buffer_full, "imissed", (json_int_t)cf->imissed,
-		"rx_nombuf", (json_int_t)cf->rx_nombuf, "write_errors",
-		(json_int_t)cf->write_errors,
-		"received", (json_int_t)cf->received, "passed_filter", (json_int_t)cf->passed);
-	if (cf->rc != 0)
-		json_object_set_new(rec, "error", json_string(strerror(-cf->rc)));
+	rec = closed_record(c, cf, hex);
 	/* Written and fsync-ed before the writer renames the file: a crash between the two
 	 * leaves a .part file that --repair recognises by its record and renames. */
-	append(c, rec);
+	if (rec != NULL)
+		append(c, rec);
+	else
+		LC_LOG(ERR, "manifest: out of memory: no record for %s", cf->path);
 	c->recorded++;
 	/* Held until its writer has renamed it (make_room): retiring a file that is still
 	 * .part would delete nothing and leave the file, renamed, with a retire record. */
@@ -368,6 +385,7 @@ static int
 retire_locked(struct lc_custody *c, size_t i, const char *why)
 {
 	struct lc_kept_file *f = &c->retention.files[i];
+	struct lc_manifest_record r;
 	char err[LC_ERRLEN];
 	json_t *rec;
 	int rc;
@@ -385,9 +403,11 @@ retire_locked(struct lc_custody *c, size_t i, const char *why)
 	append_pending(c);
 	if (json_array_size(c->pending) > 0)	/* its record would come after those */
 		return -1;
-	rec = json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:s}", "retired", base(f->path),
-			"sha256", f->sha256, "bytes", (json_int_t)f->bytes, "queue", (int)f->queue,
-			"reason", why, "at_ns", (json_int_t)lc_realtime_ns(), "host", c->host);
+	r = (struct lc_manifest_record){ .kind = LC_RECORD_RETIRED, .file = base(f->path),
+		.bytes = f->bytes, .queue = (int)f->queue, .reason = why,
+		.at_ns = lc_realtime_ns(), .host = c->host };
+	snprintf(r.sha256, sizeof(r.sha256), "%s", f->sha256);
+	rec = lc_manifest_record_build(&r);
 	if (rec == NULL)
 		return -1;
 	rc = lc_manifest_append(c->manifest, rec, err, sizeof(err));

@@ -20,6 +20,7 @@
 #include "lc_test.h"
 
 #include "linecap/manifest.h"
+#include "linecap/manifest_record.h"
 #include "linecap/shard.h"
 
 static const char record[] =
@@ -349,9 +350,211 @@ test_files(void)
 	rmdir(dir);
 }
 
+#define SHA_A "5f2c0000000000000000000000000000000000000000000000000000000000aa"
+#define PREV0 "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Build r, add "prev" as lc_manifest_append does, dump it as one line, parse it back. */
+static int
+round_trip(const struct lc_manifest_record *r, struct lc_manifest_record *back, char *line,
+	   size_t room, char *why, size_t whylen)
+{
+	json_t *j = lc_manifest_record_build(r);
+	char *s;
+	int rc;
+
+	if (j == NULL)
+		return -100;
+	json_object_set_new(j, "prev", json_string(PREV0));
+	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (s == NULL)
+		return -101;
+	snprintf(line, room, "%s", s);
+	rc = lc_manifest_record_parse(s, strlen(s), back, why, whylen);
+	free(s);
+	return rc;
+}
+
+static void
+test_record_round_trip(void)
+{
+	const struct lc_record_filter filters[] = {
+		{ "host 192.168.1.100 and port 443", "jit", 1767225600000000000ull },
+		{ NULL, NULL, 1767225601000000000ull },
+	};
+	struct lc_manifest_record r = {
+		.kind = LC_RECORD_FILE, .file = "cap-q03-000042.pcapng", .bytes = 389300,
+		.packets = 1000, .first_ns = 1767225600000000001ull,
+		.last_ns = 1767225600999000000ull, .queue = 3, .seq = 42, .format = "pcapng",
+		.opened_ns = 1767225599000000000ull, .closed_ns = 1767225601000000000ull,
+		.host = "appliance-7", .port = "0000:3b:00.0", .filters = filters, .nfilters = 2,
+		.snaplen = 262144, .linecap = "1.0.0", .clock = "hw",
+		.drops = { .buffer_full = 7, .imissed = 8, .rx_nombuf = 9, .write_errors = 10 },
+		.received = 123456789012ull, .passed_filter = 1007,
+	}, b;
+	char line[4096], why[256];
+
+	snprintf(r.sha256, sizeof(r.sha256), SHA_A);
+	CHECK(round_trip(&r, &b, line, sizeof(line), why, sizeof(why)) == 0);
+	/* "file" first (a cut line still names its file), the drops under their v2 name. */
+	CHECK(strncmp(line, "{\"file\":\"cap-q03-000042.pcapng\",\"sha256\":", 40) == 0);
+	CHECK_STR_HAS(line, "\"drops\":{\"buffer_full\":7,\"imissed\":8,\"rx_nombuf\":9,"
+		      "\"write_errors\":10},\"received\":123456789012,\"passed_filter\":1007,"
+		      "\"prev\":");
+	CHECK(b.kind == LC_RECORD_FILE && strcmp(b.file, r.file) == 0 &&
+	      strcmp(b.sha256, SHA_A) == 0 && strcmp(b.prev, PREV0) == 0);
+	CHECK(b.bytes == r.bytes && b.packets == r.packets && b.first_ns == r.first_ns &&
+	      b.last_ns == r.last_ns && b.queue == 3 && b.seq == 42);
+	CHECK(strcmp(b.format, "pcapng") == 0 && strcmp(b.host, "appliance-7") == 0 &&
+	      strcmp(b.port, r.port) == 0 && strcmp(b.linecap, "1.0.0") == 0 &&
+	      strcmp(b.clock, "hw") == 0 && b.snaplen == 262144);
+	CHECK(b.opened_ns == r.opened_ns && b.closed_ns == r.closed_ns);
+	CHECK(memcmp(&b.drops, &r.drops, sizeof(b.drops)) == 0);
+	CHECK(b.received == r.received && b.passed_filter == r.passed_filter);
+	CHECK(b.error == NULL && !b.repaired);
+	CHECK(b.nfilters == 2 && strcmp(b.filters[0].expression, filters[0].expression) == 0 &&
+	      strcmp(b.filters[0].engine, "jit") == 0 && b.filters[0].since_ns == filters[0].since_ns &&
+	      b.filters[1].expression == NULL && b.filters[1].engine == NULL &&
+	      b.filters[1].since_ns == filters[1].since_ns);
+	lc_manifest_record_release(&b);
+
+	/* A file whose closing failed. */
+	r.kind = LC_RECORD_FAILED;
+	r.error = "No space left on device";
+	CHECK(round_trip(&r, &b, line, sizeof(line), why, sizeof(why)) == 0);
+	CHECK(b.kind == LC_RECORD_FAILED && b.error != NULL && strcmp(b.error, r.error) == 0);
+	CHECK_STR_HAS(line, "\"passed_filter\":1007,\"error\":\"No space left on device\"");
+	lc_manifest_record_release(&b);
+
+	/* A file linecap-verify --repair recorded, with the cut line it came from. */
+	struct lc_manifest_record rep = {
+		.kind = LC_RECORD_FILE, .file = "x-q00-000002.pcap", .bytes = 24, .packets = 0,
+		.queue = -1, .seq = -1, .format = "pcap", .host = "h", .repaired = 1,
+		.cut_bytes = 13, .repaired_ns = 5, .recovered_from = "manifest.jsonl.cut-1",
+	};
+	snprintf(rep.sha256, sizeof(rep.sha256), SHA_A);
+	CHECK(round_trip(&rep, &b, line, sizeof(line), why, sizeof(why)) == 0);
+	CHECK(b.kind == LC_RECORD_FILE && b.repaired && b.cut_bytes == 13 && b.repaired_ns == 5 &&
+	      b.queue == -1 && b.seq == -1 && strcmp(b.recovered_from, rep.recovered_from) == 0);
+	CHECK_STR_HAS(line, "\"repaired\":true,\"cut_bytes\":13,\"repaired_ns\":5,\"host\":\"h\","
+		      "\"recovered_from\":\"manifest.jsonl.cut-1\",\"prev\"");
+	lc_manifest_record_release(&b);
+
+	/* A retirement. */
+	struct lc_manifest_record ret = {
+		.kind = LC_RECORD_RETIRED, .file = "x-q00-000001.pcap", .bytes = 4, .queue = 0,
+		.reason = "-W: at most that many files per queue", .at_ns = 77, .host = "h",
+	};
+	snprintf(ret.sha256, sizeof(ret.sha256), SHA_A);
+	CHECK(round_trip(&ret, &b, line, sizeof(line), why, sizeof(why)) == 0);
+	CHECK(strncmp(line, "{\"retired\":\"x-q00-000001.pcap\",", 31) == 0);
+	CHECK(b.kind == LC_RECORD_RETIRED && strcmp(b.file, ret.file) == 0 && b.bytes == 4 &&
+	      b.at_ns == 77 && strcmp(b.reason, ret.reason) == 0 && strcmp(b.sha256, SHA_A) == 0);
+	lc_manifest_record_release(&b);
+}
+
+/* A line with member key's value replaced by repl (a JSON value), or removed (repl NULL). */
+static char *
+edited(const char *line, const char *key, const char *repl)
+{
+	json_t *j = json_loads(line, 0, NULL);
+	char *s;
+
+	if (repl == NULL)
+		json_object_del(j, key);
+	else
+		json_object_set_new(j, key, json_loads(repl, JSON_DECODE_ANY, NULL));
+	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return s;
+}
+
+static void
+test_record_strict(void)
+{
+	/* The record of a capture before data path v2: its drops say "ring". */
+	static const char old[] =
+		"{\"file\":\"cap-q00-000001.pcap\",\"sha256\":\"" SHA_A "\",\"bytes\":389300,"
+		"\"packets\":1000,\"first_ns\":1767225600000000000,\"last_ns\":1767225600999000000,"
+		"\"queue\":0,\"seq\":1,\"format\":\"pcap\",\"opened_ns\":1,\"closed_ns\":2,"
+		"\"host\":\"h\",\"port\":\"net_pcap0\",\"filters\":[{\"expression\":\"host 1.2.3.4\","
+		"\"engine\":\"jit\",\"since_ns\":1}],\"snaplen\":262144,\"linecap\":\"0.9.0\","
+		"\"clock\":\"tsc\",\"drops\":{\"ring\":98404,\"imissed\":1,\"rx_nombuf\":2,"
+		"\"write_errors\":3},\"received\":45466624,\"passed_filter\":8266660,"
+		"\"prev\":\"" PREV0 "\"}";
+	static const struct { const char *key, *value, *says; } bad[] = {
+		{ "sha256", "\"5f2c\"", "\"sha256\" is not a SHA-256" },
+		{ "sha256", NULL, "no \"sha256\"" },
+		{ "bytes", "-1", "\"bytes\" is not a count" },
+		{ "packets", "\"1000\"", "\"packets\" is not a count" },
+		{ "queue", "-2", "\"queue\" is not a number" },
+		{ "filters", "{}", "\"filters\" is not an array" },
+		{ "filters", "[{\"expression\":1,\"since_ns\":1}]", "\"filters\" item 0" },
+		{ "drops", "{\"ring\":1,\"buffer_full\":1,\"imissed\":0,\"rx_nombuf\":0,"
+			   "\"write_errors\":0}", "both \"buffer_full\" and its old name \"ring\"" },
+		{ "drops", "{\"imissed\":0,\"rx_nombuf\":0,\"write_errors\":0}", "no \"buffer_full\"" },
+		{ "drops", NULL, "no \"drops\"" },
+		{ "prev", NULL, "no \"prev\"" },
+		{ "port", "7", "\"port\" is not a string" },
+		{ "repaired", "false", "\"repaired\" is not true" },
+		{ "error", "5", "\"error\" is not a string" },
+	};
+	struct lc_manifest_record r;
+	char why[256];
+
+	CHECK(lc_manifest_record_parse(old, strlen(old), &r, why, sizeof(why)) == 0);
+	CHECK(r.kind == LC_RECORD_FILE && r.drops.buffer_full == 98404 && r.drops.imissed == 1 &&
+	      r.drops.rx_nombuf == 2 && r.drops.write_errors == 3);
+	lc_manifest_record_release(&r);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *line = edited(old, bad[i].key, bad[i].value);
+
+		why[0] = '\0';
+		CHECK(line != NULL &&
+		      lc_manifest_record_parse(line, strlen(line), &r, why, sizeof(why)) == -EINVAL);
+		CHECK_STR_HAS(why, bad[i].says);
+		CHECK(r.json == NULL && r.file == NULL);
+		free(line);
+	}
+	CHECK(lc_manifest_record_parse("[1]", 3, &r, why, sizeof(why)) == -EINVAL);
+	CHECK_STR_HAS(why, "not a JSON object");
+	CHECK(lc_manifest_record_parse("{\"a\":1}", 7, &r, why, sizeof(why)) == -EINVAL);
+	CHECK_STR_HAS(why, "neither a file's record");
+	CHECK(lc_manifest_record_parse(old, 40, &r, why, sizeof(why)) == -EINVAL);
+	CHECK_STR_HAS(why, "not JSON");
+}
+
+static void
+test_record_kind(void)
+{
+	static const struct { const char *line; enum lc_record_kind kind; } lines[] = {
+		{ "{\"file\":\"a.pcap\"}", LC_RECORD_FILE },
+		{ "{\"file\":\"a.pcap\",\"error\":\"EIO\"}", LC_RECORD_FAILED },
+		{ "{\"retired\":\"a.pcap\"}", LC_RECORD_RETIRED },
+		{ "{\"file\":\"a.pcap\",\"error\":1,\"retired\":\"b\"}", LC_RECORD_RETIRED },
+		{ "{\"other\":1}", LC_RECORD_OTHER },
+		{ "[]", LC_RECORD_OTHER },
+	};
+	char scratch[128], name[NAME_MAX + 1];
+	struct lc_manifest_fields f;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		lc_manifest_parse_line(lines[i].line, strlen(lines[i].line), scratch, &f);
+		CHECK(lc_manifest_record_kind(&f) == lines[i].kind);
+	}
+	CHECK(lc_manifest_record_cut_name("{\"file\":\"x-q00-000003.pcap\",\"sha2", name) == 0 &&
+	      strcmp(name, "x-q00-000003.pcap") == 0);
+	CHECK(lc_manifest_record_cut_name("{\"file\":\"x-q00-0000", name) == -1);
+	CHECK(lc_manifest_record_cut_name("{\"file\":\"..\",", name) == -1);
+	CHECK(lc_manifest_record_cut_name("{\"retired\":\"a.pcap\",", name) == -1);
+}
+
 int
 main(void)
 {
+	test_record_round_trip();
+	test_record_strict();
+	test_record_kind();
 	test_parse_table();
 	test_parse_mutations();
 	test_names();
