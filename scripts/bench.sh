@@ -88,7 +88,7 @@ t = s["seconds"]
 per_s = [float(m.group(1)) * 1e6 for m in
          re.finditer(r"\d+s received \d+ \(([\d.]+) Mpps\)", open(sys.argv[2]).read())][1:]
 rate = statistics.median(per_s) if per_s else s["received"] / t
-print(int(s["written"] / t), s["ring_drops"], int(rate),
+print(int(s["written"] / t), s["buffer_full"], int(rate),
       round(s["rx_cycles_per_packet"], 1), round(s["writer_cycles_per_packet"], 1),
       round(s["writer_wait_cycles_per_packet"], 1), round(s["io_hash_cycles_per_packet"], 1),
       round(s["io_write_cycles_per_packet"], 1), s["written"], s["passed_filter"])
@@ -110,7 +110,7 @@ med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 spread() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s-%s", lo, hi}'; }
 
 results="$work/results.tsv"
-echo -e "traffic\tfilter\tceiling\tdumpcap\tdumpcap_drop%\tlinecap\tlinecap_spread\tlinecap_ring_drops\trx_cyc\twr_cyc\twr_wait\tio_hash\tio_write\ttcpdump\tlinecap_received\tpaired_ratio\tpaired_spread" > "$results"
+echo -e "traffic\tfilter\tceiling\tdumpcap\tdumpcap_drop%\tlinecap\tlinecap_spread\tlinecap_buffer_full\trx_cyc\twr_cyc\twr_wait\tio_hash\tio_write\ttcpdump\tlinecap_received\tpaired_ratio\tpaired_spread" > "$results"
 for t in 64 imix 1518; do
   f="$work/$t.pcap"
   for k in none host rst none-ram; do

@@ -67,9 +67,9 @@ check(gen_rc == 0, f"linecap-gen exit {gen_rc}")
 check(cap_rc == 0, f"linecap exit {cap_rc}: {open(work + '/cap.log').read()[-400:]}")
 sent = json.load(open(work + "/gen.json"))
 s = json.load(open(work + "/cap.json"))
-check(s["written"] == sent["sent"] and s["ring_drops"] == 0 and s["write_errors"] == 0
+check(s["written"] == sent["sent"] and s["buffer_full"] == 0 and s["write_errors"] == 0
       and s["imissed"] == 0 and s["rx_nombuf"] == 0,
-      f"sent {sent['sent']}, written {s['written']}, drops ring {s['ring_drops']} "
+      f"sent {sent['sent']}, written {s['written']}, drops ring {s['buffer_full']} "
       f"write {s['write_errors']} imissed {s['imissed']} nombuf {s['rx_nombuf']}")
 # Retention removed the oldest files: each flow may miss a prefix (0..k), nothing else.
 for line in open(work + "/seq.txt"):

@@ -27,6 +27,7 @@ struct lc_capture_plan {
 	unsigned int queues;
 	unsigned int writers;
 	unsigned int mbufs;
+	uint64_t buffer_bytes;	/* -B: each queue's capture buffer, whole chunks */
 	uint64_t mem_bytes;	/* what EAL must provide */
 	/* Filled by lc_outpath_check: where each queue's numbering starts (after the files of
 	 * earlier captures in the directory), and how many such files there are. */
@@ -53,8 +54,14 @@ struct lc_capture *lc_capture_create(const struct lc_config *cfg,
 				     const struct lc_capture_plan *plan,
 				     const struct lc_outpath *out, char *err, size_t errlen);
 
-/* The most one writer burst can add to a file past -C (the margin of every size bound). */
+/* The most a file (and the manifest records it brings) can go past -C: one record, its
+ * trailer and its records (the margin of every size bound). */
 uint64_t lc_capture_burst_bytes(const struct lc_config *cfg);
+
+/* -B by default: 256 MiB a queue where huge_free (free hugepage bytes) less other (what the
+ * rest of the capture needs) has room for it, else half of that room shared by the queues
+ * (whole MiB), else (under 16 MiB each) 256 MiB of normal memory. */
+uint64_t lc_capture_default_buffer(uint64_t huge_free, uint64_t other, unsigned int queues);
 
 /* The period files start in now: the current -G boundary (s since the epoch), else now. */
 uint64_t lc_capture_period(const struct lc_config *cfg);

@@ -15,9 +15,11 @@
 #define LC_SNAPLEN_MAX 262144u
 #define LC_QUEUES_MAX 64u
 #define LC_WRITERS_MAX 64u
-#define LC_RING_MIN 64u
-#define LC_RING_MAX (1u << 20)
-#define LC_RING_DEFAULT 16384u
+/* The RX->writer ring of data path v1; --ring-size is gone, its readers go next. */
+/* -B: the per-queue buffer, made of 1 MiB chunks: 4 MiB .. 64 GiB, rounded up to a MiB. */
+#define LC_BUFFER_MIN (4ull << 20)
+#define LC_BUFFER_MAX (64ull << 30)
+#define LC_BUFFER_ROUND (1ull << 20)
 #define LC_MBUFS_MAX (64u << 20)
 #define LC_ERRLEN 512
 #define LC_CONFIG_OPTS 32
@@ -33,7 +35,7 @@ struct lc_config {
 	uint32_t snaplen;	/* -s */
 	uint64_t count;		/* -c; 0 = unlimited */
 	uint64_t duration_ms;	/* --duration; 0 = unlimited */
-	unsigned int ring_size;	/* --ring-size, power of two */
+	uint64_t buffer_bytes;  /* -B: per RX queue, bytes; 0 = sized by the plan */
 	unsigned int mbufs;	/* --mbufs; 0 = sized automatically */
 	const char *eal_args;	/* --eal passthrough, split on blanks */
 	const char *stats_file;	/* --stats-file: final numbers as JSON */
@@ -68,7 +70,8 @@ struct rte_cfgfile;
  * not give. A config file is INI (rte_cfgfile): sections [capture] [output] [tuning] [log],
  * keys named after the long options (filter = EXPR for the expression), '#' comments;
  * unknown sections and keys, a key in the wrong section or given twice, and bad values are
- * errors "FILE:LINE: key ...". Returns 0, or -EINVAL with one line for the user in
+ * errors "FILE:LINE: key ...". An option that is no more (--ring-size, ring-size) is
+ * refused, saying what replaced it. Returns 0, or -EINVAL with one line for the user in
  * err (without the "linecap: " prefix), e.g. "-s 70000000: snaplen must be between 64 and
  * 262144". cfg->filter is heap-allocated: release it with lc_config_release().
  */

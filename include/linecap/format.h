@@ -43,9 +43,10 @@ struct lc_format {
 	/* One record for m at ts_ns, cut at snaplen. Returns its length, 0 if no room. */
 	size_t (*record)(uint8_t *dst, size_t room, const struct rte_mbuf *m, uint64_t ts_ns,
 			 uint32_t snaplen);
-	/* The same for a contiguous frame (merge, tests). */
-	size_t (*record_bytes)(uint8_t *dst, size_t room, const uint8_t *data, uint32_t caplen,
-			       uint32_t len, uint64_t ts_ns);
+	/* Of a record this format wrote (the writer cuts files between records): its length,
+	 * and its timestamp. */
+	size_t (*record_len)(const uint8_t *rec);
+	uint64_t (*record_ts)(const uint8_t *rec);
 	/* Bytes that close a file (0 for none). Returns its length, 0 if no room. */
 	size_t (*trailer)(uint8_t *dst, size_t room, const struct lc_file_stats *st);
 	/* The room trailer needs (it writes nothing with less; 0: the format has none). */
@@ -57,8 +58,5 @@ extern const struct lc_format lc_format_pcapng;
 
 /* Format by name; NULL if unknown. */
 const struct lc_format *lc_format_find(const char *name);
-
-/* Largest header or trailer any format writes for info (strings included). */
-size_t lc_format_max_meta(const struct lc_file_info *info);
 
 #endif

@@ -21,4 +21,11 @@ int lc_parse_decimal(const char *opt, const char *val, double max, double *out, 
  * trailing B allowed, any case. */
 int lc_parse_size(const char *opt, const char *val, uint64_t *out, char *err, size_t errlen);
 
+/* A size in KiB as tcpdump's -B takes it ("4096"), or with a suffix K, M or G, any case,
+ * powers of 1024 ("256M", "1G"); whole numbers only. In [min, max] bytes, then rounded up
+ * to a multiple of round (a power of two). Refused: "-B 100: 100 KiB is below the 4 MiB
+ * minimum", "-B '12Q': must be ...". */
+int lc_parse_kib(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t round,
+		 uint64_t *out, char *err, size_t errlen);
+
 #endif

@@ -3,42 +3,43 @@
 #define LINECAP_RX_H
 
 /*
- * The RX stage: one lcore per port queue. Receive a burst, stamp it (one TSC reading per
- * burst, converted to ns since the epoch, never decreasing within the queue), run the
- * filter, hand the matches to the queue's single-producer/single-consumer ring. RX never
- * waits: when the ring is full the rest of the burst is freed and counted as ring drops.
+ * The RX stage: one lcore per port queue. Receive a burst, run the filter, stamp what it
+ * keeps (one TSC reading per burst, converted to ns since the epoch, never decreasing within
+ * the queue; or the device's own stamp), format each kept packet as a finished record (cut
+ * at the snaplen) into the queue's current chunk, and free the whole burst at once: the
+ * mbufs go straight back to this lcore's mempool cache, hot. A full chunk (or one holding
+ * records for LC_RX_FLUSH_MS) goes to the writer (queue.h). RX never waits: with no empty
+ * chunk the kept packets of the burst are dropped and counted as buffer_full.
  *
- * Counters are owned by the RX lcore and published with relaxed stores once per burst; the
- * main lcore reads them for status lines. The filter may be replaced while RX runs: each
- * burst is judged entirely by the filter it loaded at its start, and the RX lcore reports a
- * quiescent state (DPDK RCU) between bursts, after which an old filter can be freed.
+ * The copy belongs here: the packet is in this core's cache now; on the writer's core it
+ * would be a cold mbuf pulled across cores, held (2 KiB each) until written.
+ *
+ * The filter may be replaced while RX runs: each burst is judged entirely by the filter it
+ * loaded at its start, and the RX lcore reports a quiescent state (DPDK RCU) between bursts,
+ * after which an old filter can be freed.
  */
 #include <stdint.h>
 
 #include <rte_common.h>
 #include <rte_mbuf.h>
-#include <rte_mbuf_dyn.h>
 #include <rte_rcu_qsbr.h>
-#include <rte_ring.h>
 
 #include "linecap/clock.h"
 #include "linecap/filter.h"
+#include "linecap/format.h"
+#include "linecap/queue.h"
 
 #define LC_RX_BURST 32u
-
-struct lc_rx_counters {
-	uint64_t received;	/* packets taken from the port queue */
-	uint64_t passed;	/* of those, kept by the filter (all of them without one) */
-	uint64_t ring_drops;	/* of those, freed because the ring was full */
-	uint64_t cycles;	/* TSC cycles in the RX stage (after the driver's receive) */
-};
+#define LC_RX_FLUSH_MS 100u	/* a chunk holding records goes to the writer within this */
 
 struct lc_rx_queue {
 	/* Set up before launch, read-only afterwards. */
 	uint16_t port_id;
 	uint16_t queue_id;
-	int ts_offset;			/* mbuf dynfield holding the ns timestamp */
-	struct rte_ring *ring;		/* SP/SC, to this queue's writer */
+	struct lc_queue *q;		/* chunks to and from this queue's writer; counters */
+	const struct lc_format *fmt;
+	uint32_t snaplen;
+	uint64_t flush_tsc;		/* LC_RX_FLUSH_MS in TSC cycles */
 	struct lc_filter *filter;	/* NULL: no filter stage. Swapped live by the main
 					 * lcore; read once per burst (acquire). */
 	struct rte_rcu_qsbr *rcu;	/* quiescent reports after each burst; NULL: none */
@@ -50,40 +51,21 @@ struct lc_rx_queue {
 	int64_t *budget;		/* -c: packets still to hand over; NULL = unlimited */
 
 	/* Owned by the RX lcore. */
-	struct lc_rx_counters c __rte_cache_aligned;
+	struct lc_chunk *chunk __rte_cache_aligned;	/* being filled; NULL: none in hand */
+	uint64_t chunk_tsc;		/* when its first record went in */
 	uint64_t last_ns;
-	int done;			/* set (release) after the last enqueue */
 } __rte_cache_aligned;
-
-/* Name of the mbuf dynamic field linecap stores its timestamps in. */
-#define LC_TS_DYNFIELD_NAME "linecap_ts_ns"
-
-/* Register (or look up) the timestamp dynfield. Returns its offset or -rte_errno. */
-int lc_rx_ts_dynfield(void);
-
-static inline uint64_t *
-lc_rx_ts(struct rte_mbuf *m, int offset)
-{
-	return RTE_MBUF_DYNFIELD(m, offset, uint64_t *);
-}
 
 /* lcore entry point; arg is a struct lc_rx_queue. Returns 0. */
 int lc_rx_main(void *arg);
 
 /*
- * Process one received burst (exposed for tests): stamp, filter, enqueue, count. Returns the
- * number of packets handed to the ring.
+ * Process one received burst (exposed for tests): filter, stamp, format into chunks, free
+ * the mbufs, count. Returns the number of packets formatted.
  */
-uint16_t lc_rx_process(struct lc_rx_queue *q, struct rte_mbuf **pkts, uint16_t n);
+uint16_t lc_rx_process(struct lc_rx_queue *rx, struct rte_mbuf **pkts, uint16_t n);
 
-/* Snapshot of a queue's counters, safe from any lcore. */
-static inline void
-lc_rx_read(const struct lc_rx_queue *q, struct lc_rx_counters *out)
-{
-	out->received = __atomic_load_n(&q->c.received, __ATOMIC_RELAXED);
-	out->passed = __atomic_load_n(&q->c.passed, __ATOMIC_RELAXED);
-	out->ring_drops = __atomic_load_n(&q->c.ring_drops, __ATOMIC_RELAXED);
-	out->cycles = __atomic_load_n(&q->c.cycles, __ATOMIC_RELAXED);
-}
+/* Hand the chunk in hand to the writer if it holds records (tests; the end of a run). */
+void lc_rx_flush(struct lc_rx_queue *rx);
 
 #endif

@@ -7,7 +7,7 @@
  * status line while running, a tcpdump-like summary at the end, JSON for scripts. The
  * totals add up by construction of the pipeline:
  *   received = passed_filter + filtered_out
- *   passed_filter = written + ring_drops + write_errors   (once every ring is drained)
+ *   passed_filter = written + buffer_full + write_errors   (once every queue is drained)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,14 +17,14 @@
 
 struct lc_queue_stats {
 	unsigned int queue;
-	uint64_t received, passed, filtered, ring_drops;
+	uint64_t received, passed, filtered, buffer_full;
 	uint64_t written, written_bytes, write_errors, files;
 	uint64_t rx_cycles, writer_cycles, writer_wait_cycles;	/* TSC, on the lcores */
 	uint64_t io_hash_cycles, io_write_cycles;		/* TSC, on the I/O threads */
 };
 
 struct lc_stats {
-	uint64_t received, passed, filtered, ring_drops;
+	uint64_t received, passed, filtered, buffer_full;
 	uint64_t written, written_bytes, write_errors, files;
 	uint64_t imissed, rx_nombuf, ierrors;
 	uint64_t rx_cycles, writer_cycles, writer_wait_cycles;	/* TSC, on the lcores */
@@ -48,8 +48,8 @@ struct lc_live {
 	double dt;			/* seconds the rates are over */
 	double rx_pps, written_pps, written_Bps;
 	double q_rx_pps[LC_QUEUES_MAX], q_written_pps[LC_QUEUES_MAX];
-	unsigned int ring_size;
-	unsigned int ring_used[LC_QUEUES_MAX];
+	uint64_t buffer_size;			/* bytes of each queue's buffer (-B) */
+	uint64_t buffer_used[LC_QUEUES_MAX];	/* bytes of it in use (whole chunks) */
 	unsigned int nw;
 	unsigned int writer_of[LC_QUEUES_MAX];	/* queue -> writer */
 	uint64_t open_bytes[LC_QUEUES_MAX];
@@ -81,7 +81,7 @@ void lc_stats_format_status(char *buf, size_t len, const struct lc_stats *now,
 void lc_stats_print_summary(FILE *f, const struct lc_stats *s);
 
 /*
- * Write s as JSON to path (keys: received, passed_filter, filtered_out, ring_drops,
+ * Write s as JSON to path (keys: received, passed_filter, filtered_out, buffer_full,
  * written, written_bytes, write_errors, imissed, rx_nombuf, ierrors, seconds, queues[],
  * filters[] with expression, engine, since_ns and since (UTC, ISO 8601)).
  * Returns 0 or -errno with a reason in err.

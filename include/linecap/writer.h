@@ -3,24 +3,27 @@
 #define LINECAP_WRITER_H
 
 /*
- * The writer stage: an I/O lcore owning whole shards (one shard = the ring and the files of
- * one RX queue). It dequeues bursts, formats records (up to snaplen, every segment) into a
- * large per-shard buffer, writes the buffer with few large writes, and frees mbufs in bulk.
+ * The writer stage: an I/O lcore owning whole shards (one shard = the queue and the files of
+ * one RX queue). It takes full chunks of finished records from the queue (queue.h), moves
+ * their bytes into a large per-shard buffer with one copy per run of records, gives the
+ * chunks back, and has the buffer written and hashed by the shard's I/O threads
+ * (writer_io.h). It never touches a packet: the RX lcore formatted it.
  *
- * Rotation is decided once per burst (and when idle), never per packet: a file is closed
- * and the next one opened when it reaches -C bytes (counting what is buffered) or when the
- * main lcore has started a new -G period. Each closed file is described in a struct
+ * Files are cut between records: a file is closed and the next one opened before the first
+ * record that finds it larger than -C bytes (as tcpdump's -C), and at the first chunk after
+ * the main lcore started a new -G period. Each closed file is described in a struct
  * lc_closed_file handed to the policy's on_closed callback (the chain of custody: manifest
  * and retention) before the next file is opened. The writer stops once every producer of
- * its rings is done and the rings are empty, then closes its files: nothing that reached a
- * ring is left behind.
+ * its queues is done and the queues are empty, then closes its files: nothing that reached a
+ * chunk is left behind.
  *
  * Files are written with O_DIRECT where the filesystem allows (the page cache costs more
  * than the disk on the machines we measured): whole 4 KiB blocks from an aligned buffer, the
  * partial block carried to the next buffer, the last one written through the page cache at
- * close. Hashing and writing happen on each shard's I/O thread (writer_io.h) while the lcore
- * formats the next buffer. A packet counts as written when the last byte of its record
- * reached the file; a failed write counts the records it held as write errors instead.
+ * close. (The records are copied once more for this: a file's header shifts them off the
+ * 4 KiB grid the chunks sit on; a copy costs ~0.1 cycle a byte, far below the hash.) A packet
+ * counts as written when the last byte of its record reached the file; a failed write counts
+ * the records it held as write errors instead.
  */
 #include <limits.h>
 #include <stddef.h>
@@ -31,12 +34,12 @@
 
 #include "linecap/format.h"
 #include "linecap/outpath.h"
-#include "linecap/rx.h"
+#include "linecap/queue.h"
 #include "linecap/shard.h"
 #include "linecap/writer_io.h"
 
 #define LC_WRITER_BUF (2u << 20)
-#define LC_WRITER_BURST 64u
+#define LC_WRITER_CHUNKS 4u	/* chunks taken per poll */
 
 struct lc_writer_counters {
 	uint64_t written;	/* packets in files */
@@ -89,7 +92,7 @@ struct lc_writer_policy {
 };
 
 struct lc_writer_shard {
-	struct lc_rx_queue *rxq;	/* ring and done flag of the producer */
+	struct lc_queue *q;		/* chunks from the RX lcore, its counters */
 	struct lc_shard_file file;
 	struct lc_io io;		/* buffers and the thread that writes them */
 	uint8_t *buf;			/* the one being filled, 4 KiB-aligned (O_DIRECT) */
@@ -101,7 +104,7 @@ struct lc_writer_shard {
 	uint32_t nrec;			/* records (wholly or partly) in buf */
 	uint64_t last_flush_tsc, last_sync_tsc;
 	uint64_t write_errors_at_open;	/* at the last record (not the last open) */
-	struct lc_rx_counters rx_at_open;
+	struct lc_queue_counters rx_at_open;
 	uint64_t imissed_at_open, nombuf_at_open;
 	int failed;			/* no file could be opened: packets count as errors */
 	int cut_pending;		/* a write failed: close (salvaged) and go on in a new file */
@@ -115,8 +118,7 @@ struct lc_writer {
 	unsigned int id;
 	const struct lc_outpath *out;
 	const struct lc_writer_policy *policy;
-	uint32_t snaplen;
-	int ts_offset;
+	uint32_t snaplen;		/* for file headers */
 	unsigned int nshards;
 	struct lc_writer_shard *shards[64];
 	int rc;				/* first fatal error (-errno), 0 if none */
@@ -128,7 +130,7 @@ struct lc_writer {
  * lcore's) and open its first file, number seq or the next free one (period when). Returns 0 or -errno with a reason in err.
  */
 int lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s,
-			 struct lc_rx_queue *rxq, uint32_t seq, time_t when, int socket,
+			 struct lc_queue *q, uint32_t seq, time_t when, int socket,
 			 const cpu_set_t *cpus, char *err, size_t errlen);
 
 /* Stop a shard's I/O thread and free its buffers (files must be closed). Accepts a zeroed
@@ -138,7 +140,7 @@ void lc_writer_shard_release(struct lc_writer_shard *s);
 /* lcore entry point; arg is a struct lc_writer. Returns 0 (errors in w->rc). */
 int lc_writer_main(void *arg);
 
-/* Write what one shard's ring holds now and rotate if due (tests). Returns packets taken. */
+/* Write what one shard's queue holds now and rotate if due (tests). Returns packets taken. */
 unsigned int lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s);
 
 /* Flush and close a shard's file, handing its description to the main lcore. 0 or -errno. */

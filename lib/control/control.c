@@ -162,7 +162,7 @@ stats_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 	drops = rte_tel_data_alloc();
 	if (drops != NULL) {
 		rte_tel_data_start_dict(drops);
-		add_u64(drops, "ring_full", s->ring_drops);
+		add_u64(drops, "buffer_full", s->buffer_full);
 		add_u64(drops, "write_errors", s->write_errors);
 		add_u64(drops, "port_imissed", s->imissed);
 		add_u64(drops, "port_rx_nombuf", s->rx_nombuf);
@@ -193,9 +193,9 @@ queues_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 		add_u64(c, "received", s->received);
 		add_u64(c, "passed_filter", s->passed);
 		add_u64(c, "filtered_out", s->filtered);
-		add_u64(c, "ring_drops", s->ring_drops);
-		add_u64(c, "ring_used", l->ring_used[q]);
-		add_u64(c, "ring_size", l->ring_size);
+		add_u64(c, "buffer_full", s->buffer_full);
+		add_u64(c, "buffer_used", l->buffer_used[q]);
+		add_u64(c, "buffer_size", l->buffer_size);
 		add_u64(c, "written", s->written);
 		add_u64(c, "written_bytes", s->written_bytes);
 		add_u64(c, "write_errors", s->write_errors);
@@ -292,7 +292,7 @@ static const struct {
 	  "tcpdump expression in force" },
 	{ "/linecap/stats", stats_cmd, "Totals, rates over the last second, drops by reason, "
 	  "bytes on disk" },
-	{ "/linecap/queues", queues_cmd, "Per RX queue: counters, ring use, rates" },
+	{ "/linecap/queues", queues_cmd, "Per RX queue: counters, buffer use, rates" },
 	{ "/linecap/writers", writers_cmd, "Per writer: counters and the files open now" },
 	{ "/linecap/port", port_cmd, "Link and the port's loss counters (xstats)" },
 	{ "/linecap/config", config_cmd, "The configuration in effect" },

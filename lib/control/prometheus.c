@@ -180,8 +180,8 @@ lc_prometheus_format(FILE *f, const struct lc_live *l)
 #define Q(n, h, field) { n, h, offsetof(struct lc_queue_stats, field) }
 		Q("received_packets_total", "Packets received on the RX queue.", received),
 		Q("passed_filter_packets_total", "Packets the filter kept.", passed),
-		Q("ring_drops_total", "Packets dropped because the queue's ring was full.",
-		  ring_drops),
+		Q("buffer_full_total", "Packets dropped because the queue's buffer was full.",
+		  buffer_full),
 		Q("written_packets_total", "Packets written to files.", written),
 		Q("written_bytes_total", "Bytes written to files, headers included.",
 		  written_bytes),
@@ -197,11 +197,13 @@ lc_prometheus_format(FILE *f, const struct lc_live *l)
 			fprintf(f, "linecap_%s{queue=\"%u\"} %" PRIu64 "\n", per_queue[m].name, q,
 				*(const uint64_t *)((const char *)&s->q[q] + per_queue[m].off));
 	}
-	metric(f, "ring_used", "Packets waiting in the queue's ring.", "gauge");
+	metric(f, "buffer_used_bytes", "Bytes of the queue's buffer in use (whole chunks: being "
+	       "filled, or holding records on their way to the disk).", "gauge");
 	for (unsigned int q = 0; q < s->nq; q++)
-		fprintf(f, "linecap_ring_used{queue=\"%u\"} %u\n", q, l->ring_used[q]);
-	metric(f, "ring_size", "Packets each ring holds.", "gauge");
-	fprintf(f, "linecap_ring_size %u\n", l->ring_size);
+		fprintf(f, "linecap_buffer_used_bytes{queue=\"%u\"} %" PRIu64 "\n", q,
+			l->buffer_used[q]);
+	metric(f, "buffer_size_bytes", "Bytes of each queue's buffer (-B).", "gauge");
+	fprintf(f, "linecap_buffer_size_bytes %" PRIu64 "\n", l->buffer_size);
 	metric(f, "port_drops_total", "Packets the port lost, by reason.", "counter");
 	fprintf(f, "linecap_port_drops_total{reason=\"imissed\"} %" PRIu64 "\n", s->imissed);
 	fprintf(f, "linecap_port_drops_total{reason=\"rx_nombuf\"} %" PRIu64 "\n", s->rx_nombuf);

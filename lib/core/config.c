@@ -18,7 +18,6 @@ enum {
 	OPT_DURATION,
 	OPT_EAL,
 	OPT_STATS_FILE,
-	OPT_RING_SIZE,
 	OPT_MBUFS,
 	OPT_VERSION,
 	OPT_FILTER_ENGINE,
@@ -32,6 +31,7 @@ enum {
 	OPT_CHECK_DISK,
 	OPT_TIMESTAMPS,
 	OPT_STATUS_INTERVAL,
+	OPT_RETIRED = 512,	/* + the index in retired[] */
 };
 
 /*
@@ -65,8 +65,9 @@ static const struct opt {
 	{ "fsync-interval", required_argument, OPT_FSYNC_INTERVAL, "output", "at close only" },
 	{ "stats-file", required_argument, OPT_STATS_FILE, "output", "none" },
 	{ "writers", required_argument, OPT_WRITERS, "tuning", "one per 4 queues" },
-	{ "ring-size", required_argument, OPT_RING_SIZE, "tuning", NULL },
-	{ "mbufs", required_argument, OPT_MBUFS, "tuning", "sized from queues and rings" },
+	{ "buffer-size", required_argument, 'B', "tuning",
+	  "sized from free hugepages, up to 256 MiB" },
+	{ "mbufs", required_argument, OPT_MBUFS, "tuning", "sized from queues and descriptors" },
 	{ "eal", required_argument, OPT_EAL, "tuning", "none: all derived" },
 	{ "verbose", no_argument, 'v', "log", NULL },
 	{ "status-interval", required_argument, OPT_STATUS_INTERVAL, "log", NULL },
@@ -82,6 +83,17 @@ static const struct opt {
 _Static_assert(NOPTS <= LC_CONFIG_OPTS, "lc_config.given is too small");
 
 static const char *const sections[] = { "capture", "output", "tuning", "log" };
+
+/* Options that were and are no more: refused, on the command line or in a file, with what
+ * to use instead. */
+static const struct retired {
+	const char *name;
+	const char *instead;
+} retired[] = {
+	{ "ring-size", "replaced by -B/--buffer-size (the per-queue buffer, in KiB or with a "
+		       "suffix)" },
+};
+#define NRETIRED (sizeof(retired) / sizeof(retired[0]))
 
 static const char usage_text[] =
 "Usage: linecap -i DEV -w PATH [options] [filter expression]\n"
@@ -122,10 +134,13 @@ static const char usage_text[] =
 "      --queues N        RX queues, one RX core each (default: 1, or one per rx_pcap file\n"
 "                        of a net_pcap device); RSS with a symmetric key when N > 1\n"
 "      --writers N       writer cores, each owning whole queues (default: one per 4 queues)\n"
-"      --ring-size N     packets each RX->writer ring holds, a power of two 64..1048576\n"
-"                        (default 16384)\n"
-"      --mbufs N         packet buffers in the pool (default: sized from queues, rings and\n"
-"                        any net_pcap replay file)\n"
+"  -B, --buffer-size SIZE\n"
+"                        per queue; records wait there for the writer; default: sized from\n"
+"                        free hugepages, up to 256 MiB. In KiB as tcpdump's -B (-B 4096),\n"
+"                        or with a suffix K, M or G, powers of 1024 (256M, 1G); 4M..64G,\n"
+"                        rounded up to a whole MiB (the buffer is made of 1 MiB chunks)\n"
+"      --mbufs N         packet buffers in the pool (default: sized from\n"
+"                        queues and descriptors, plus any net_pcap replay file)\n"
 "      --stats-file FILE write the final counters as JSON to FILE (at the end, as a new\n"
 "                        file renamed into place; a symbolic link there is refused)\n"
 "  -Z, --user USER       once the port is started, stop being root and go on as USER (as\n"
@@ -235,6 +250,30 @@ cli_label(const struct opt *o, char *buf, size_t len)
 	return buf;
 }
 
+/* A refused option: what to use instead. */
+static int
+refuse_retired(const struct retired *r, const char *label, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s", label, r->instead);
+	return -EINVAL;
+}
+
+static const struct retired *
+retired_by_name(const char *name)
+{
+	for (size_t i = 0; i < NRETIRED; i++)
+		if (strcmp(retired[i].name, name) == 0)
+			return &retired[i];
+	return NULL;
+}
+
+static int
+unknown_option(const char *label, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: unknown option (see --help)", label);
+	return -EINVAL;
+}
+
 /* A count given in a config file (verbose, dump-filter): 0..3. */
 static int
 parse_count(const char *label, const char *val, int *out, char *err, size_t errlen)
@@ -244,6 +283,42 @@ parse_count(const char *label, const char *val, int *out, char *err, size_t errl
 
 	if (rc == 0)
 		*out = (int)v;
+	return rc;
+}
+
+/* A flag (val NULL: given on the command line, counted) or its count in a config file. */
+static int
+count_flag(int *n, const char *val, const char *label, char *err, size_t errlen)
+{
+	if (val != NULL)
+		return parse_count(label, val, n, err, errlen);
+	(*n)++;
+	return 0;
+}
+
+/* An unsigned int in [min, max]. */
+static int
+parse_uint(const char *label, const char *val, unsigned int min, unsigned int max,
+	   const char *what, unsigned int *out, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc = lc_parse_u64(label, val, min, max, what, &v, err, errlen);
+
+	if (rc == 0)
+		*out = (unsigned int)v;
+	return rc;
+}
+
+/* Seconds, decimals allowed, more than 0 and at most max, as milliseconds (at least 1). */
+static int
+parse_ms(const char *label, const char *val, double max, uint64_t *ms, char *err,
+	 size_t errlen)
+{
+	double d;
+	int rc = lc_parse_decimal(label, val, max, &d, err, errlen);
+
+	if (rc == 0)
+		*ms = RTE_MAX((uint64_t)(d * 1000.0 + 0.5), (uint64_t)1);
 	return rc;
 }
 
@@ -261,174 +336,246 @@ set_text(const char **dst, const char *val, const char *label, const char *what,
 	return 0;
 }
 
-/*
- * Apply one option to cfg. label names it in messages ("-s" on the command line, the key in a
- * config file). val is NULL for a flag given on the command line (counted).
- */
+/* One of the words in choices (NULL-terminated); "label val: must be " then what. */
 static int
-apply(struct lc_config *cfg, int code, const char *val, const char *label, char *err,
-      size_t errlen)
+set_choice(const char **dst, const char *val, const char *const *choices, const char *what,
+	   const char *label, char *err, size_t errlen)
+{
+	for (; *choices != NULL; choices++)
+		if (strcmp(val, *choices) == 0) {
+			*dst = val;
+			return 0;
+		}
+	snprintf(err, errlen, "%s %s: must be %s", label, val, what);
+	return -EINVAL;
+}
+
+/* -s: 64..262144, or 0 for the most. */
+static int
+parse_snaplen(struct lc_config *cfg, const char *val, const char *label, char *err,
+	      size_t errlen)
 {
 	uint64_t v = 0;
+	int rc = lc_parse_u64(label, val, 0, UINT32_MAX, "snaplen", &v, err, errlen);
+
+	if (rc == 0 && v != 0 && (v < LC_SNAPLEN_MIN || v > LC_SNAPLEN_MAX))
+		rc = -EINVAL;
+	if (rc < 0 && strstr(err, "whole number") == NULL)
+		snprintf(err, errlen, "%s %s: snaplen must be between %u and %u (or 0 for %u)",
+			 label, val, LC_SNAPLEN_MIN, LC_SNAPLEN_MAX, LC_SNAPLEN_MAX);
+	if (rc == 0)
+		cfg->snaplen = v == 0 ? LC_SNAPLEN_MAX : (uint32_t)v;
+	return rc;
+}
+
+/* The filter expression of a config file (blank: none). */
+static int
+set_filter(struct lc_config *cfg, const char *val, char *err, size_t errlen)
+{
+	free(cfg->filter);
+	cfg->filter = is_blank(val) ? NULL : strdup(val);
+	if (!is_blank(val) && cfg->filter == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* -C: millions of bytes, decimals allowed, at least 4096 bytes. */
+static int
+parse_file_size(struct lc_config *cfg, const char *val, const char *label, char *err,
+		size_t errlen)
+{
 	double d;
-	int rc = 0;
+	int rc = lc_parse_decimal(label, val, 1e9, &d, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	cfg->file_bytes = (uint64_t)(d * 1e6);
+	if (cfg->file_bytes < 4096) {
+		snprintf(err, errlen, "%s %s: files must hold at least 4096 bytes "
+			 "(0.004096 million)", label, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --retain-bytes: a size, at least LC_RETAIN_MIN_BYTES. */
+static int
+parse_retain(struct lc_config *cfg, const char *val, const char *label, char *err,
+	     size_t errlen)
+{
+	int rc = lc_parse_size(label, val, &cfg->retain_bytes, err, errlen);
+
+	/* A bound below one file deletes every file as soon as it closes. */
+	if (rc == 0 && cfg->retain_bytes != 0 && cfg->retain_bytes < LC_RETAIN_MIN_BYTES) {
+		snprintf(err, errlen, "%s %s: must be at least %llu bytes (1Mi): a smaller bound "
+			 "would delete every file the capture writes", label, val,
+			 (unsigned long long)LC_RETAIN_MIN_BYTES);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+/*
+ * The options of each section ([capture] [output] [tuning] [log], then the command line's
+ * own), one function each: apply the option code to cfg. label names it in messages ("-s"
+ * on the command line, the key in a config file). val is NULL for a flag given on the
+ * command line (counted).
+ */
+typedef int apply_fn(struct lc_config *cfg, int code, const char *val, const char *label,
+		     char *err, size_t errlen);
+
+static int
+apply_capture(struct lc_config *cfg, int code, const char *val, const char *label,
+	      char *err, size_t errlen)
+{
+	static const char *const stamps[] = { "auto", "tsc", "hw", NULL };
 
 	switch (code) {
 	case 'i':
-		rc = set_text(&cfg->interface, val, label, "device", err, errlen);
-		break;
-	case 'w':
-		rc = set_text(&cfg->write_path, val, label, "path", err, errlen);
-		break;
-	case 's':
-		rc = lc_parse_u64(label, val, 0, UINT32_MAX, "snaplen", &v, err, errlen);
-		if (rc == 0 && v != 0 && (v < LC_SNAPLEN_MIN || v > LC_SNAPLEN_MAX))
-			rc = -EINVAL;
-		if (rc < 0 && strstr(err, "whole number") == NULL)
-			snprintf(err, errlen, "%s %s: snaplen must be between %u and %u "
-				 "(or 0 for %u)", label, val, LC_SNAPLEN_MIN, LC_SNAPLEN_MAX,
-				 LC_SNAPLEN_MAX);
-		cfg->snaplen = v == 0 ? LC_SNAPLEN_MAX : (uint32_t)v;
-		break;
-	case 'c':
-		rc = lc_parse_u64(label, val, 1, UINT64_MAX >> 2, "count", &cfg->count, err, errlen);
-		break;
+		return set_text(&cfg->interface, val, label, "device", err, errlen);
 	case OPT_QUEUES:
-		rc = lc_parse_u64(label, val, 1, LC_QUEUES_MAX, "queues", &v, err, errlen);
-		cfg->queues = (unsigned int)v;
-		break;
-	case OPT_WRITERS:
-		rc = lc_parse_u64(label, val, 1, LC_WRITERS_MAX, "writers", &v, err, errlen);
-		cfg->writers = (unsigned int)v;
-		break;
+		return parse_uint(label, val, 1, LC_QUEUES_MAX, "queues", &cfg->queues, err,
+				  errlen);
+	case 's':
+		return parse_snaplen(cfg, val, label, err, errlen);
+	case 'c':
+		return lc_parse_u64(label, val, 1, UINT64_MAX >> 2, "count", &cfg->count, err,
+				    errlen);
 	case OPT_DURATION:
-		rc = lc_parse_decimal(label, val, 315360000.0, &d, err, errlen);
-		cfg->duration_ms = rc == 0 ? (uint64_t)(d * 1000.0 + 0.5) : 0;
-		if (rc == 0 && cfg->duration_ms == 0)
-			cfg->duration_ms = 1;
-		break;
-	case OPT_EAL:
-		cfg->eal_args = val;
-		break;
-	case OPT_STATS_FILE:
-		rc = set_text(&cfg->stats_file, val, label, "path", err, errlen);
-		break;
-	case OPT_RING_SIZE:
-		rc = lc_parse_u64(label, val, LC_RING_MIN, LC_RING_MAX, "ring size", &v, err, errlen);
-		if (rc == 0 && (v & (v - 1)) != 0) {
-			snprintf(err, errlen, "%s %s: ring size must be a power of two", label, val);
-			rc = -EINVAL;
-		}
-		cfg->ring_size = (unsigned int)v;
-		break;
-	case OPT_MBUFS:
-		rc = lc_parse_u64(label, val, 1024, LC_MBUFS_MAX, "mbufs", &v, err, errlen);
-		cfg->mbufs = (unsigned int)v;
-		break;
-	case 'v':
-		if (val == NULL)
-			cfg->verbose++;
-		else
-			rc = parse_count(label, val, &cfg->verbose, err, errlen);
-		break;
-	case 'd':
-		if (val == NULL)
-			cfg->dump++;
-		else
-			rc = parse_count(label, val, &cfg->dump, err, errlen);
-		break;
-	case 'h':
-		cfg->help = true;
-		break;
-	case OPT_VERSION:
-		cfg->version = true;
-		break;
-	case OPT_PRINT_CONFIG:
-		cfg->print_config = true;
-		break;
-	case OPT_CHECK_DISK:
-		cfg->check_disk = true;
-		break;
-	case OPT_CONFIG:
-		rc = set_text(&cfg->config_file, val, label, "path", err, errlen);
-		break;
+		return parse_ms(label, val, 315360000.0, &cfg->duration_ms, err, errlen);
+	case OPT_FILTER:
+		return set_filter(cfg, val, err, errlen);
 	case 'F':
 		cfg->filter_file = val;
-		break;
-	case 'Z':
-		rc = set_text(&cfg->user, val, label, "user", err, errlen);
-		break;
-	case OPT_FILTER:
-		free(cfg->filter);
-		cfg->filter = is_blank(val) ? NULL : strdup(val);
-		if (!is_blank(val) && cfg->filter == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		break;
+		return 0;
 	case OPT_FILTER_ENGINE:
 		cfg->filter_engine = val;
-		break;
+		return 0;
+	case 'Z':
+		return set_text(&cfg->user, val, label, "user", err, errlen);
+	case OPT_TIMESTAMPS:
+		return set_choice(&cfg->timestamps, val, stamps, "auto, tsc or hw", label, err,
+				  errlen);
+	}
+	return unknown_option(label, err, errlen);
+}
+
+static int
+apply_output(struct lc_config *cfg, int code, const char *val, const char *label,
+	     char *err, size_t errlen)
+{
+	static const char *const formats[] = { "pcap", "pcapng", NULL };
+
+	switch (code) {
+	case 'w':
+		return set_text(&cfg->write_path, val, label, "path", err, errlen);
+	case OPT_FORMAT:
+		return set_choice(&cfg->format, val, formats, "pcap or pcapng", label, err,
+				  errlen);
+	case 'C':
+		return parse_file_size(cfg, val, label, err, errlen);
+	case 'G':
+		return lc_parse_u64(label, val, 1, 366 * 86400, "rotation period",
+				    &cfg->rotate_secs, err, errlen);
+	case 'W':
+		return parse_uint(label, val, 1, 1000000, "file count", &cfg->max_files, err,
+				  errlen);
+	case OPT_RETAIN_BYTES:
+		return parse_retain(cfg, val, label, err, errlen);
+	case OPT_FSYNC_INTERVAL:
+		return parse_ms(label, val, 86400, &cfg->fsync_ms, err, errlen);
+	case OPT_STATS_FILE:
+		return set_text(&cfg->stats_file, val, label, "path", err, errlen);
+	}
+	return unknown_option(label, err, errlen);
+}
+
+static int
+apply_tuning(struct lc_config *cfg, int code, const char *val, const char *label,
+	     char *err, size_t errlen)
+{
+	switch (code) {
+	case OPT_WRITERS:
+		return parse_uint(label, val, 1, LC_WRITERS_MAX, "writers", &cfg->writers, err,
+				  errlen);
+	case 'B':
+		return lc_parse_kib(label, val, LC_BUFFER_MIN, LC_BUFFER_MAX, LC_BUFFER_ROUND,
+				    &cfg->buffer_bytes, err, errlen);
+	case OPT_MBUFS:
+		return parse_uint(label, val, 1024, LC_MBUFS_MAX, "mbufs", &cfg->mbufs, err,
+				  errlen);
+	case OPT_EAL:
+		cfg->eal_args = val;
+		return 0;
+	}
+	return unknown_option(label, err, errlen);
+}
+
+static int
+apply_log(struct lc_config *cfg, int code, const char *val, const char *label, char *err,
+	  size_t errlen)
+{
+	switch (code) {
+	case 'v':
+		return count_flag(&cfg->verbose, val, label, err, errlen);
+	case OPT_STATUS_INTERVAL:
+		return parse_uint(label, val, 0, 86400, "status interval", &cfg->status_secs, err,
+				  errlen);
 	case OPT_PROMETHEUS:
 		cfg->prometheus = val;
-		break;
-	case OPT_STATUS_INTERVAL:
-		rc = lc_parse_u64(label, val, 0, 86400, "status interval", &v, err, errlen);
-		cfg->status_secs = (unsigned int)v;
-		break;
-	case OPT_TIMESTAMPS:
-		if (strcmp(val, "auto") != 0 && strcmp(val, "tsc") != 0 &&
-		    strcmp(val, "hw") != 0) {
-			snprintf(err, errlen, "%s %s: must be auto, tsc or hw", label, val);
-			return -EINVAL;
-		}
-		cfg->timestamps = val;
-		break;
-	case 'C':
-		rc = lc_parse_decimal(label, val, 1e9, &d, err, errlen);
-		cfg->file_bytes = rc == 0 ? (uint64_t)(d * 1e6) : 0;
-		if (rc == 0 && cfg->file_bytes < 4096) {
-			snprintf(err, errlen, "%s %s: files must hold at least 4096 bytes "
-				 "(0.004096 million)", label, val);
-			rc = -EINVAL;
-		}
-		break;
-	case 'G':
-		rc = lc_parse_u64(label, val, 1, 366 * 86400, "rotation period", &cfg->rotate_secs,
-			       err, errlen);
-		break;
-	case 'W':
-		rc = lc_parse_u64(label, val, 1, 1000000, "file count", &v, err, errlen);
-		cfg->max_files = (unsigned int)v;
-		break;
-	case OPT_FORMAT:
-		if (strcmp(val, "pcap") != 0 && strcmp(val, "pcapng") != 0) {
-			snprintf(err, errlen, "%s %s: must be pcap or pcapng", label, val);
-			rc = -EINVAL;
-		}
-		cfg->format = val;
-		break;
-	case OPT_RETAIN_BYTES:
-		rc = lc_parse_size(label, val, &cfg->retain_bytes, err, errlen);
-		/* A bound below one file deletes every file as soon as it closes. */
-		if (rc == 0 && cfg->retain_bytes != 0 && cfg->retain_bytes < LC_RETAIN_MIN_BYTES) {
-			snprintf(err, errlen, "%s %s: must be at least %llu bytes (1Mi): a smaller "
-				 "bound would delete every file the capture writes", label, val,
-				 (unsigned long long)LC_RETAIN_MIN_BYTES);
-			rc = -EINVAL;
-		}
-		break;
-	case OPT_FSYNC_INTERVAL:
-		rc = lc_parse_decimal(label, val, 86400, &d, err, errlen);
-		cfg->fsync_ms = rc == 0 ? (uint64_t)(d * 1000 + 0.5) : 0;
-		if (rc == 0 && cfg->fsync_ms == 0)
-			cfg->fsync_ms = 1;
-		break;
-	default:
-		snprintf(err, errlen, "%s: unknown option (see --help)", label);
-		return -EINVAL;
+		return 0;
 	}
-	return rc;
+	return unknown_option(label, err, errlen);
+}
+
+/* Options of the command line only. */
+static int
+apply_cli(struct lc_config *cfg, int code, const char *val, const char *label, char *err,
+	  size_t errlen)
+{
+	switch (code) {
+	case 'd':
+		return count_flag(&cfg->dump, val, label, err, errlen);
+	case OPT_CONFIG:
+		return set_text(&cfg->config_file, val, label, "path", err, errlen);
+	case 'h':
+		cfg->help = true;
+		return 0;
+	case OPT_VERSION:
+		cfg->version = true;
+		return 0;
+	case OPT_PRINT_CONFIG:
+		cfg->print_config = true;
+		return 0;
+	case OPT_CHECK_DISK:
+		cfg->check_disk = true;
+		return 0;
+	}
+	return unknown_option(label, err, errlen);
+}
+
+static const struct {
+	const char *section;
+	apply_fn *apply;
+} appliers[] = {
+	{ "capture", apply_capture },
+	{ "output", apply_output },
+	{ "tuning", apply_tuning },
+	{ "log", apply_log },
+	{ "", apply_cli },
+};
+
+/* Apply option o to cfg: the function of its section. */
+static int
+apply(struct lc_config *cfg, const struct opt *o, const char *val, const char *label,
+      char *err, size_t errlen)
+{
+	for (size_t i = 0; i < RTE_DIM(appliers); i++)
+		if (strcmp(appliers[i].section, o->section) == 0)
+			return appliers[i].apply(cfg, o->code, val, label, err, errlen);
+	return unknown_option(label, err, errlen);
 }
 
 /* The value --print-config shows for an option given nowhere that has a default. */
@@ -438,9 +585,6 @@ default_value(const struct lc_config *cfg, const struct opt *o, char *buf, size_
 	switch (o->code) {
 	case 's':
 		snprintf(buf, len, "%u", cfg->snaplen);
-		return buf;
-	case OPT_RING_SIZE:
-		snprintf(buf, len, "%u", cfg->ring_size);
 		return buf;
 	case OPT_STATUS_INTERVAL:
 		snprintf(buf, len, "%u", cfg->status_secs);
@@ -461,7 +605,58 @@ default_value(const struct lc_config *cfg, const struct opt *o, char *buf, size_
 	return NULL;
 }
 
-/* Read --config FILE into cfg: every key not already given on the command line (given[]),
+/* The option a config file's key names, in the right section; or "KEY: why" in msg. */
+static int
+key_option(const struct lc_ini_key *k, const struct opt **out, char *msg, size_t len)
+{
+	const struct retired *r = retired_by_name(k->key);
+	const struct opt *o = opt_by_name(k->key);
+
+	if (r != NULL)
+		return refuse_retired(r, k->key, msg, len);
+	if (o == NULL || o->section[0] == '\0') {
+		snprintf(msg, len, "%s: unknown key%s", k->key, o ? " (command line only)" : "");
+		return -EINVAL;
+	}
+	if (strcmp(o->section, k->section) != 0) {
+		snprintf(msg, len, "%s: belongs in [%s], not [%s]", k->key, o->section,
+			 k->section);
+		return -EINVAL;
+	}
+	*out = o;
+	return 0;
+}
+
+/* Did the command line give o? One source of filter: either one there replaces both. */
+static bool
+given_on_cli(const struct opt *o, const bool *on_cli)
+{
+	if (o->code == OPT_FILTER || o->code == 'F')
+		return on_cli[opt_by_code(OPT_FILTER) - opts] || on_cli[opt_by_code('F') - opts];
+	return on_cli[o - opts];
+}
+
+/* One key of a config file: checked on a copy first (a bad value is an error even where
+ * the command line overrides it), then applied unless the command line gave it. */
+static int
+file_key(struct lc_config *cfg, const struct opt *o, const char *val, const char *key,
+	 const bool *on_cli, char *msg, size_t len)
+{
+	struct lc_config scratch = *cfg;
+	int rc;
+
+	scratch.filter = NULL;
+	rc = apply(&scratch, o, val, key, msg, len);
+	free(scratch.filter);
+	if (rc < 0 || given_on_cli(o, on_cli))
+		return rc;
+	rc = apply(cfg, o, val, key, msg, len);
+	if (rc == 0)
+		cfg->given[o - opts] = val;
+	return rc;
+}
+
+/* Read --config FILE into cfg: every key not already given on the command line (on_cli),
  * each value checked even when the command line overrides it. */
 static int
 read_config_file(struct lc_config *cfg, const bool *on_cli, char *err, size_t errlen)
@@ -480,82 +675,81 @@ read_config_file(struct lc_config *cfg, const bool *on_cli, char *err, size_t er
 	if (cfg->ini == NULL)
 		return lc_ini_error(err, errlen, file, 0, "cannot be read as an INI file");
 	for (size_t i = 0; i < n; i++) {
-		const struct opt *o = opt_by_name(kl[i].key);
 		const char *val = rte_cfgfile_get_entry(cfg->ini, kl[i].section, kl[i].key);
-		struct lc_config scratch = *cfg;
+		const struct opt *o = NULL;
 
-		if (o == NULL || o->section[0] == '\0') {
-			snprintf(msg, sizeof(msg), "%s: unknown key%s", kl[i].key,
-				 o ? " (command line only)" : "");
-			return lc_ini_error(err, errlen, file, kl[i].line, msg);
+		rc = key_option(&kl[i], &o, msg, sizeof(msg));
+		if (rc == 0 && val == NULL) {
+			snprintf(msg, sizeof(msg), "cannot be read");
+			rc = -EINVAL;
 		}
-		if (strcmp(o->section, kl[i].section) != 0) {
-			snprintf(msg, sizeof(msg), "%s: belongs in [%s], not [%s]", kl[i].key,
-				 o->section, kl[i].section);
-			return lc_ini_error(err, errlen, file, kl[i].line, msg);
-		}
-		if (val == NULL)
-			return lc_ini_error(err, errlen, file, kl[i].line, "cannot be read");
-		/* Checked on a copy first: a bad value is an error even where overridden. */
-		scratch.filter = NULL;
-		rc = apply(&scratch, o->code, val, kl[i].key, msg, sizeof(msg));
-		free(scratch.filter);
+		if (rc == 0)
+			rc = file_key(cfg, o, val, kl[i].key, on_cli, msg, sizeof(msg));
 		if (rc < 0)
 			return lc_ini_error(err, errlen, file, kl[i].line, msg);
-		/* One source of filter: either one on the command line replaces both. */
-		if (on_cli[o - opts] || ((o->code == OPT_FILTER || o->code == 'F') &&
-		    (on_cli[opt_by_code(OPT_FILTER) - opts] || on_cli[opt_by_code('F') - opts])))
-			continue;
-		rc = apply(cfg, o->code, val, kl[i].key, msg, sizeof(msg));
-		if (rc < 0)
-			return lc_ini_error(err, errlen, file, kl[i].line, msg);
-		cfg->given[o - opts] = val;
 	}
 	return 0;
 }
 
-int
-lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t errlen)
+/* getopt_long's table: every option but the filter (trailing arguments), and the retired
+ * ones, to refuse them by name. long_opts holds NOPTS + NRETIRED + 1. */
+static void
+long_options(struct option *long_opts)
 {
-	static const char *const counts[] = { "0", "1", "2", "3" };
-	struct option long_opts[NOPTS + 1];
-	bool on_cli[NOPTS] = { false };
-	size_t nlong = 0;
-	int c, rc;
+	size_t n = 0;
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->snaplen = LC_SNAPLEN_MAX;
-	cfg->ring_size = LC_RING_DEFAULT;
-	cfg->status_secs = 1;
-	err[0] = '\0';
 	for (size_t i = 0; i < NOPTS; i++)
 		if (opts[i].code != OPT_FILTER)
-			long_opts[nlong++] = (struct option){ opts[i].name, opts[i].has_arg, NULL,
-							      opts[i].code };
-	long_opts[nlong] = (struct option){ NULL, 0, NULL, 0 };
+			long_opts[n++] = (struct option){ opts[i].name, opts[i].has_arg, NULL,
+							  opts[i].code };
+	for (size_t i = 0; i < NRETIRED; i++)
+		long_opts[n++] = (struct option){ retired[i].name, optional_argument, NULL,
+						  OPT_RETIRED + (int)i };
+	long_opts[n] = (struct option){ NULL, 0, NULL, 0 };
+}
 
+/* What getopt_long refused (c is ':' or '?'), or a retired option, as one line. */
+static int
+getopt_error(int c, char **argv, char *err, size_t errlen)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c >= OPT_RETIRED && c < OPT_RETIRED + (int)NRETIRED) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "--%s", retired[c - OPT_RETIRED].name);
+		return refuse_retired(&retired[c - OPT_RETIRED], label, err, errlen);
+	}
+	if (c == ':' && optopt != 0)
+		snprintf(err, errlen, "-%c: option needs a value", optopt);
+	else if (c == ':')
+		snprintf(err, errlen, "%s: option needs a value", arg);
+	else if (optopt != 0)
+		snprintf(err, errlen, "-%c: unknown option (see --help)", optopt);
+	else
+		snprintf(err, errlen, "%s: unknown option (see --help)", arg);
+	return -EINVAL;
+}
+
+/* The options of the command line into cfg; on_cli[i] says opts[i] was given there. */
+static int
+parse_options(struct lc_config *cfg, int argc, char **argv, bool *on_cli, char *err,
+	      size_t errlen)
+{
+	static const char *const counts[] = { "0", "1", "2", "3" };
+	struct option long_opts[NOPTS + NRETIRED + 1];
+	int c, rc;
+
+	long_options(long_opts);
 	optind = 0;	/* full getopt reset: callers (tests) may parse several times */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:w:s:c:F:C:G:W:Z:dvh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:w:s:c:F:C:G:W:Z:B:dvh", long_opts, NULL)) != -1) {
 		const struct opt *o = opt_by_code(c);
 		char label[64];
 
-		if (c == ':') {
-			if (optopt != 0)
-				snprintf(err, errlen, "-%c: option needs a value", optopt);
-			else
-				snprintf(err, errlen, "%s: option needs a value", argv[optind - 1]);
-			return -EINVAL;
-		}
-		if (o == NULL) {
-			if (optopt != 0)
-				snprintf(err, errlen, "-%c: unknown option (see --help)", optopt);
-			else
-				snprintf(err, errlen, "%s: unknown option (see --help)",
-					 argv[optind - 1]);
-			return -EINVAL;
-		}
-		rc = apply(cfg, c, optarg, cli_label(o, label, sizeof(label)), err, errlen);
+		if (o == NULL)
+			return getopt_error(c, argv, err, errlen);
+		rc = apply(cfg, o, optarg, cli_label(o, label, sizeof(label)), err, errlen);
 		if (rc < 0)
 			return rc;
 		on_cli[o - opts] = true;
@@ -565,42 +759,36 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 		if (opts[i].has_arg == no_argument && on_cli[i])
 			cfg->given[i] = counts[opts[i].code == 'v' ? RTE_MIN(cfg->verbose, 3) :
 					       opts[i].code == 'd' ? RTE_MIN(cfg->dump, 3) : 1];
-	if (cfg->help || cfg->version)
+	return 0;
+}
+
+/* The trailing arguments: the filter expression, joined with spaces. */
+static int
+trailing_filter(struct lc_config *cfg, int argc, char **argv, bool *on_cli, char *err,
+		size_t errlen)
+{
+	size_t f = (size_t)(opt_by_code(OPT_FILTER) - opts);
+	char *joined;
+
+	if (optind >= argc)
 		return 0;
+	joined = join_args(argc - optind, argv + optind);
+	if (joined == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	cfg->filter = is_blank(joined) ? NULL : joined;
+	if (cfg->filter == NULL)
+		free(joined);
+	on_cli[f] = true;
+	cfg->given[f] = cfg->filter;
+	return 0;
+}
 
-	if (optind < argc) {
-		char *joined = join_args(argc - optind, argv + optind);
-
-		if (joined == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		cfg->filter = is_blank(joined) ? NULL : joined;
-		if (cfg->filter == NULL)
-			free(joined);
-		on_cli[opt_by_code(OPT_FILTER) - opts] = true;
-		cfg->given[opt_by_code(OPT_FILTER) - opts] = cfg->filter;
-	}
-	if (cfg->config_file != NULL) {
-		rc = read_config_file(cfg, on_cli, err, errlen);
-		if (rc < 0)
-			return rc;
-	}
-	if (cfg->filter != NULL && cfg->filter_file != NULL) {
-		snprintf(err, errlen, "-F %s: a filter file and an expression ('%s'): give one",
-			 cfg->filter_file, cfg->filter);
-		return -EINVAL;
-	}
-	if (cfg->dump)
-		return 0;	/* -d only compiles: no port, no output */
-	if (cfg->format == NULL && cfg->write_path != NULL) {
-		size_t n = strlen(cfg->write_path);
-
-		cfg->format = n > 7 && strcmp(cfg->write_path + n - 7, ".pcapng") == 0 ?
-			      "pcapng" : "pcap";
-	}
-	if (cfg->print_config)
-		return 0;	/* shown as it is, complete or not */
+/* What a capture needs whatever the source of its options: -i, -w, and options that agree. */
+static int
+check_capture(const struct lc_config *cfg, char *err, size_t errlen)
+{
 	if (cfg->interface == NULL) {
 		snprintf(err, errlen, "no interface: give one with -i DEV (see --help)");
 		return -EINVAL;
@@ -620,6 +808,42 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int
+lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	bool on_cli[NOPTS] = { false };
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->snaplen = LC_SNAPLEN_MAX;
+	cfg->status_secs = 1;
+	err[0] = '\0';
+	rc = parse_options(cfg, argc, argv, on_cli, err, errlen);
+	if (rc < 0 || cfg->help || cfg->version)
+		return rc;
+	rc = trailing_filter(cfg, argc, argv, on_cli, err, errlen);
+	if (rc == 0 && cfg->config_file != NULL)
+		rc = read_config_file(cfg, on_cli, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (cfg->filter != NULL && cfg->filter_file != NULL) {
+		snprintf(err, errlen, "-F %s: a filter file and an expression ('%s'): give one",
+			 cfg->filter_file, cfg->filter);
+		return -EINVAL;
+	}
+	if (cfg->dump)
+		return 0;	/* -d only compiles: no port, no output */
+	if (cfg->format == NULL && cfg->write_path != NULL) {
+		size_t n = strlen(cfg->write_path);
+
+		cfg->format = n > 7 && strcmp(cfg->write_path + n - 7, ".pcapng") == 0 ?
+			      "pcapng" : "pcap";
+	}
+	if (cfg->print_config)
+		return 0;	/* shown as it is, complete or not */
+	return check_capture(cfg, err, errlen);
 }
 
 int

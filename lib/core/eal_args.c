@@ -241,15 +241,47 @@ add_lcores(struct argbuf *b, const struct lc_eal_plan *p)
 	add(b, "--main-lcore=0");
 }
 
+/* Memory: hugepages where enough are free (their files unlinked), else -m MB of plain
+ * memory; unless the passthrough gives its own. */
+static void
+add_memory(struct argbuf *b, const struct lc_eal_plan *p)
+{
+	static const char *const mem_opts[] = { "-m", "--socket-mem", "--no-huge", NULL };
+	static const char *const nohuge_opt[] = { "--no-huge", NULL };
+
+	if (extra_has(p->extra, mem_opts)) {
+		b->a->no_huge = extra_has(p->extra, nohuge_opt);
+	} else if (p->huge_free_bytes >= p->mem_bytes) {
+		/* Unlinked hugepage files vanish with the process, whatever its end. */
+		add(b, "--huge-unlink");
+	} else {
+		add(b, "--no-huge");
+		add(b, "-m");
+		add(b, "%" PRIu64, (p->mem_bytes + (1 << 20) - 1) >> 20);
+		b->a->no_huge = 1;
+	}
+}
+
+/* The one device: a PCI address allowed, or a virtual device (and no PCI scan). */
+static void
+add_device(struct argbuf *b, const char *interface)
+{
+	if (lc_eal_is_pci_addr(interface)) {
+		add(b, "-a");
+	} else {
+		add(b, "--no-pci");
+		add(b, "--vdev");
+	}
+	add(b, "%s", interface);
+}
+
 int
 lc_eal_args_build(const struct lc_eal_plan *p, struct lc_eal_args *out, char *err,
 		  size_t errlen)
 {
 	static const char *const lcore_opts[] = { "-l", "-c", "--lcores", NULL };
-	static const char *const mem_opts[] = { "-m", "--socket-mem", "--no-huge", NULL };
 	static const char *const prefix_opts[] = { "--file-prefix", "--in-memory", NULL };
 	static const char *const log_opts[] = { "--log-level", NULL };
-	static const char *const nohuge_opt[] = { "--no-huge", NULL };
 	static const char *const shconf_opts[] = { "--no-shconf", "--in-memory", NULL };
 	struct argbuf b = { .a = out };
 	char extra[2048];
@@ -267,35 +299,14 @@ lc_eal_args_build(const struct lc_eal_plan *p, struct lc_eal_args *out, char *er
 		add(&b, "--file-prefix=%s_%d", p->prefix ? p->prefix : "linecap", p->pid);
 	if (p->no_shconf && !extra_has(p->extra, shconf_opts))
 		add(&b, "--no-shconf");
-	if (!extra_has(p->extra, mem_opts)) {
-		uint64_t mb = (p->mem_bytes + (1 << 20) - 1) >> 20;
-
-		if (p->huge_free_bytes >= p->mem_bytes) {
-			/* Unlinked hugepage files vanish with the process, whatever its end. */
-			add(&b, "--huge-unlink");
-		} else {
-			add(&b, "--no-huge");
-			add(&b, "-m");
-			add(&b, "%" PRIu64, mb);
-			out->no_huge = 1;
-		}
-	} else if (extra_has(p->extra, nohuge_opt)) {
-		out->no_huge = 1;
-	}
+	add_memory(&b, p);
 	if (!extra_has(p->extra, log_opts)) {
 		if (p->verbose >= 2)
 			add(&b, "--log-level=*:info");
 		else
 			add(&b, "--log-level=*:%s", p->verbose ? "notice" : "warning");
 	}
-	if (lc_eal_is_pci_addr(p->interface)) {
-		add(&b, "-a");
-		add(&b, "%s", p->interface);
-	} else {
-		add(&b, "--no-pci");
-		add(&b, "--vdev");
-		add(&b, "%s", p->interface);
-	}
+	add_device(&b, p->interface);
 	if (p->extra != NULL) {
 		if (strlen(p->extra) >= sizeof(extra)) {
 			snprintf(err, errlen, "--eal: arguments too long");

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,3 +96,53 @@ lc_parse_size(const char *opt, const char *val, uint64_t *out, char *err, size_t
 	return 0;
 }
 
+/* bytes as "N GiB", "N MiB" or "N KiB", the largest unit it is a whole number of. */
+static const char *
+kib_text(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB" };
+	unsigned int u = 0;
+
+	bytes >>= 10;
+	while (u < 2 && bytes != 0 && (bytes & 1023) == 0)
+		bytes >>= 10, u++;
+	snprintf(buf, len, "%" PRIu64 " %s", bytes, units[u]);
+	return buf;
+}
+
+int
+lc_parse_kib(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t round,
+	     uint64_t *out, char *err, size_t errlen)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB" };
+	static const char suffixes[] = "kmg";
+	const char *u = NULL;
+	char *end = NULL, limit[32];
+	unsigned long long v = 0;
+	unsigned int k = 0, shift;	/* the value is in unit[k], v << shift bytes */
+	bool big;
+
+	errno = 0;
+	if (isdigit((unsigned char)val[0]))
+		v = strtoull(val, &end, 10);
+	if (end != NULL && end[0] != '\0' && end[1] == '\0')
+		u = strchr(suffixes, tolower((unsigned char)end[0]));
+	if (end == NULL || (end[0] != '\0' && u == NULL)) {
+		snprintf(err, errlen, "%s '%s': must be a size in KiB, or with a suffix K, M or G "
+			 "(powers of 1024: 256M, 1G)", opt, val);
+		return -EINVAL;
+	}
+	if (u != NULL)
+		k = (unsigned int)(u - suffixes);
+	shift = 10 * (k + 1);
+	big = errno == ERANGE || v > (max >> shift);	/* v << shift <= max, unwrapped */
+	if (big || (v << shift) < min) {
+		snprintf(err, errlen, "%s %s: %.*s %s is %s the %s %s", opt, val, (int)(end - val),
+			 val, unit[k], big ? "above" : "below",
+			 kib_text(big ? max : min, limit, sizeof(limit)),
+			 big ? "maximum" : "minimum");
+		return -EINVAL;
+	}
+	*out = (((uint64_t)v << shift) + round - 1) & ~(round - 1);
+	return 0;
+}

@@ -195,14 +195,22 @@ ng_record(uint8_t *dst, size_t room, const struct rte_mbuf *m, uint64_t ts_ns,
 }
 
 static size_t
-ng_record_bytes(uint8_t *dst, size_t room, const uint8_t *data, uint32_t caplen, uint32_t len,
-		uint64_t ts_ns)
+ng_record_len(const uint8_t *rec)
 {
-	if (room < 32 + pad4(caplen))
-		return 0;
-	epb_head(dst, caplen, len, ts_ns);
-	memcpy(dst + 28, data, caplen);
-	return epb_tail(dst, caplen);
+	uint32_t total;
+
+	memcpy(&total, rec + 4, 4);
+	return total;
+}
+
+static uint64_t
+ng_record_ts(const uint8_t *rec)
+{
+	uint32_t hi, lo;
+
+	memcpy(&hi, rec + 12, 4);
+	memcpy(&lo, rec + 16, 4);
+	return (uint64_t)hi << 32 | lo;
 }
 
 static size_t
@@ -233,15 +241,8 @@ const struct lc_format lc_format_pcapng = {
 	.ext = ".pcapng",
 	.header = ng_header,
 	.record = ng_record,
-	.record_bytes = ng_record_bytes,
+	.record_len = ng_record_len,
+	.record_ts = ng_record_ts,
 	.trailer = ng_trailer,
 	.trailer_room = ISB_LEN,
 };
-
-size_t
-lc_format_max_meta(const struct lc_file_info *info)
-{
-	size_t h = header_len(info);
-
-	return h > 256 ? h : 256;
-}

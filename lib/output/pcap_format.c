@@ -75,6 +75,24 @@ lc_pcap_put_record_bytes(uint8_t *dst, size_t room, const uint8_t *data, uint32_
 }
 
 static size_t
+pcap_record_len(const uint8_t *rec)
+{
+	struct rec_hdr r;
+
+	memcpy(&r, rec, sizeof(r));
+	return LC_PCAP_REC_HDR_LEN + r.caplen;
+}
+
+static uint64_t
+pcap_record_ts(const uint8_t *rec)
+{
+	struct rec_hdr r;
+
+	memcpy(&r, rec, sizeof(r));
+	return (uint64_t)r.ts_sec * 1000000000ull + r.ts_nsec;
+}
+
+static size_t
 pcap_header_op(uint8_t *dst, size_t room, const struct lc_file_info *info)
 {
 	if (room < LC_PCAP_FILE_HDR_LEN)
@@ -96,7 +114,8 @@ const struct lc_format lc_format_pcap = {
 	.ext = ".pcap",
 	.header = pcap_header_op,
 	.record = lc_pcap_put_record,
-	.record_bytes = lc_pcap_put_record_bytes,
+	.record_len = pcap_record_len,
+	.record_ts = pcap_record_ts,
 	.trailer = pcap_trailer_op,
 };
 

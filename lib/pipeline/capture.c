@@ -57,30 +57,43 @@ assign_lcores(struct lc_capture *cap, char *err, size_t errlen)
 	return 0;
 }
 
+/* RX queue q: its queue object (buffer and chunk rings, on the port's node) and the RX
+ * lcore's state around it. */
 static int
 build_rx(struct lc_capture *cap, unsigned int q, char *err, size_t errlen)
 {
 	struct lc_rx_queue *rxq;
-	char name[RTE_RING_NAMESIZE];
 	int socket = cap->port.socket;
 
+	cap->queue[q] = lc_queue_create(q, cap->plan->buffer_bytes, socket, err, errlen);
+	if (cap->queue[q] == NULL)
+		return -ENOMEM;
+	cap->queue[q]->port = &cap->port_drops;
 	rxq = rte_zmalloc_socket("lc_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE, socket);
 	if (rxq == NULL)
 		return lc_capture_fail(-ENOMEM, err, errlen, "out of memory for RX queue %u", q);
 	cap->rxq[q] = rxq;
 	rxq->port_id = cap->port.port_id;
 	rxq->queue_id = (uint16_t)q;
-	rxq->ts_offset = cap->ts_offset;
+	rxq->q = cap->queue[q];
+	rxq->fmt = lc_format_find(cap->cfg->format ? cap->cfg->format : "pcap");
+	rxq->snaplen = cap->cfg->snaplen;
+	rxq->flush_tsc = rte_get_tsc_hz() / 1000 * LC_RX_FLUSH_MS;
 	rxq->clock = &cap->clock;
 	rxq->stop = &cap->stop;
 	rxq->budget = cap->cfg->count ? &cap->budget : NULL;
-	snprintf(name, sizeof(name), "lc_ring_q%u", q);
-	rxq->ring = rte_ring_create(name, cap->cfg->ring_size, socket,
-				    RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (rxq->ring == NULL)
-		return lc_capture_fail(-ENOMEM, err, errlen, "cannot create ring %s of %u: %s", name,
-			    cap->cfg->ring_size, rte_strerror(rte_errno));
 	return 0;
+}
+
+/* The port's drops, for the writers' file records (main lcore, each tick). */
+static void
+publish_port_drops(struct lc_capture *cap)
+{
+	struct lc_port_counters pc;
+
+	lc_port_counters(&cap->port, &pc);
+	__atomic_store_n(&cap->port_drops.imissed, pc.imissed, __ATOMIC_RELAXED);
+	__atomic_store_n(&cap->port_drops.rx_nombuf, pc.rx_nombuf, __ATOMIC_RELAXED);
 }
 
 static void
@@ -134,7 +147,6 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		.period = cfg->rotate_secs ? &cap->period : NULL,
 		.fsync_tsc = cfg->fsync_ms * (rte_get_tsc_hz() / 1000),
 		.direct = 1,
-		.port_id = cap->port.port_id,
 		.port_name = cap->port.name,
 		.clock = lc_capture_clock_words(cap),
 		.filter_now = &cap->filter_now,
@@ -152,7 +164,6 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		cap->writer[w]->out = cap->out;
 		cap->writer[w]->policy = &cap->policy;
 		cap->writer[w]->snaplen = cfg->snaplen;
-		cap->writer[w]->ts_offset = cap->ts_offset;
 	}
 	for (unsigned int q = 0; q < cap->nq; q++) {
 		struct lc_writer *w = cap->writer[q % cap->nw];
@@ -163,7 +174,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 			return lc_capture_fail(-ENOMEM, err, errlen, "out of memory for shard %u", q);
 		rte_cpuset_t cpus = rte_lcore_cpuset(cap->wr_lcore[q % cap->nw]);
 
-		rc = lc_writer_shard_init(w, cap->shard[q], cap->rxq[q], cap->plan->first_seq[q],
+		rc = lc_writer_shard_init(w, cap->shard[q], cap->queue[q], cap->plan->first_seq[q],
 					  (time_t)cap->period, socket, &cpus, err, errlen);
 		if (rc < 0)
 			return rc;
@@ -233,12 +244,6 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	rc = lc_port_find(&plan->port, &port_id, err, errlen);
 	if (rc < 0)
 		goto fail;
-	cap->ts_offset = lc_rx_ts_dynfield();
-	if (cap->ts_offset < 0) {
-		rc = lc_capture_fail(cap->ts_offset, err, errlen, "cannot register the timestamp field: %s",
-			  rte_strerror(-cap->ts_offset));
-		goto fail;
-	}
 	rc = lc_port_setup(&cap->port, port_id, cap->nq, plan->mbufs,
 			   !cfg->timestamps || strcmp(cfg->timestamps, "tsc") != 0, err, errlen);
 	if (rc == 0)
@@ -304,17 +309,17 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 	memset(s, 0, sizeof(*s));
 	s->nq = cap->nq;
 	for (unsigned int q = 0; q < cap->nq; q++) {
-		struct lc_rx_counters rc;
+		struct lc_queue_counters rc;
 		struct lc_writer_counters wc;
 
-		lc_rx_read(cap->rxq[q], &rc);
+		lc_queue_read(cap->queue[q], &rc);
 		lc_writer_read(cap->shard[q], &wc);
 		s->q[q] = (struct lc_queue_stats){
 			.queue = q,
 			.received = rc.received,
 			.passed = rc.passed,
 			.filtered = rc.received - rc.passed,
-			.ring_drops = rc.ring_drops,
+			.buffer_full = rc.buffer_full,
 			.written = wc.written,
 			.written_bytes = wc.written_bytes,
 			.write_errors = wc.write_errors,
@@ -373,6 +378,11 @@ stop_and_drain(struct lc_capture *cap)
 	for (unsigned int q = 0; q < cap->nq; q++)
 		rte_eal_wait_lcore(cap->rx_lcore[q]);
 	cap->end_tsc = rte_rdtsc();
+	/* The port's final drops first, for the last files' records; then the writers may
+	 * finish (pairs with the acquire in lc_queue_drained: every chunk is visible). */
+	publish_port_drops(cap);
+	for (unsigned int q = 0; q < cap->nq; q++)
+		__atomic_store_n(&cap->queue[q]->done, 1, __ATOMIC_RELEASE);
 	for (unsigned int w = 0; w < cap->nw; w++)
 		rte_eal_wait_lcore(cap->wr_lcore[w]);
 	__atomic_store_n(&cap->running, 0, __ATOMIC_RELEASE);
@@ -435,7 +445,7 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 		if (rc != 0) {
 			/* Writers already running drain what RX never sends: nothing. */
 			for (unsigned int q = 0; q < cap->nq; q++)
-				__atomic_store_n(&cap->rxq[q]->done, 1, __ATOMIC_RELEASE);
+				__atomic_store_n(&cap->queue[q]->done, 1, __ATOMIC_RELEASE);
 			for (unsigned int v = 0; v < w; v++)
 				rte_eal_wait_lcore(cap->wr_lcore[v]);
 			cap->running = 0;
@@ -449,7 +459,7 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 
 		if (rc != 0) {
 			/* This queue never runs: its writer must not wait for it. */
-			__atomic_store_n(&cap->rxq[q]->done, 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&cap->queue[q]->done, 1, __ATOMIC_RELEASE);
 			__atomic_store_n(&cap->stop, 1, __ATOMIC_RELAXED);
 			LC_LOG(ERR, "cannot launch RX queue %u on lcore %u: %s", q,
 			       cap->rx_lcore[q], strerror(-rc));
@@ -471,6 +481,7 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 			reload_filter_file(cap);
 		}
 		lc_control_poll(cap);
+		publish_port_drops(cap);
 		if (cap->cfg->rotate_secs)
 			__atomic_store_n(&cap->period, lc_capture_period(cap->cfg), __ATOMIC_RELAXED);
 		lc_custody_retain(cap->custody);
@@ -549,15 +560,16 @@ lc_capture_describe(const struct lc_capture *cap, FILE *f)
 	lc_port_link_describe(&cap->port, link, sizeof(link));
 	fprintf(f, "linecap: port %s (%s, socket %d): %s\n", cap->port.name, cap->port.driver,
 		cap->port.socket, link);
-	fprintf(f, "linecap: %u RX queue%s%s, %u writer%s, ring %u, %u mbufs of %u bytes%s, "
-		"frames up to %u bytes\n", cap->nq, cap->nq == 1 ? "" : "s",
+	fprintf(f, "linecap: %u RX queue%s%s, %u writer%s, buffer %u MiB per queue, %u mbufs of "
+		"%u bytes%s, frames up to %u bytes\n", cap->nq, cap->nq == 1 ? "" : "s",
 		cap->port.rss ? " (symmetric RSS)" : "", cap->nw, cap->nw == 1 ? "" : "s",
-		cap->cfg->ring_size, cap->plan->mbufs, cap->port.data_room,
+		cap->queue[0]->nchunks * (LC_CHUNK_SIZE >> 20), cap->plan->mbufs,
+		cap->port.data_room,
 		cap->port.scatter ? " (scattered RX)" : "",
 		cap->port.mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN);
 	if (cap->port.socket >= 0)
-		fprintf(f, "linecap: NUMA: port on socket %d; mbufs, rings, writer buffers and "
-			"filter code placed there\n", cap->port.socket);
+		fprintf(f, "linecap: NUMA: port on socket %d; mbufs, capture buffers, writer "
+			"buffers and filter code placed there\n", cap->port.socket);
 	else
 		fprintf(f, "linecap: NUMA: the port has no socket (virtual device); memory from "
 			"any socket\n");
@@ -642,14 +654,7 @@ lc_capture_free(struct lc_capture *cap)
 			lc_writer_shard_release(cap->shard[q]);
 			rte_free(cap->shard[q]);
 		}
-		if (cap->rxq[q] != NULL) {
-			struct rte_mbuf *m;
-
-			while (cap->rxq[q]->ring != NULL &&
-			       rte_ring_dequeue(cap->rxq[q]->ring, (void **)&m) == 0)
-				rte_pktmbuf_free(m);
-			rte_ring_free(cap->rxq[q]->ring);
-		}
+		lc_queue_free(cap->queue[q]);
 	}
 	lc_filter_set_free(cap->filters);
 	lc_custody_close(cap->custody);

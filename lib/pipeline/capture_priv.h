@@ -3,9 +3,10 @@
 #define LINECAP_CAPTURE_PRIV_H
 
 /*
- * The capture's insides, shared by the files that make it up: capture.c (plan, build, run,
- * stop), capture_clock.c (timestamp source), capture_watch.c (the per-second work: status,
- * warnings, telemetry snapshot). Nothing outside lib/pipeline includes this.
+ * The capture's insides, shared by the files that make it up: capture.c (build, run, stop),
+ * capture_plan.c (sizes before EAL), capture_clock.c (timestamp source), capture_watch.c
+ * (the per-second work: status, warnings, telemetry snapshot). Nothing outside lib/pipeline
+ * includes this.
  */
 #include <stdint.h>
 
@@ -13,6 +14,7 @@
 #include "linecap/clock.h"
 #include "linecap/filter_set.h"
 #include "linecap/port.h"
+#include "linecap/queue.h"
 #include "linecap/rx.h"
 #include "linecap/stats.h"
 #include "linecap/writer.h"
@@ -38,16 +40,17 @@ struct lc_capture {
 	unsigned int rx_lcore[LC_QUEUES_MAX];
 	unsigned int wr_lcore[LC_WRITERS_MAX];
 	struct lc_rx_queue *rxq[LC_QUEUES_MAX];
+	struct lc_queue *queue[LC_QUEUES_MAX];	/* between rxq[q] and shard[q] */
+	struct lc_port_drops port_drops;	/* published for the writers each tick */
 	struct lc_writer_shard *shard[LC_QUEUES_MAX];
 	struct lc_writer *writer[LC_WRITERS_MAX];
-	int ts_offset;
 	int stop;			/* read by RX lcores */
 	int64_t budget;			/* -c */
 	uint64_t start_tsc, end_tsc;
 	int running;
-	/* watch_load(): seconds each ring has been over half full; queue counts at the start
+	/* watch_load(): seconds each buffer has been over half full; queue counts at the start
 	 * of the balance window, and its age in seconds. */
-	unsigned int ring_busy_s[LC_QUEUES_MAX];
+	unsigned int busy_s[LC_QUEUES_MAX];
 	uint64_t balance_at[LC_QUEUES_MAX];
 	unsigned int balance_s;
 	int dir_lock;			/* fd holding the directory's lock; -1 none */

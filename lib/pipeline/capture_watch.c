@@ -27,7 +27,7 @@ lc_capture_live(struct lc_capture *cap, const struct lc_stats *now, const struct
 		live->written_pps = (double)(now->written - prev->written) / dt;
 		live->written_Bps = (double)(now->written_bytes - prev->written_bytes) / dt;
 	}
-	live->ring_size = cap->cfg->ring_size;
+	live->buffer_size = (uint64_t)cap->queue[0]->nchunks * LC_CHUNK_SIZE;
 	live->nw = cap->nw;
 	live->bytes_on_disk = lc_custody_bytes(cap->custody);
 	for (unsigned int q = 0; q < cap->nq; q++) {
@@ -41,7 +41,7 @@ lc_capture_live(struct lc_capture *cap, const struct lc_stats *now, const struct
 			live->q_written_pps[q] = (double)(now->q[q].written - prev->q[q].written) /
 						 dt;
 		}
-		live->ring_used[q] = rte_ring_count(cap->rxq[q]->ring);
+		live->buffer_used[q] = (uint64_t)lc_queue_in_use(cap->queue[q]) * LC_CHUNK_SIZE;
 		live->writer_of[q] = q % cap->nw;
 		live->open_bytes[q] = __atomic_load_n(&s->c.open_bytes, __ATOMIC_RELAXED);
 		live->bytes_on_disk += live->open_bytes[q];
@@ -54,7 +54,7 @@ lc_capture_live(struct lc_capture *cap, const struct lc_stats *now, const struct
 					    LC_LIVE_XSTATS);
 }
 
-/* Once a second: warn (at most once a minute each) about a ring that stays over half full
+/* Once a second: warn (at most once a minute each) about a buffer that stays over half full
  * and about RSS spreading load unevenly over the last BALANCE_S seconds. */
 static void
 watch_load(struct lc_capture *cap, const struct lc_stats *now)
@@ -65,14 +65,16 @@ watch_load(struct lc_capture *cap, const struct lc_stats *now)
 	double share;
 
 	for (unsigned int q = 0; q < cap->nq; q++) {
-		unsigned int used = rte_ring_count(cap->rxq[q]->ring);
+		unsigned int used = lc_queue_in_use(cap->queue[q]);
+		unsigned int all = cap->queue[q]->nchunks;
 
-		cap->ring_busy_s[q] = used * 2 > cap->cfg->ring_size ? cap->ring_busy_s[q] + 1 : 0;
-		if (cap->ring_busy_s[q] >= full_s)
-			LC_LOG_EVERY(60, WARNING, "queue %u: its ring has been over half full for "
-				     "%u s (%u of %u): writer %u is not keeping up (a faster disk, "
-				     "or more writers: --writers)", q, cap->ring_busy_s[q], used,
-				     cap->cfg->ring_size, q % cap->nw);
+		cap->busy_s[q] = used * 2 > all ? cap->busy_s[q] + 1 : 0;
+		if (cap->busy_s[q] >= full_s)
+			LC_LOG_EVERY(60, WARNING, "queue %u: its buffer has been over half full for "
+				     "%u s (%u of %u MiB): writer %u is not keeping up (a faster disk, "
+				     "or more writers: --writers)", q, cap->busy_s[q],
+				     used * (LC_CHUNK_SIZE >> 20), all * (LC_CHUNK_SIZE >> 20),
+				     q % cap->nw);
 	}
 	for (unsigned int q = 0; q < cap->nq; q++) {
 		delta[q] = now->q[q].received - cap->balance_at[q];

@@ -229,7 +229,7 @@ lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
 					  p->data_room, p->socket);
 	if (p->pool == NULL) {
 		snprintf(err, errlen, "cannot allocate %u packet buffers of %u bytes on socket "
-			 "%d: %s (try fewer --mbufs or --ring-size)", nb_mbufs, p->data_room,
+			 "%d: %s (try fewer --mbufs)", nb_mbufs, p->data_room,
 			 p->socket, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}

@@ -1,36 +1,23 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
 #include "linecap/rx.h"
 
-int
-lc_rx_ts_dynfield(void)
-{
-	static const struct rte_mbuf_dynfield desc = {
-		.name = LC_TS_DYNFIELD_NAME,
-		.size = sizeof(uint64_t),
-		.align = __alignof__(uint64_t),
-	};
-	int off = rte_mbuf_dynfield_register(&desc);
-
-	return off < 0 ? -rte_errno : off;
-}
-
 /*
  * -c N: take at most *budget passing packets from this burst. The capture window closes at
- * the packet that exhausts the budget: later packets of the burst are freed without being
+ * the packet that exhausts the budget: later packets of the burst are let go without being
  * counted, exactly like packets that arrive after the capture stopped. Returns the number
  * of packets of the burst inside the window; *npass is trimmed to match.
  */
 static uint16_t
-count_window(struct lc_rx_queue *q, struct rte_mbuf **pkts, const uint8_t *keep,
-	     uint16_t n, uint16_t *npass)
+count_window(struct lc_rx_queue *rx, const uint8_t *keep, uint16_t n, uint16_t *npass)
 {
-	int64_t avail = __atomic_load_n(q->budget, __ATOMIC_RELAXED);
+	int64_t avail = __atomic_load_n(rx->budget, __ATOMIC_RELAXED);
 	uint16_t window, taken;
 
 	for (;;) {
@@ -47,13 +34,11 @@ count_window(struct lc_rx_queue *q, struct rte_mbuf **pkts, const uint8_t *keep,
 					seen++;
 			taken = (uint16_t)avail;
 		}
-		if (taken == 0 || __atomic_compare_exchange_n(q->budget, &avail, avail - taken,
+		if (taken == 0 || __atomic_compare_exchange_n(rx->budget, &avail, avail - taken,
 							     0, __ATOMIC_RELAXED,
 							     __ATOMIC_RELAXED))
 			break;
 	}
-	if (window < n)
-		rte_pktmbuf_free_bulk(pkts + window, n - window);
 	*npass = taken;
 	return window;
 }
@@ -75,106 +60,139 @@ count_kept(const uint8_t *keep, uint16_t n)
 	return c;
 }
 
-/* Stamp the n packets kept from a burst received at tsc and put them on the ring; what the
- * ring has no room for is freed (and its -c budget given back). Returns how many went. */
-static uint16_t
-hand_over(struct lc_rx_queue *q, struct rte_mbuf **pkts, uint16_t n, uint64_t tsc)
+/* An empty chunk into hand, its clock started at tsc. 0 when the buffer is full. */
+static inline int
+take_chunk(struct lc_rx_queue *rx, uint64_t tsc)
 {
-	uint64_t ns = lc_clock_ns_monotonic(q->clock, tsc, &q->last_ns);
-	uint16_t sent;
+	struct lc_chunk *c;
 
-	if (q->hwclock == NULL) {
-		for (uint16_t i = 0; i < n; i++)
-			*lc_rx_ts(pkts[i], q->ts_offset) = ns;
-	} else {
-		/* The device's own stamp where it gave one, the burst's TSC time otherwise. */
-		for (uint16_t i = 0; i < n; i++) {
-			struct rte_mbuf *m = pkts[i];
+	if (unlikely(rte_ring_sc_dequeue(rx->q->empty, (void **)&c) != 0))
+		return 0;
+	c->len = 0;
+	c->nrec = 0;
+	rx->chunk = c;
+	rx->chunk_tsc = tsc;
+	return 1;
+}
 
-			*lc_rx_ts(m, q->ts_offset) = (m->ol_flags & q->hw_ts_flag) ?
-				lc_clock_ns(q->hwclock, *RTE_MBUF_DYNFIELD(m, q->hw_ts_offset,
-									   uint64_t *)) : ns;
+void
+lc_rx_flush(struct lc_rx_queue *rx)
+{
+	if (rx->chunk == NULL || rx->chunk->nrec == 0)
+		return;
+	/* Never fails: the ring has a slot for every chunk. */
+	rte_ring_sp_enqueue(rx->q->full, rx->chunk);
+	rx->chunk = NULL;
+}
+
+/* A packet's time: the device's own stamp where it gave one, else the burst's. */
+static inline uint64_t
+stamp(const struct lc_rx_queue *rx, const struct rte_mbuf *m, uint64_t burst_ns)
+{
+	if (rx->hwclock == NULL || !(m->ol_flags & rx->hw_ts_flag))
+		return burst_ns;
+	return lc_clock_ns(rx->hwclock,
+			   *RTE_MBUF_DYNFIELD(m, rx->hw_ts_offset, const uint64_t *));
+}
+
+/* Format the npass packets of pkts[0..n) that keep marks (all: keep NULL) as records into
+ * chunks. Returns how many went in: the rest found no empty chunk. */
+static uint16_t
+format_kept(struct lc_rx_queue *rx, struct rte_mbuf **pkts, const uint8_t *keep, uint16_t n,
+	    uint16_t npass, uint64_t tsc)
+{
+	const struct lc_format *fmt = rx->fmt;
+	uint64_t ns = lc_clock_ns_monotonic(rx->clock, tsc, &rx->last_ns);
+	uint16_t done = 0;
+
+	for (uint16_t i = 0; i < n && done < npass; i++) {
+		struct lc_chunk *c = rx->chunk;
+		uint64_t ts;
+		size_t len;
+
+		if (keep != NULL && !keep[i])
+			continue;
+		ts = stamp(rx, pkts[i], ns);
+		if (unlikely(c == NULL)) {
+			if (!take_chunk(rx, tsc))
+				break;
+			c = rx->chunk;
 		}
+		len = fmt->record(c->data + c->len, LC_CHUNK_SIZE - c->len, pkts[i], ts,
+				  rx->snaplen);
+		if (unlikely(len == 0)) {	/* full: on to the writer, go on in the next */
+			lc_rx_flush(rx);
+			if (!take_chunk(rx, tsc))
+				break;
+			c = rx->chunk;
+			len = fmt->record(c->data, LC_CHUNK_SIZE, pkts[i], ts, rx->snaplen);
+		}
+		c->len += (uint32_t)len;
+		c->nrec++;
+		done++;
 	}
-	sent = (uint16_t)rte_ring_sp_enqueue_burst(q->ring, (void *const *)pkts, n, NULL);
-	if (unlikely(sent < n)) {
-		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
-		if (q->budget != NULL)	/* a dropped packet was not handed over: give it back */
-			__atomic_fetch_add(q->budget, (int64_t)(n - sent), __ATOMIC_RELAXED);
-	}
-	return sent;
+	return done;
 }
 
 uint16_t
-lc_rx_process(struct lc_rx_queue *q, struct rte_mbuf **pkts, uint16_t n)
+lc_rx_process(struct lc_rx_queue *rx, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *pass[LC_RX_BURST], *rej[LC_RX_BURST];
 	uint8_t keep[LC_RX_BURST];
-	uint16_t npass = n, nrej = 0, sent;
+	uint16_t npass = n, window = n, done = 0;
 	uint64_t tsc = rte_rdtsc();	/* as close to the receive as we can */
 	/* One filter for the whole burst. Pairs with the release exchange of a live change. */
-	const struct lc_filter *f = __atomic_load_n(&q->filter, __ATOMIC_ACQUIRE);
+	const struct lc_filter *f = __atomic_load_n(&rx->filter, __ATOMIC_ACQUIRE);
+	struct lc_queue_counters *c = &rx->q->c;
 
 	if (f != NULL) {
 		lc_filter_burst(f, pkts, n, keep);
 		npass = count_kept(keep, n);
 	}
-	if (unlikely(q->budget != NULL))
-		n = count_window(q, pkts, f ? keep : NULL, n, &npass);
-
-	/* Most bursts of a narrow filter keep nothing (and those of a wide one everything):
-	 * then the burst goes as it is, without sorting it frame by frame. */
-	if (f != NULL && npass == 0) {
-		rte_pktmbuf_free_bulk(pkts, n);
-	} else if (f != NULL && npass != n) {
-		uint16_t np = 0;
-
-		for (uint16_t i = 0; i < n; i++) {
-			if (keep[i] && np < npass)
-				pass[np++] = pkts[i];
-			else
-				rej[nrej++] = pkts[i];
-		}
-		pkts = pass;
-		if (nrej)
-			rte_pktmbuf_free_bulk(rej, nrej);
-	}
-
-	sent = npass != 0 ? hand_over(q, pkts, npass, tsc) : 0;
+	if (unlikely(rx->budget != NULL))
+		window = count_window(rx, f ? keep : NULL, n, &npass);
+	if (npass != 0)
+		done = format_kept(rx, pkts, f ? keep : NULL, window, npass, tsc);
+	if (unlikely(done < npass) && rx->budget != NULL)	/* dropped: not handed over */
+		__atomic_fetch_add(rx->budget, (int64_t)(npass - done), __ATOMIC_RELAXED);
+	/* Every packet of the burst is done with: back to this lcore's pool cache at once. */
+	rte_pktmbuf_free_bulk(pkts, n);
+	if (rx->chunk != NULL && tsc - rx->chunk_tsc > rx->flush_tsc)
+		lc_rx_flush(rx);
 
 	/* One owner: plain read-modify-write, relaxed store so readers see whole values. */
-	__atomic_store_n(&q->c.received, q->c.received + n, __ATOMIC_RELAXED);
-	__atomic_store_n(&q->c.passed, q->c.passed + npass, __ATOMIC_RELAXED);
-	__atomic_store_n(&q->c.ring_drops, q->c.ring_drops + (npass - sent), __ATOMIC_RELAXED);
+	__atomic_store_n(&c->received, c->received + window, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->passed, c->passed + npass, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->buffer_full, c->buffer_full + (npass - done), __ATOMIC_RELAXED);
 	/* The stage's own cost: from the TSC read after the receive to here. */
-	__atomic_store_n(&q->c.cycles, q->c.cycles + (rte_rdtsc() - tsc), __ATOMIC_RELAXED);
-	return sent;
+	__atomic_store_n(&c->cycles, c->cycles + (rte_rdtsc() - tsc), __ATOMIC_RELAXED);
+	return done;
 }
 
 int
 lc_rx_main(void *arg)
 {
-	struct lc_rx_queue *q = arg;
+	struct lc_rx_queue *rx = arg;
 	struct rte_mbuf *pkts[LC_RX_BURST];
 
-	if (q->rcu != NULL)
-		rte_rcu_qsbr_thread_online(q->rcu, q->queue_id);
-	while (!__atomic_load_n(q->stop, __ATOMIC_RELAXED)) {
+	if (rx->rcu != NULL)
+		rte_rcu_qsbr_thread_online(rx->rcu, rx->queue_id);
+	while (!__atomic_load_n(rx->stop, __ATOMIC_RELAXED)) {
 		uint16_t n;
 
-		if (unlikely(q->budget != NULL) &&
-		    __atomic_load_n(q->budget, __ATOMIC_RELAXED) <= 0)
+		if (unlikely(rx->budget != NULL) &&
+		    __atomic_load_n(rx->budget, __ATOMIC_RELAXED) <= 0)
 			break;
-		n = rte_eth_rx_burst(q->port_id, q->queue_id, pkts, LC_RX_BURST);
+		n = rte_eth_rx_burst(rx->port_id, rx->queue_id, pkts, LC_RX_BURST);
 		if (n != 0)
-			lc_rx_process(q, pkts, n);
+			lc_rx_process(rx, pkts, n);
+		else if (rx->chunk != NULL && rte_rdtsc() - rx->chunk_tsc > rx->flush_tsc)
+			lc_rx_flush(rx);	/* a quiet link still reaches the disk */
 		/* No filter pointer is held here: an old filter may go. */
-		if (q->rcu != NULL)
-			rte_rcu_qsbr_quiescent(q->rcu, q->queue_id);
+		if (rx->rcu != NULL)
+			rte_rcu_qsbr_quiescent(rx->rcu, rx->queue_id);
 	}
-	if (q->rcu != NULL)
-		rte_rcu_qsbr_thread_offline(q->rcu, q->queue_id);
-	/* Pairs with the acquire load in the writer: every enqueue above is visible first. */
-	__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
+	if (rx->rcu != NULL)
+		rte_rcu_qsbr_thread_offline(rx->rcu, rx->queue_id);
+	lc_rx_flush(rx);	/* the main lcore sets the queue's done flag once we return */
 	return 0;
 }

@@ -40,7 +40,7 @@ lc_stats_uneven(const uint64_t *delta, unsigned int n, uint64_t min_packets,
 void
 lc_stats_sum(struct lc_stats *s)
 {
-	s->received = s->passed = s->filtered = s->ring_drops = 0;
+	s->received = s->passed = s->filtered = s->buffer_full = 0;
 	s->written = s->written_bytes = s->write_errors = s->files = 0;
 	s->rx_cycles = s->writer_cycles = s->writer_wait_cycles = 0;
 	s->io_hash_cycles = s->io_write_cycles = 0;
@@ -50,7 +50,7 @@ lc_stats_sum(struct lc_stats *s)
 		s->received += q->received;
 		s->passed += q->passed;
 		s->filtered += q->filtered;
-		s->ring_drops += q->ring_drops;
+		s->buffer_full += q->buffer_full;
 		s->written += q->written;
 		s->written_bytes += q->written_bytes;
 		s->write_errors += q->write_errors;
@@ -75,11 +75,11 @@ lc_stats_format_status(char *buf, size_t len, const struct lc_stats *now,
 {
 	snprintf(buf, len,
 		 "linecap: %.0fs received %" PRIu64 " (%.2f Mpps) passed %" PRIu64
-		 " written %" PRIu64 " (%.1f MB/s) drops: ring %" PRIu64 " imissed %" PRIu64
+		 " written %" PRIu64 " (%.1f MB/s) drops: buffer %" PRIu64 " imissed %" PRIu64
 		 " nombuf %" PRIu64,
 		 now->seconds, now->received,
 		 rate(now->received, prev->received, dt) / 1e6, now->passed, now->written,
-		 rate(now->written_bytes, prev->written_bytes, dt) / 1e6, now->ring_drops,
+		 rate(now->written_bytes, prev->written_bytes, dt) / 1e6, now->buffer_full,
 		 now->imissed, now->rx_nombuf);
 }
 
@@ -118,13 +118,13 @@ void
 lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 {
 	fprintf(f, "%-6s %14s %14s %14s %12s %14s %14s\n", "queue", "received", "passed",
-		"filtered-out", "ring-drops", "written", "bytes");
+		"filtered-out", "buffer-full", "written", "bytes");
 	for (unsigned int i = 0; i < s->nq; i++) {
 		const struct lc_queue_stats *q = &s->q[i];
 
 		fprintf(f, "q%02u    %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %12" PRIu64
 			" %14" PRIu64 " %14" PRIu64 "\n", q->queue, q->received, q->passed,
-			q->filtered, q->ring_drops, q->written, q->written_bytes);
+			q->filtered, q->buffer_full, q->written, q->written_bytes);
 	}
 	fprintf(f, "%" PRIu64 " packets received in %.3f s (%.2f Mpps)\n", s->received,
 		s->seconds, s->seconds > 0 ? (double)s->received / s->seconds / 1e6 : 0.0);
@@ -132,7 +132,7 @@ lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 		s->passed, s->filtered);
 	fprintf(f, "%" PRIu64 " packets written (%" PRIu64 " bytes in %" PRIu64 " file%s)\n",
 		s->written, s->written_bytes, s->files, s->files == 1 ? "" : "s");
-	fprintf(f, "%" PRIu64 " packets dropped because a ring was full\n", s->ring_drops);
+	fprintf(f, "%" PRIu64 " packets dropped because a queue's buffer was full\n", s->buffer_full);
 	if (s->write_errors)
 		fprintf(f, "%" PRIu64 " packets lost to write errors\n", s->write_errors);
 	fprintf(f, "%" PRIu64 " packets dropped by the port (imissed), %" PRIu64
@@ -174,7 +174,7 @@ lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_
 			"received", (json_int_t)q->received,
 			"passed_filter", (json_int_t)q->passed,
 			"filtered_out", (json_int_t)q->filtered,
-			"ring_drops", (json_int_t)q->ring_drops,
+			"buffer_full", (json_int_t)q->buffer_full,
 			"written", (json_int_t)q->written,
 			"written_bytes", (json_int_t)q->written_bytes,
 			"write_errors", (json_int_t)q->write_errors,
@@ -183,7 +183,7 @@ lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_
 	json_object_set_new(root, "received", json_integer((json_int_t)s->received));
 	json_object_set_new(root, "passed_filter", json_integer((json_int_t)s->passed));
 	json_object_set_new(root, "filtered_out", json_integer((json_int_t)s->filtered));
-	json_object_set_new(root, "ring_drops", json_integer((json_int_t)s->ring_drops));
+	json_object_set_new(root, "buffer_full", json_integer((json_int_t)s->buffer_full));
 	json_object_set_new(root, "written", json_integer((json_int_t)s->written));
 	json_object_set_new(root, "written_bytes", json_integer((json_int_t)s->written_bytes));
 	json_object_set_new(root, "write_errors", json_integer((json_int_t)s->write_errors));

@@ -7,9 +7,7 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
-#include <rte_ethdev.h>
 #include <rte_malloc.h>
-#include <rte_mbuf.h>
 #include <rte_pause.h>
 #include <rte_ring.h>
 
@@ -23,7 +21,6 @@
 #define IDLE_SPINS 256u		/* empty polls before the writer starts napping */
 #define IDLE_NAP_US 50u
 #define NAME_TRIES 1000u	/* names left taken by an earlier capture are skipped */
-#define PREFETCH_AHEAD 4u	/* packets whose data is asked for ahead of their turn */
 
 
 /* Remember the first failure of this writer for the end-of-run message. */
@@ -34,18 +31,6 @@ note_error(struct lc_writer *w, const char *what, int rc)
 		return;
 	w->rc = rc;
 	snprintf(w->err, sizeof(w->err), "%s: %s", what, strerror(-rc));
-}
-
-static void
-port_drops(uint16_t port_id, uint64_t *imissed, uint64_t *nombuf)
-{
-	struct rte_eth_stats st;
-
-	*imissed = *nombuf = 0;
-	if (rte_eth_stats_get(port_id, &st) == 0) {
-		*imissed = st.imissed;
-		*nombuf = st.rx_nombuf;
-	}
 }
 
 /* Open file seq (or the next free one) of shard s for period when. */
@@ -69,7 +54,7 @@ open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t w
 	 * also goes to the file at once, with the file's name (lc_shard_file_stub), so a crash
 	 * at any moment leaves a valid capture. Names taken by earlier captures are skipped. */
 	for (unsigned int t = 0; t < NAME_TRIES && rc == -EEXIST; t++) {
-		rc = lc_shard_file_open(&s->file, w->out, p->fmt, s->rxq->queue_id, seq + t,
+		rc = lc_shard_file_open(&s->file, w->out, p->fmt, s->q->id, seq + t,
 					when, p->direct, err, errlen);
 		if (rc < 0)
 			continue;
@@ -86,15 +71,15 @@ open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t w
 	}
 	if (rc < 0)
 		return rc;
-	lc_rx_read(s->rxq, &s->rx_at_open);
-	port_drops(p->port_id, &s->imissed_at_open, &s->nombuf_at_open);
+	lc_queue_read(s->q, &s->rx_at_open);
+	lc_queue_port_drops(s->q, &s->imissed_at_open, &s->nombuf_at_open);
 	s->last_sync_tsc = rte_rdtsc();
 	__atomic_store_n(&s->c.open_bytes, s->used, __ATOMIC_RELAXED);
 	return 0;
 }
 
 int
-lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s, struct lc_rx_queue *rxq,
+lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s, struct lc_queue *q,
 		     uint32_t seq, time_t when, int socket, const cpu_set_t *cpus, char *err,
 		     size_t errlen)
 {
@@ -102,7 +87,7 @@ lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s, struct lc_r
 
 	memset(s, 0, sizeof(*s));
 	s->file.fd = -1;
-	s->rxq = rxq;
+	s->q = q;
 	s->rec_end = rte_malloc_socket("lc_writer_recs", (LC_WRITER_BUF / 16 + 1) *
 				       sizeof(uint32_t), RTE_CACHE_LINE_SIZE, socket);
 	if (s->rec_end == NULL) {
@@ -213,21 +198,21 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 {
 	const struct lc_writer_policy *p = w->policy;
 	struct lc_closed_file *cf;
-	struct lc_rx_counters now;
+	struct lc_queue_counters now;
 	struct lc_file_stats st;
 	uint64_t imissed, nombuf;
 	int rc;
 
 	if (s->file.fd < 0)
 		return 0;
-	lc_rx_read(s->rxq, &now);
-	port_drops(p->port_id, &imissed, &nombuf);
+	lc_queue_read(s->q, &now);
+	lc_queue_port_drops(s->q, &imissed, &nombuf);
 	cf = calloc(1, sizeof(*cf));
 	st = (struct lc_file_stats){
 		.start_ns = s->file.opened_ns,
 		.end_ns = lc_realtime_ns(),
 		.received = now.received - s->rx_at_open.received,
-		.dropped = (now.ring_drops - s->rx_at_open.ring_drops) +
+		.dropped = (now.buffer_full - s->rx_at_open.buffer_full) +
 			   (imissed - s->imissed_at_open) + (nombuf - s->nombuf_at_open),
 		.accepted = now.passed - s->rx_at_open.passed,
 	};
@@ -275,7 +260,7 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 		memcpy(cf->sha256, sha, sizeof(sha));
 		cf->received = st.received;
 		cf->passed = st.accepted;
-		cf->buffer_full = now.ring_drops - s->rx_at_open.ring_drops;
+		cf->buffer_full = now.buffer_full - s->rx_at_open.buffer_full;
 		cf->imissed = imissed - s->imissed_at_open;
 		cf->rx_nombuf = nombuf - s->nombuf_at_open;
 		/* Since the last file was recorded: losses while no file could be open (a full
@@ -385,58 +370,113 @@ maybe_rotate(struct lc_writer *w, struct lc_writer_shard *s)
 	}
 }
 
+/* The period a file opened now belongs to. */
+static inline time_t
+period_now(const struct lc_writer *w, const struct lc_writer_shard *s)
+{
+	const struct lc_writer_policy *p = w->policy;
+
+	return p->period ? (time_t)__atomic_load_n(p->period, __ATOMIC_RELAXED) : s->file.period;
+}
+
+/*
+ * Of the records at rec..end, the longest run that fits the buffer and does not need a cut
+ * first (-C: a record never goes into a file already larger than max, as tcpdump's -C):
+ * its length in bytes, its record count in *k, where it ends in the buffer in rec_end, the
+ * start of its last record in *last.
+ */
+static size_t
+fitting_run(const struct lc_writer *w, struct lc_writer_shard *s, const uint8_t *rec,
+	    const uint8_t *end, uint32_t *k, const uint8_t **last)
+{
+	const struct lc_format *fmt = w->policy->fmt;
+	const uint64_t max = w->policy->max_bytes ? w->policy->max_bytes : UINT64_MAX;
+	const uint64_t at = s->file_bytes + s->used;
+	const size_t room = LC_WRITER_BUF - s->used;
+	uint32_t *re = s->rec_end + s->nrec;
+	size_t off = 0;
+	uint32_t n = 0;
+
+	while (rec + off < end && at + off <= max) {
+		size_t len = fmt->record_len(rec + off);
+
+		if (off + len > room)
+			break;
+		*last = rec + off;
+		off += len;
+		re[n++] = (uint32_t)(s->used + off);
+	}
+	*k = n;
+	return off;
+}
+
+/* Move the nrec records at rec (len bytes, whole records) into the shard's buffer, cutting
+ * the file between records where -C says, flushing the buffer when it is full. */
+static void
+take_records(struct lc_writer *w, struct lc_writer_shard *s, const uint8_t *rec, uint32_t len,
+	     uint32_t nrec)
+{
+	const struct lc_format *fmt = w->policy->fmt;
+	const uint8_t *end = rec + len;
+
+	while (rec < end) {
+		const uint8_t *last = rec;
+		uint32_t k;
+		size_t run;
+
+		if (unlikely(s->file.fd < 0)) {		/* no file: count and let go */
+			__atomic_store_n(&s->c.write_errors, s->c.write_errors + nrec,
+					 __ATOMIC_RELAXED);
+			return;
+		}
+		run = fitting_run(w, s, rec, end, &k, &last);
+		if (k == 0) {
+			if (s->used + fmt->record_len(rec) > LC_WRITER_BUF)
+				flush(w, s, 0);		/* the buffer is full */
+			else if (!s->fresh)
+				rotate(w, s, period_now(w, s));	/* the file is */
+			else {	/* a header alone past -C: the record goes in all the same */
+				run = fmt->record_len(rec);
+				last = rec;
+				k = 1;
+				s->rec_end[s->nrec] = (uint32_t)(s->used + run);
+			}
+			if (k == 0)
+				continue;
+		}
+		memcpy(s->buf + s->used, rec, run);
+		if (unlikely(s->fresh)) {
+			s->file.first_ns = fmt->record_ts(rec);
+			s->fresh = 0;
+		}
+		s->file.last_ns = fmt->record_ts(last);
+		s->used += run;
+		s->nrec += k;
+		nrec -= k;
+		rec += run;
+	}
+}
+
 unsigned int
 lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 {
-	const struct lc_format *fmt = w->policy->fmt;
-	struct rte_mbuf *pkts[LC_WRITER_BURST];
-	unsigned int n;
+	struct lc_chunk *chunks[LC_WRITER_CHUNKS];
+	unsigned int n, pkts = 0;
+	uint64_t t0;
 
-	n = rte_ring_sc_dequeue_burst(s->rxq->ring, (void **)pkts, LC_WRITER_BURST, NULL);
+	n = rte_ring_sc_dequeue_burst(s->q->full, (void **)chunks, LC_WRITER_CHUNKS, NULL);
 	if (n == 0)
 		return 0;
-	uint64_t t0 = rte_rdtsc();
-	if (unlikely(s->file.fd < 0)) {		/* no file: count and let go */
-		__atomic_store_n(&s->c.write_errors, s->c.write_errors + n, __ATOMIC_RELAXED);
-		rte_pktmbuf_free_bulk(pkts, n);
-		maybe_rotate(w, s);		/* a retry, once a second */
-		add_cycles(s, t0);
-		return n;
-	}
-	/* The mbufs were last touched by the RX core: ask for all their headers at once (both
-	 * lines: the timestamp and the next pointer live in the second), then the data of a
-	 * few packets ahead, so the transfers overlap instead of stalling one by one. */
+	t0 = rte_rdtsc();
 	for (unsigned int i = 0; i < n; i++) {
-		rte_prefetch0(pkts[i]);
-		rte_prefetch0(RTE_PTR_ADD(pkts[i], RTE_CACHE_LINE_SIZE));
+		take_records(w, s, chunks[i]->data, chunks[i]->len, chunks[i]->nrec);
+		pkts += chunks[i]->nrec;
 	}
-	for (unsigned int i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (unsigned int i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		uint64_t ts = *lc_rx_ts(m, w->ts_offset);
-		size_t len;
-
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		len = fmt->record(s->buf + s->used, LC_WRITER_BUF - s->used, m, ts, w->snaplen);
-		if (unlikely(len == 0)) {
-			flush(w, s, 0);
-			len = fmt->record(s->buf + s->used, LC_WRITER_BUF - s->used, m, ts,
-					  w->snaplen);
-		}
-		if (unlikely(s->fresh)) {
-			s->file.first_ns = ts;
-			s->fresh = 0;
-		}
-		s->file.last_ns = ts;
-		s->used += len;
-		s->rec_end[s->nrec++] = (uint32_t)s->used;
-	}
-	rte_pktmbuf_free_bulk(pkts, n);
+	/* Never fails: the ring has a slot for every chunk. */
+	rte_ring_sp_enqueue_burst(s->q->empty, (void *const *)chunks, n, NULL);
 	maybe_rotate(w, s);
 	add_cycles(s, t0);
-	return n;
+	return pkts;
 }
 
 int
@@ -449,18 +489,13 @@ lc_writer_close_shard(struct lc_writer *w, struct lc_writer_shard *s)
 	return rc;
 }
 
-/* True when every producer is done and every ring is empty. */
+/* True when every producer is done and every queue is empty. */
 static int
 all_drained(const struct lc_writer *w)
 {
-	for (unsigned int i = 0; i < w->nshards; i++) {
-		const struct lc_writer_shard *s = w->shards[i];
-
-		/* Pairs with the release store of done in lc_rx_main(). */
-		if (!__atomic_load_n(&s->rxq->done, __ATOMIC_ACQUIRE) ||
-		    rte_ring_count(s->rxq->ring) != 0)
+	for (unsigned int i = 0; i < w->nshards; i++)
+		if (!lc_queue_drained(w->shards[i]->q))
 			return 0;
-	}
 	return 1;
 }
 

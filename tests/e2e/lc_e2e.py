@@ -151,12 +151,23 @@ def die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)	# PR_SET_PDEATHSIG
 
 
+def test_buffer(args):
+    """-B 16M unless the test chose a buffer or a config file: the default (up to 256 MiB a
+    queue, from free hugepages) is for one capture on a machine, not for the suite's captures
+    running side by side on the same hugepages."""
+    if any(a.startswith(("-B", "--buffer-size", "--config")) for a in args):
+        return args
+    return ["-B", "16M"] + args
+
+
 def run_linecap(args, timeout=60):
+    args = test_buffer(args)
     return subprocess.run([linecap_bin()] + args, capture_output=True, text=True,
                           timeout=timeout, preexec_fn=die_with_parent)
 
 
 def start_linecap(args):
+    args = test_buffer(args)
     return subprocess.Popen([linecap_bin()] + args, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
 

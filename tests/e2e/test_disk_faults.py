@@ -8,7 +8,7 @@
   and writing goes on by itself;
 - an I/O error on one writer's files (a preloaded shim fails every write of queue 1): queue
   0 and its writer go on untouched;
-- a slow disk (every write made to wait): the rings fill (and that is warned about), ring
+- a slow disk (every write made to wait): the buffers fill (and that is warned about), buffer
   drops are counted, the capture stops on time, nothing is lost uncounted."""
 import json
 import os
@@ -33,7 +33,7 @@ loop = f"net_pcap0,rx_pcap={sample},infinite_rx=1"
 
 
 def adds_up(s, name):
-    t.check(s["passed_filter"] == s["written"] + s["ring_drops"] + s["write_errors"] and
+    t.check(s["passed_filter"] == s["written"] + s["buffer_full"] + s["write_errors"] and
             s["received"] == s["passed_filter"] + s["filtered_out"],
             f"{name}: totals add up: {s}")
 
@@ -56,8 +56,9 @@ def verified(d, name):
 
 def run(args, env=None, secs="5"):
     stats = os.path.join(work, "s.json")
-    r = subprocess.run([e.linecap_bin(), "-i", loop, "--duration", secs, "--stats-file", stats]
-                       + args + [EXPR], capture_output=True, text=True, timeout=120,
+    r = subprocess.run([e.linecap_bin()] + e.test_buffer(["-i", loop, "--duration", secs,
+                                                          "--stats-file", stats] + args + [EXPR]),
+                       capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, **(env or {})))
     return r, e.stats(stats) if os.path.exists(stats) else {}
 
@@ -120,15 +121,17 @@ asan = {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_
 two = f"net_pcap0,rx_pcap={sample},rx_pcap={sample},infinite_rx=1"
 out = os.path.join(work, "eio")
 stats = os.path.join(work, "eio.json")
-r = subprocess.run([e.linecap_bin(), "-i", two, "-w", out, "--writers", "2", "-C", "5",
-                    "--duration", "3", "--stats-file", stats, EXPR], capture_output=True,
+r = subprocess.run([e.linecap_bin()] + e.test_buffer(["-i", two, "-w", out, "--writers", "2",
+                                                      "-C", "5", "--duration", "3",
+                                                      "--stats-file", stats, EXPR]),
+                   capture_output=True,
                    text=True, timeout=120,
                    env=dict(os.environ, LD_PRELOAD=FAULT, LC_FAULT_PATH="-q01-",
                             LC_FAULT_MODE="eio", **asan))
 s = e.stats(stats)
 q0, q1 = s["queues"][0], s["queues"][1]
 t.check(r.returncode == 1 and "Input/output error" in r.stderr, f"eio: {r.returncode}")
-t.check(q0["write_errors"] == 0 and q0["written"] == q0["passed_filter"] - q0["ring_drops"]
+t.check(q0["write_errors"] == 0 and q0["written"] == q0["passed_filter"] - q0["buffer_full"]
         and q0["written"] > 0, f"queue 0 untouched by queue 1's errors: {q0}")
 t.check(q1["written"] == 0 and q1["write_errors"] > 0, f"queue 1 counted its losses: {q1}")
 adds_up(s, "eio")
@@ -137,16 +140,16 @@ verified(out, "eio")
 
 # --- a slow disk ---------------------------------------------------------------------------
 out = os.path.join(work, "slow")
-r, s = run(["-w", out, "--ring-size", "4096"],
+r, s = run(["-w", out, "-B", "16M"],	# a small buffer: a slow disk fills it soon
            env=dict(LD_PRELOAD=FAULT, LC_FAULT_PATH="/slow/", LC_FAULT_MODE="slow",
                     LC_FAULT_US="200000", **asan), secs="4")
 t.check(r.returncode == 0, f"slow disk: exit {r.returncode}: {r.stderr[-300:]}")
-t.check(s["ring_drops"] > 0 and s["written"] > 0 and s["write_errors"] == 0,
-        f"slow disk: rings fill, drops counted: {s}")
+t.check(s["buffer_full"] > 0 and s["written"] > 0 and s["write_errors"] == 0,
+        f"slow disk: buffers fill, drops counted: {s}")
 t.check(s["seconds"] < 4 + 3, f"slow disk: stopped on time ({s['seconds']:.1f} s)")
 adds_up(s, "slow disk")
 never_stalled(r.stderr, "slow disk")
-t.check("ring has been over half full" in r.stderr, "the full ring is warned about")
+t.check("buffer has been over half full" in r.stderr, "the full buffer is warned about")
 verified(out, "slow disk")
 
 shutil.rmtree(work, ignore_errors=True)

@@ -49,13 +49,13 @@ def sigint_run(t, work, sample, expr, secs):
     t.check(rc == 0, f"{label}: exit {rc}: {err[-500:]}")
     s = e.stats(st)
     t.check(s["received"] > 100000, f"{label}: only {s['received']} received")
-    t.check(s["received"] == s["filtered_out"] + s["ring_drops"] + s["written"],
+    t.check(s["received"] == s["filtered_out"] + s["buffer_full"] + s["written"],
             f"{label}: received {s['received']} != filtered {s['filtered_out']} + ring drops "
-            f"{s['ring_drops']} + written {s['written']}")
-    t.check(s["passed_filter"] == s["written"] + s["ring_drops"], f"{label}: passed != w + d")
+            f"{s['buffer_full']} + written {s['written']}")
+    t.check(s["passed_filter"] == s["written"] + s["buffer_full"], f"{label}: passed != w + d")
     check_files(t, out, s, label)
     print(f"{label}: received {s['received']} written {s['written']} ring drops "
-          f"{s['ring_drops']} in {s['seconds']:.2f} s", file=sys.stderr)
+          f"{s['buffer_full']} in {s['seconds']:.2f} s", file=sys.stderr)
 
 
 def count_run(t, work, sample):
@@ -66,7 +66,7 @@ def count_run(t, work, sample):
     t.check(p.returncode == 0, f"-c: exit {p.returncode}: {p.stderr[-300:]}")
     s = e.stats(st)
     t.check(s["written"] == 12345, f"-c 12345: {s['written']} written")
-    t.check(s["received"] == s["filtered_out"] + s["ring_drops"] + s["written"], "-c totals")
+    t.check(s["received"] == s["filtered_out"] + s["buffer_full"] + s["written"], "-c totals")
     check_files(t, out, s, "-c")
 
 

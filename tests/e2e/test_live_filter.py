@@ -82,10 +82,10 @@ def main():
     t.check("filter change refused" in err, "refusals are reported")
 
     s = e.stats(st)
-    t.check(s["received"] == s["filtered_out"] + s["ring_drops"] + s["written"],
-            f"totals: {s['received']} != {s['filtered_out']} + {s['ring_drops']} + "
+    t.check(s["received"] == s["filtered_out"] + s["buffer_full"] + s["written"],
+            f"totals: {s['received']} != {s['filtered_out']} + {s['buffer_full']} + "
             f"{s['written']}")
-    t.check(s["passed_filter"] == s["written"] + s["ring_drops"], "passed = written + drops")
+    t.check(s["passed_filter"] == s["written"] + s["buffer_full"], "passed = written + drops")
     hist = [f["expression"] for f in s["filters"]]
     t.check(hist == expected, f"filters recorded: {hist}, want {expected}")
     t.check(all(s["filters"][k]["since_ns"] <= s["filters"][k + 1]["since_ns"]

@@ -64,7 +64,7 @@ def run(t, work, name, expr):
     s = e.stats(cap_stats)
     t.check(sent["sent"] == COUNT, f"{name}: sent {sent['sent']}")
     want = COUNT if not expr else sent["per_flow"][-1]	# the evidence flow is the last
-    t.check(s["written"] == want and s["ring_drops"] == 0 and s["imissed"] == 0,
+    t.check(s["written"] == want and s["buffer_full"] == 0 and s["imissed"] == 0,
             f"{name}: written {s['written']}, want {want}; stats {s}")
     check = [SEQ] + (["--sent", gen_stats] if not expr else []) + [os.path.join(d, "cap")]
     q = subprocess.run(check, capture_output=True, text=True)

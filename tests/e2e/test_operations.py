@@ -87,7 +87,7 @@ os.chmod(work, 0o755)
 out3 = os.path.join(work, "live")
 port = 20000 + os.getpid() % 20000
 p = e.start_linecap(["-i", loop, "-w", out3, "-Z", "nobody", "--prometheus",
-                     f"127.0.0.1:{port}", "-C", "20", "--ring-size", "1024"])
+                     f"127.0.0.1:{port}", "-C", "20", "-B", "4M"])
 sock = e.telemetry_connect(p.pid, t)
 time.sleep(2.5)
 first = e.telemetry(sock, "/linecap/stats")
@@ -107,19 +107,20 @@ t.check("received" in first and st.get("received", 0) > first.get("received", 0)
 t.check(st.get("received", 0) >= st.get("passed_filter", 1) >= st.get("written", 1) > 0,
         f"stats consistent: {st}")
 drops = st.get("drops", {})
-t.check(set(drops) >= {"ring_full", "write_errors", "port_imissed", "port_rx_nombuf"},
+t.check(set(drops) >= {"buffer_full", "write_errors", "port_imissed", "port_rx_nombuf"},
         f"drops by reason: {drops}")
 t.check(st.get("received_pps", 0) > 0 and st.get("bytes_on_disk", 0) > 0,
         f"rates and bytes on disk: {st}")
 q0 = qs.get("q0", {})
-t.check(q0.get("ring_size") == 1024 and q0.get("received", 0) > 0 and "ring_used" in q0,
+t.check(q0.get("buffer_size") == 4 << 20 and q0.get("received", 0) > 0 and "buffer_used" in q0,
         f"queue 0: {q0}")
 w0 = ws.get("w0", {})
 t.check(str(w0.get("file_q0", "")).endswith(".pcap.part") and w0.get("written", 0) > 0,
         f"writer 0 with its open file: {w0}")
 t.check(pt.get("link", "").startswith("Link up") and "imissed" in pt, f"port: {pt}")
 t.check(cf.get("interface") == loop and cf.get("user") == "nobody"
-        and cf.get("file_size") == "20", f"config over telemetry: {cf}")
+        and cf.get("file_size") == "20" and cf.get("buffer_size") == "4M",
+        f"config over telemetry: {cf}")
 status = open(f"/proc/{p.pid}/status").read()
 uid = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M)
 t.check(uid and all(int(x) == nobody.pw_uid for x in uid.groups()),

@@ -52,7 +52,7 @@ def timeout_run(sig, n):
     """One `timeout --preserve-status [-s INT] 2 linecap ...`: '' if all is well."""
     out = os.path.join(work, f"{sig}{n}")
     cmd = ["timeout", "--preserve-status"] + (["-s", "INT"] if sig == "INT" else []) + \
-        ["2", e.linecap_bin(), "-i", loop, "-w", out, EXPR]
+        ["2", e.linecap_bin()] + e.test_buffer(["-i", loop, "-w", out, EXPR])
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
         return f"exit {r.returncode}: {r.stderr[-400:]}"
@@ -77,7 +77,8 @@ def start(out, env=None, expr=(EXPR,)):
     """linecap on the looped sample, stderr to a file; (process, stderr path) once it runs."""
     log = out + ".err"
     with open(log, "w") as f:
-        p = subprocess.Popen([e.linecap_bin(), "-i", loop, "-w", out] + list(expr),
+        p = subprocess.Popen([e.linecap_bin()] +
+                             e.test_buffer(["-i", loop, "-w", out] + list(expr)),
                              stdout=subprocess.DEVNULL, stderr=f,
                              env=dict(os.environ, **(env or {})),
                              preexec_fn=e.die_with_parent)

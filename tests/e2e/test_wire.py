@@ -47,7 +47,7 @@ def main():
         captured += 1
         s = e.stats(stats)
         t.check(s["received"] == s["passed_filter"] + s["filtered_out"] and
-                s["passed_filter"] == s["written"] + s["ring_drops"] + s["write_errors"],
+                s["passed_filter"] == s["written"] + s["buffer_full"] + s["write_errors"],
                 f"{name}: totals add up: {s}")
         want = e.tcpdump_keep(path, None)
         if want is not None:

@@ -3,8 +3,10 @@
  * A fault-injection shim for the end-to-end tests (LD_PRELOAD): writes to files whose path
  * contains LC_FAULT_PATH fail or crawl, as a failing or a slow disk would.
  *   LC_FAULT_PATH   substring of the file's path (as /proc/self/fd shows it)
- *   LC_FAULT_MODE   eio: every such write fails with EIO; slow: each sleeps first
- *   LC_FAULT_US     slow: microseconds per write (default 50000)
+ *   LC_FAULT_MODE   eio: every such write fails with EIO; slow: each sleeps first;
+ *                   stall: the first one sleeps (a disk that stops for a while, then
+ *                   recovers: scripts/burst.sh measures what a capture absorbs meanwhile)
+ *   LC_FAULT_US     slow, stall: microseconds per write (default 50000)
  * Everything else goes to the real write(2). Test code only: never installed.
  */
 #include <dirent.h>
@@ -73,7 +75,11 @@ write(int fd, const void *buf, size_t len)
 			errno = EIO;
 			return -1;
 		}
-		if (strcmp(mode, "slow") == 0) {
+		static int stalled;
+		int stall = strcmp(mode, "stall") == 0 &&
+			    !__atomic_exchange_n(&stalled, 1, __ATOMIC_RELAXED);
+
+		if (strcmp(mode, "slow") == 0 || stall) {
 			const char *us = getenv("LC_FAULT_US");
 
 			usleep(us ? (useconds_t)atoi(us) : 50000);

@@ -34,7 +34,7 @@ test_defaults_and_filter(void)
 	CHECK(strcmp(cfg.interface, "net_null0") == 0);
 	CHECK(strcmp(cfg.write_path, "/tmp/x") == 0);
 	CHECK_EQ_U64(cfg.snaplen, 262144);
-	CHECK_EQ_U64(cfg.ring_size, LC_RING_DEFAULT);
+	CHECK_EQ_U64(cfg.buffer_bytes, 0);	/* sized by the plan */
 	CHECK_EQ_U64(cfg.queues, 0);
 	CHECK_EQ_U64(cfg.count, 0);
 	CHECK(cfg.filter != NULL && strcmp(cfg.filter, "host 192.168.1.100 and port 443") == 0);
@@ -48,7 +48,7 @@ test_all_options(void)
 	char err[LC_ERRLEN];
 	const char *args[] = { "--interface=net_ring0", "--write", "d", "-s", "0", "-c", "10",
 			       "--queues", "4", "--writers", "2", "--duration", "1.5",
-			       "--ring-size", "1024", "tcp", NULL };
+			       "-B", "8192", "tcp", NULL };
 
 	CHECK(parse(&cfg, err, args) == 0);
 	CHECK_EQ_U64(cfg.snaplen, 262144);	/* 0 means the maximum, as in tcpdump */
@@ -56,7 +56,7 @@ test_all_options(void)
 	CHECK_EQ_U64(cfg.queues, 4);
 	CHECK_EQ_U64(cfg.writers, 2);
 	CHECK_EQ_U64(cfg.duration_ms, 1500);
-	CHECK_EQ_U64(cfg.ring_size, 1024);
+	CHECK_EQ_U64(cfg.buffer_bytes, 8ull << 20);	/* KiB, as tcpdump's -B */
 	CHECK(cfg.filter && strcmp(cfg.filter, "tcp") == 0);
 	lc_config_release(&cfg);
 
@@ -89,9 +89,33 @@ static const struct bad_case bad[] = {
 	  "--writers 3: more writers than queues (2)" },
 	{ { "-i", "x", "-w", "y", "--duration", "soon" }, "--duration 'soon': must be a number" },
 	{ { "-i", "x", "-w", "y", "--duration", "-1" }, "--duration -1: must be more than 0" },
-	{ { "-i", "x", "-w", "y", "--ring-size", "1000" },
-	  "--ring-size 1000: ring size must be a power of two" },
-	{ { "-i", "x", "-w", "y", "--ring-size", "32" }, "--ring-size 32: ring size must be between" },
+	{ { "-i", "x", "-w", "y", "-B", "100" }, "-B 100: 100 KiB is below the 4 MiB minimum" },
+	{ { "-i", "x", "-w", "y", "-B", "4095" }, "-B 4095: 4095 KiB is below the 4 MiB minimum" },
+	{ { "-i", "x", "-w", "y", "-B", "3M" }, "-B 3M: 3 MiB is below the 4 MiB minimum" },
+	{ { "-i", "x", "-w", "y", "-B", "0" }, "-B 0: 0 KiB is below the 4 MiB minimum" },
+	{ { "-i", "x", "-w", "y", "-B", "65G" }, "-B 65G: 65 GiB is above the 64 GiB maximum" },
+	{ { "-i", "x", "-w", "y", "--buffer-size", "67108865" },
+	  "-B 67108865: 67108865 KiB is above the 64 GiB maximum" },	/* named as -B */
+	{ { "-i", "x", "-w", "y", "-B", "99999999999999999999G" },
+	  "-B 99999999999999999999G: 99999999999999999999 GiB is above the 64 GiB maximum" },
+	{ { "-i", "x", "-w", "y", "-B", "18014398509481984K" },	/* 2^54 KiB: wraps 2^64 */
+	  "-B 18014398509481984K: 18014398509481984 KiB is above the 64 GiB maximum" },
+	{ { "-i", "x", "-w", "y", "-B", "12Q" },
+	  "-B '12Q': must be a size in KiB, or with a suffix K, M or G" },
+	{ { "-i", "x", "-w", "y", "-B", "" }, "-B '': must be a size in KiB" },
+	{ { "-i", "x", "-w", "y", "-B", "-5" }, "-B '-5': must be a size in KiB" },
+	{ { "-i", "x", "-w", "y", "-B", "+8M" }, "-B '+8M': must be a size in KiB" },
+	{ { "-i", "x", "-w", "y", "-B", "1.5G" }, "-B '1.5G': must be a size in KiB" },
+	{ { "-i", "x", "-w", "y", "-B", "8MB" }, "-B '8MB': must be a size in KiB" },
+	{ { "-i", "x", "-w", "y", "-B", "M" }, "-B 'M': must be a size in KiB" },
+	{ { "-i", "x", "-w", "y", "-B", " 8M" }, "-B ' 8M': must be a size in KiB" },
+	{ { "-i", "x", "-w", "y", "-B" }, "-B: option needs a value" },
+	{ { "-i", "x", "-w", "y", "--ring-size", "1024" },
+	  "--ring-size: replaced by -B/--buffer-size (the per-queue buffer, in KiB or with a "
+	  "suffix)" },
+	{ { "-i", "x", "-w", "y", "--ring-size=1024" },
+	  "--ring-size: replaced by -B/--buffer-size" },
+	{ { "-i", "x", "-w", "y", "--ring-size" }, "--ring-size: replaced by -B/--buffer-size" },
 	{ { "-i", "x", "-w", "y", "--mbufs", "10" }, "--mbufs 10: mbufs must be between 1024" },
 	{ { "-i", "x", "-w", "y", "--bogus" }, "--bogus: unknown option" },
 	{ { "-i", "x", "-w", "y", "-Q" }, "-Q: unknown option" },
@@ -171,7 +195,7 @@ test_help_matches_options(void)
 {
 	const char *usage = lc_config_usage();
 	const char *opts[] = { "--interface", "--write", "--snaplen", "--count", "--queues",
-			       "--writers", "--duration", "--ring-size", "--mbufs",
+			       "--writers", "--duration", "--buffer-size", "--mbufs",
 			       "--stats-file", "--eal", "--verbose", "--help", "--version",
 			       "--file-size", "--rotate-seconds", "--file-count", "--format",
 			       "--retain-bytes", "--fsync-interval", "--filter-file",
@@ -190,6 +214,67 @@ test_help_matches_options(void)
 			CHECK(strstr(err, "unknown option") == NULL);
 		lc_config_release(&cfg);
 	}
+	/* The retired ring is not offered; -B is, with its default; the pool is sized without
+	 * rings. */
+	CHECK(strstr(usage, "ring-size") == NULL);
+	CHECK_STR_HAS(usage, "  -B, --buffer-size SIZE\n");
+	CHECK_STR_HAS(usage, "per queue; records wait there for the writer; default: sized from\n"
+		      "                        free hugepages, up to 256 MiB");
+	CHECK_STR_HAS(usage, "rounded up to a whole MiB");
+	CHECK_STR_HAS(usage, "queues and descriptors");
+	CHECK(strstr(usage, "rings and") == NULL);
+}
+
+/* -B: KiB as tcpdump's, or K M G (powers of 1024); rounded up to a whole MiB. */
+static void
+test_buffer_size(void)
+{
+	static const struct {
+		const char *val;
+		uint64_t bytes;
+	} good[] = {
+		{ "4096", 4ull << 20 },			/* bare: KiB */
+		{ "262144", 256ull << 20 },
+		{ "4097", 5ull << 20 },			/* rounded up to a MiB */
+		{ "5000", 5ull << 20 },
+		{ "4194304k", 4ull << 30 },
+		{ "8192K", 8ull << 20 },
+		{ "4M", 4ull << 20 },			/* the least */
+		{ "256M", 256ull << 20 },
+		{ "256m", 256ull << 20 },
+		{ "1G", 1ull << 30 },
+		{ "2g", 2ull << 30 },
+		{ "64G", 64ull << 30 },			/* the most */
+		{ "67108864", 64ull << 30 },
+		{ "67108863", 64ull << 30 },		/* rounded up, still the most */
+		{ "0004M", 4ull << 20 },
+	};
+	struct lc_config cfg;
+	char err[LC_ERRLEN];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *a[] = { "-i", "x", "-w", "y", "-B", good[i].val, NULL };
+		const char *b[] = { "-i", "x", "-w", "y", "--buffer-size", good[i].val, NULL };
+
+		CHECK(parse(&cfg, err, a) == 0);
+		CHECK_EQ_U64(cfg.buffer_bytes, good[i].bytes);
+		lc_config_release(&cfg);
+		CHECK(parse(&cfg, err, b) == 0);
+		CHECK_EQ_U64(cfg.buffer_bytes, good[i].bytes);
+		lc_config_release(&cfg);
+	}
+	/* --print-config shows it as given (so it reads back the same). */
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	const char *c[] = { "-i", "x", "-w", "y", "-B", "5000", "--print-config", NULL };
+
+	CHECK(parse(&cfg, err, c) == 0);
+	CHECK(lc_config_print(f, &cfg) == 0);
+	fclose(f);
+	CHECK_STR_HAS(text, "[tuning]\n# writers =    (one per 4 queues)\nbuffer-size = 5000\n");
+	free(text);
+	lc_config_release(&cfg);
 }
 
 /* A config file with these lines; returns its path (static buffer). */
@@ -216,7 +301,7 @@ test_config_file(void)
 	const char *path = ini("# comment\n[capture]\ninterface = net_null0   # trailing\n"
 			       "snaplen=128\nfilter = host 10.0.0.1 and port 53\n\n"
 			       "[output]\n  write = /tmp/out\nfile-size = 0.5\nretain-bytes = 2Gi\n"
-			       "[tuning]\nring-size = 1024\n[log]\nverbose = 2\n");
+			       "[tuning]\nbuffer-size = 256M\n[log]\nverbose = 2\n");
 	const char *a[] = { "--config", path, NULL };
 
 	CHECK(parse(&cfg, err, a) == 0);
@@ -226,17 +311,17 @@ test_config_file(void)
 	CHECK(cfg.filter && strcmp(cfg.filter, "host 10.0.0.1 and port 53") == 0);
 	CHECK_EQ_U64(cfg.file_bytes, 500000);
 	CHECK_EQ_U64(cfg.retain_bytes, 2ull << 30);
-	CHECK_EQ_U64(cfg.ring_size, 1024);
+	CHECK_EQ_U64(cfg.buffer_bytes, 256ull << 20);
 	CHECK_EQ_U64(cfg.verbose, 2);
 	lc_config_release(&cfg);
 
 	/* The command line wins, wherever it stands; its filter replaces the file's. */
-	const char *b[] = { "-s", "256", "--config", path, "-w", "/tmp/other", "--ring-size",
-			    "2048", "udp", NULL };
+	const char *b[] = { "-s", "256", "--config", path, "-w", "/tmp/other", "-B", "1G",
+			    "udp", NULL };
 	CHECK(parse(&cfg, err, b) == 0);
 	CHECK_EQ_U64(cfg.snaplen, 256);
 	CHECK(strcmp(cfg.write_path, "/tmp/other") == 0);
-	CHECK_EQ_U64(cfg.ring_size, 2048);
+	CHECK_EQ_U64(cfg.buffer_bytes, 1ull << 30);
 	CHECK(cfg.filter && strcmp(cfg.filter, "udp") == 0);
 	CHECK(strcmp(cfg.interface, "net_null0") == 0);	/* from the file */
 	lc_config_release(&cfg);
@@ -264,7 +349,13 @@ static const struct bad_file bad_files[] = {
 	{ "[capture]\ninterface = a\n\n[capture]\ninterface = b\n",
 	  ":5: interface: given twice (line 2)" },
 	{ "[output]\nretain-bytes = lots\n", ":2: retain-bytes 'lots': must be a size" },
-	{ "[tuning]\nring-size = 1000\n", ":2: ring-size 1000: ring size must be a power of two" },
+	{ "[tuning]\nring-size = 1024\n",
+	  ":2: ring-size: replaced by -B/--buffer-size (the per-queue buffer, in KiB or with a "
+	  "suffix)" },
+	{ "[tuning]\nbuffer-size = 100\n",
+	  ":2: buffer-size 100: 100 KiB is below the 4 MiB minimum" },
+	{ "[tuning]\nbuffer-size = 12Q\n", ":2: buffer-size '12Q': must be a size in KiB" },
+	{ "[capture]\nbuffer-size = 8M\n", ":2: buffer-size: belongs in [tuning], not [capture]" },
 	{ "[capture]\nconfig = other.ini\n", ":2: config: unknown key (command line only)" },
 	{ "[log]\nverbose = lots\n", ":2: verbose 'lots': count must be a whole number" },
 	{ "[capture\n", ":1: a section is written [name]" },
@@ -328,6 +419,9 @@ test_print_config_round_trip(void)
 	CHECK_STR_HAS(first, "format = pcapng\n");	/* derived from -w, shown */
 	CHECK_STR_HAS(first, "snaplen = 262144\n");	/* a default, shown */
 	CHECK_STR_HAS(first, "# count =");		/* given nowhere: commented */
+	CHECK_STR_HAS(first, "[tuning]\n# writers =    (one per 4 queues)\n"
+		      "# buffer-size =    (sized from free hugepages, up to 256 MiB)\n"
+		      "# mbufs =    (sized from queues and descriptors)\n");
 	CHECK_STR_HAS(first, "verbose = 1\n");
 
 	const char *path = ini(first);
@@ -387,6 +481,7 @@ main(void)
 	test_all_options();
 	test_output_options();
 	test_bad_input();
+	test_buffer_size();
 	test_help_matches_options();
 	return lc_test_done("test_config");
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The RX -> ring -> writer handoff: order kept, a full ring drops (and frees) the tail of a
- * burst and counts it, -c closes the capture window exactly, the writer turns what the ring
- * held into records, and every mbuf goes back to the pool. */
+/* The RX -> queue -> writer handoff: RX formats the packets it keeps as records into chunks
+ * and frees every mbuf at once; order and timestamps are kept; a full buffer drops (and
+ * counts) the kept packets that find no empty chunk, and gives their -c budget back; -c
+ * closes the capture window exactly; a chunk holding records reaches the writer after the
+ * flush time; the writer turns chunks into files cut between records. */
 #include <openssl/evp.h>
 #include <pcap/pcap.h>
 #include <rte_mbuf.h>
@@ -14,6 +16,7 @@
 #include "linecap/clock.h"
 #include "linecap/filter.h"
 #include "linecap/outpath.h"
+#include "linecap/queue.h"
 #include "linecap/rx.h"
 #include "linecap/format.h"
 #include "linecap/writer.h"
@@ -23,15 +26,16 @@
 static struct rte_mempool *mp;
 static struct lc_clock clk;
 static int stop;
+static unsigned int frame_len = 64;
 
-/* A frame carrying seq; odd seq is UDP, even is TCP. */
+/* A frame of frame_len bytes carrying seq at 60; odd seq is UDP, even is TCP. */
 static struct rte_mbuf *
 frame(uint32_t seq)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, 64);
+	uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)frame_len);
 
-	memset(d, 0, 64);
+	memset(d, 0, frame_len);
 	d[12] = 0x08;			/* IPv4 */
 	d[14] = 0x45;
 	d[16] = 0;
@@ -49,70 +53,154 @@ burst(struct rte_mbuf **pkts, uint32_t first, uint16_t n)
 		pkts[i] = frame(first + i);
 }
 
+/* An RX queue with a buffer of bytes (pcap records, no snaplen cut), chunks sent at once
+ * when flush_now, else only when full. */
 static struct lc_rx_queue *
-queue(unsigned int ring_size, struct lc_filter *f, int64_t *budget)
+rxq(uint64_t bytes, struct lc_filter *f, int64_t *budget, int flush_now)
 {
-	static struct lc_rx_queue q;
-	char name[32];
-	static int k;
+	static struct lc_rx_queue rx;
+	static unsigned int id;
+	char err[256];
 
-	memset(&q, 0, sizeof(q));
-	snprintf(name, sizeof(name), "r%d", k++);
-	q.ring = rte_ring_create(name, ring_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	q.ts_offset = lc_rx_ts_dynfield();
-	q.clock = &clk;
-	q.stop = &stop;
-	q.filter = f;
-	q.budget = budget;
-	return &q;
+	memset(&rx, 0, sizeof(rx));
+	rx.q = lc_queue_create(id++, bytes, SOCKET_ID_ANY, err, sizeof(err));
+	CHECK(rx.q != NULL);
+	rx.fmt = &lc_format_pcap;
+	rx.snaplen = 65535;
+	rx.flush_tsc = flush_now ? 0 : UINT64_MAX;
+	rx.clock = &clk;
+	rx.stop = &stop;
+	rx.filter = f;
+	rx.budget = budget;
+	return &rx;
 }
 
+/* Walk the records of every full chunk, in order: fn(seq, ts, caplen, len) for each; the
+ * chunks go back to the empty ring. Returns the records seen. */
 static uint32_t
-seq_of(struct rte_mbuf *m)
+walk(struct lc_rx_queue *rx, void (*fn)(uint32_t seq, uint64_t ts, uint32_t caplen,
+					 uint32_t len, void *arg), void *arg)
 {
-	uint32_t s;
+	struct lc_chunk *c;
+	uint32_t n = 0;
 
-	memcpy(&s, rte_pktmbuf_mtod_offset(m, uint8_t *, 60), 4);
-	return s;
-}
+	lc_rx_flush(rx);
+	while (rte_ring_sc_dequeue(rx->q->full, (void **)&c) == 0) {
+		uint32_t off = 0, k = 0;
 
-static void
-drain_ring(struct lc_rx_queue *q)
-{
-	struct rte_mbuf *m;
+		while (off < c->len) {
+			const uint8_t *r = c->data + off;
+			uint32_t seq;
 
-	while (rte_ring_sc_dequeue(q->ring, (void **)&m) == 0)
-		rte_pktmbuf_free(m);
-	rte_ring_free(q->ring);
-}
-
-static void
-test_ring_full(void)
-{
-	struct lc_rx_queue *q = queue(64, NULL, NULL);	/* holds 63 */
-	struct rte_mbuf *pkts[LC_RX_BURST], *m = NULL;
-
-	burst(pkts, 0, 32);
-	CHECK_EQ_U64(lc_rx_process(q, pkts, 32), 32);
-	burst(pkts, 32, 32);
-	CHECK_EQ_U64(lc_rx_process(q, pkts, 32), 31);
-	CHECK_EQ_U64(q->c.received, 64);
-	CHECK_EQ_U64(q->c.passed, 64);
-	CHECK_EQ_U64(q->c.ring_drops, 1);
-	/* The dropped mbuf went back to the pool at once. */
-	CHECK_EQ_U64(rte_mempool_avail_count(mp) + rte_mempool_in_use_count(mp), POOL);
-	CHECK_EQ_U64(rte_mempool_in_use_count(mp), 63);
-	/* Order and timestamps: in sequence, never decreasing. */
-	uint64_t last = 0;
-	for (uint32_t i = 0; i < 63; i++) {
-		CHECK(rte_ring_sc_dequeue(q->ring, (void **)&m) == 0);
-		CHECK_EQ_U64(seq_of(m), i);
-		CHECK(*lc_rx_ts(m, q->ts_offset) >= last);
-		last = *lc_rx_ts(m, q->ts_offset);
-		rte_pktmbuf_free(m);
+			CHECK_EQ_U64(lc_format_pcap.record_len(r), 16 + *(const uint32_t *)(r + 8));
+			memcpy(&seq, r + 16 + 60, 4);
+			if (fn != NULL)
+				fn(seq, lc_format_pcap.record_ts(r), *(const uint32_t *)(r + 8),
+				   *(const uint32_t *)(r + 12), arg);
+			off += (uint32_t)lc_format_pcap.record_len(r);
+			k++;
+		}
+		CHECK_EQ_U64(off, c->len);	/* whole records only */
+		CHECK_EQ_U64(k, c->nrec);
+		n += k;
+		rte_ring_sp_enqueue(rx->q->empty, c);
 	}
-	drain_ring(q);
-	CHECK_EQ_U64(rte_mempool_in_use_count(mp), 0);
+	return n;
+}
+
+struct order {
+	uint32_t next, step;
+	uint64_t last_ts;
+};
+
+static void
+in_order(uint32_t seq, uint64_t ts, uint32_t caplen, uint32_t len, void *arg)
+{
+	struct order *o = arg;
+
+	CHECK_EQ_U64(seq, o->next);
+	CHECK(ts >= o->last_ts);
+	CHECK_EQ_U64(caplen, len);
+	o->next += o->step;
+	o->last_ts = ts;
+}
+
+static void
+done_with(struct lc_rx_queue *rx)
+{
+	lc_queue_free(rx->q);
+	rx->q = NULL;
+}
+
+/* The buffer fills while nobody writes: what finds no chunk is dropped and counted, every
+ * mbuf is back in the pool after each burst, and what went in comes out whole, in order. */
+static void
+test_buffer_full(void)
+{
+	struct lc_rx_queue *rx = rxq(LC_QUEUE_MIN_BYTES, NULL, NULL, 0);
+	struct rte_mbuf *pkts[LC_RX_BURST];
+	struct order o = { 0, 1, 0 };
+	uint32_t sent = 0, kept = 0, b;
+
+	frame_len = 1500;	/* 1,516-byte records: 691 a chunk */
+	for (b = 0; rx->q->c.buffer_full == 0 && b < 1000; b++) {
+		burst(pkts, sent, LC_RX_BURST);
+		kept += lc_rx_process(rx, pkts, LC_RX_BURST);
+		sent += LC_RX_BURST;
+		CHECK_EQ_U64(rte_mempool_in_use_count(mp), 0);
+	}
+	CHECK_EQ_U64(kept, 4 * 691);	/* four chunks, full */
+	CHECK_EQ_U64(rx->q->c.received, sent);
+	CHECK_EQ_U64(rx->q->c.passed, sent);
+	CHECK_EQ_U64(rx->q->c.buffer_full, sent - kept);
+	CHECK_EQ_U64(lc_queue_waiting(rx->q), 4);	/* all four, full, with the writer */
+	CHECK(rx->chunk == NULL);
+	CHECK_EQ_U64(walk(rx, in_order, &o), kept);
+	/* The writer gave the chunks back: RX goes on where the buffer let it. */
+	burst(pkts, o.next, LC_RX_BURST);
+	CHECK_EQ_U64(lc_rx_process(rx, pkts, LC_RX_BURST), LC_RX_BURST);
+	CHECK_EQ_U64(walk(rx, in_order, &o), LC_RX_BURST);
+	frame_len = 64;
+	done_with(rx);
+}
+
+/* A chunk holding records waits in RX's hand until the flush time, then goes. */
+static void
+test_flush_time(void)
+{
+	struct lc_rx_queue *rx = rxq(LC_QUEUE_MIN_BYTES, NULL, NULL, 0);
+	struct rte_mbuf *pkts[LC_RX_BURST];
+
+	burst(pkts, 0, 4);
+	CHECK_EQ_U64(lc_rx_process(rx, pkts, 4), 4);
+	CHECK_EQ_U64(lc_queue_waiting(rx->q), 0);
+	rx->flush_tsc = 0;
+	burst(pkts, 4, 4);
+	CHECK_EQ_U64(lc_rx_process(rx, pkts, 4), 4);
+	CHECK_EQ_U64(lc_queue_waiting(rx->q), 1);
+	CHECK(rx->chunk == NULL);
+	CHECK_EQ_U64(walk(rx, NULL, NULL), 8);
+	done_with(rx);
+}
+
+struct hw_check {
+	uint64_t n0, before;
+	uint32_t i;
+};
+
+static void
+hw_stamp(uint32_t seq, uint64_t ts, uint32_t caplen, uint32_t len, void *arg)
+{
+	struct hw_check *h = arg;
+
+	(void)caplen;
+	(void)len;
+	CHECK_EQ_U64(seq, h->i);
+	if (seq % 2 == 0)
+		CHECK_EQ_U64(ts, h->n0 + 7000 * (uint64_t)seq);	/* 1 tick = 1 us */
+	else
+		CHECK(ts + 1000000 >= h->before && ts < h->before + 1000000000ull);	/* TSC */
+	h->i++;
 }
 
 /* Hardware timestamps: a packet the driver stamped gets the device time converted; one it
@@ -120,36 +208,28 @@ test_ring_full(void)
 static void
 test_hw_timestamps(void)
 {
-	struct lc_rx_queue *q = queue(64, NULL, NULL);
-	struct rte_mbuf *pkts[4], *m = NULL;
+	struct lc_rx_queue *rx = rxq(LC_QUEUE_MIN_BYTES, NULL, NULL, 1);
+	struct rte_mbuf *pkts[4];
 	struct lc_clock dev;
-	uint64_t n0 = 1767225600ull * 1000000000ull;
+	struct hw_check h = { .n0 = 1767225600ull * 1000000000ull };
 	int off = -1;
 	uint64_t flag = 0;
 
 	CHECK(rte_mbuf_dyn_rx_timestamp_register(&off, &flag) == 0);
-	lc_clock_init_at(&dev, 1000000, 5000, n0);	/* a 1 MHz device clock */
-	q->hwclock = &dev;
-	q->hw_ts_offset = off;
-	q->hw_ts_flag = flag;
+	lc_clock_init_at(&dev, 1000000, 5000, h.n0);	/* a 1 MHz device clock */
+	rx->hwclock = &dev;
+	rx->hw_ts_offset = off;
+	rx->hw_ts_flag = flag;
 	burst(pkts, 0, 4);
 	for (int i = 0; i < 4; i += 2) {	/* 0 and 2 stamped, at ticks 5000 + 7 * i */
 		*RTE_MBUF_DYNFIELD(pkts[i], off, uint64_t *) = 5000 + 7 * (uint64_t)i;
 		pkts[i]->ol_flags |= flag;
 	}
-	uint64_t before = lc_realtime_ns();
-	CHECK_EQ_U64(lc_rx_process(q, pkts, 4), 4);
-	for (int i = 0; i < 4; i++) {
-		CHECK(rte_ring_sc_dequeue(q->ring, (void **)&m) == 0);
-		uint64_t ts = *lc_rx_ts(m, q->ts_offset);
-
-		if (i % 2 == 0)
-			CHECK_EQ_U64(ts, n0 + 7000 * (uint64_t)i);	/* 1 tick = 1 us */
-		else
-			CHECK(ts + 1000000 >= before && ts < before + 1000000000ull);	/* TSC */
-		rte_pktmbuf_free(m);
-	}
-	drain_ring(q);
+	h.before = lc_realtime_ns();
+	CHECK_EQ_U64(lc_rx_process(rx, pkts, 4), 4);
+	CHECK_EQ_U64(walk(rx, hw_stamp, &h), 4);
+	CHECK_EQ_U64(h.i, 4);
+	done_with(rx);
 }
 
 static void
@@ -159,40 +239,40 @@ test_filter_and_count(void)
 	struct lc_filter_prog *p = lc_filter_compile("udp", 65535, err, sizeof(err));
 	struct lc_filter *f = lc_filter_create(p, lc_filter_engine("interp"), SOCKET_ID_ANY);
 	int64_t budget = 5;
-	struct lc_rx_queue *q = queue(1024, f, &budget);
-	struct rte_mbuf *pkts[LC_RX_BURST], *m = NULL;
+	struct lc_rx_queue *rx = rxq(LC_QUEUE_MIN_BYTES, f, &budget, 1);
+	struct rte_mbuf *pkts[LC_RX_BURST];
+	struct order o = { 1, 2, 0 };
 
 	/* 32 frames, 16 UDP (odd seq). Budget 5: the window closes at the 5th UDP frame
 	 * (seq 9), so 10 frames count as received, 5 passed, 5 filtered out. */
 	burst(pkts, 0, 32);
-	CHECK_EQ_U64(lc_rx_process(q, pkts, 32), 5);
-	CHECK_EQ_U64(q->c.received, 10);
-	CHECK_EQ_U64(q->c.passed, 5);
+	CHECK_EQ_U64(lc_rx_process(rx, pkts, 32), 5);
+	CHECK_EQ_U64(rx->q->c.received, 10);
+	CHECK_EQ_U64(rx->q->c.passed, 5);
 	CHECK_EQ_U64(budget, 0);
-	for (uint32_t i = 0; i < 5; i++) {
-		CHECK(rte_ring_sc_dequeue(q->ring, (void **)&m) == 0);
-		CHECK_EQ_U64(seq_of(m), 2 * i + 1);
-		rte_pktmbuf_free(m);
-	}
 	CHECK_EQ_U64(rte_mempool_in_use_count(mp), 0);
-	drain_ring(q);
+	CHECK_EQ_U64(walk(rx, in_order, &o), 5);
+	done_with(rx);
 
-	/* A ring drop gives its place in the budget back: written stays exactly -c. */
+	/* A drop for a full buffer gives its place in the budget back: written stays exactly
+	 * -c. The buffer's chunks are all in the writer's hands. */
 	budget = 40;
-	q = queue(16, NULL, &budget);	/* holds 15 */
+	rx = rxq(LC_QUEUE_MIN_BYTES, NULL, &budget, 1);
+	for (struct lc_chunk *c; rte_ring_sc_dequeue(rx->q->empty, (void **)&c) == 0;)
+		;
 	burst(pkts, 0, 32);
-	CHECK_EQ_U64(lc_rx_process(q, pkts, 32), 15);
-	CHECK_EQ_U64(q->c.ring_drops, 17);
-	CHECK_EQ_U64(budget, 40 - 15);
-	drain_ring(q);
+	CHECK_EQ_U64(lc_rx_process(rx, pkts, 32), 0);
+	CHECK_EQ_U64(rx->q->c.buffer_full, 32);
+	CHECK_EQ_U64(budget, 40);
 	CHECK_EQ_U64(rte_mempool_in_use_count(mp), 0);
+	done_with(rx);
 	lc_filter_free(f);
 	lc_filter_prog_free(p);
 }
 
 /* A burst the filter keeps none of, all of, or some of (13 frames: not a multiple of the
- * eight flags counted at a time), with and without a -c budget: the counts, the frames
- * handed over (in order) and the pool all agree. */
+ * eight flags counted at a time), with and without a -c budget: the counts, the records
+ * made (in order) and the pool all agree. */
 static void
 test_filter_bursts(void)
 {
@@ -217,25 +297,18 @@ test_filter_bursts(void)
 						       lc_filter_engine("jit") :
 						       lc_filter_engine("interp"), SOCKET_ID_ANY);
 		int64_t budget = cases[c].budget;
-		struct lc_rx_queue *q = queue(64, f, budget ? &budget : NULL);
-		struct rte_mbuf *pkts[LC_RX_BURST], *m = NULL;
-		uint32_t want = 0;
+		struct lc_rx_queue *rx = rxq(LC_QUEUE_MIN_BYTES, f, budget ? &budget : NULL, 1);
+		struct rte_mbuf *pkts[LC_RX_BURST];
+		int udp = strcmp(cases[c].expr, "udp") == 0;
+		struct order o = { udp ? 1 : 0, udp ? 2 : 1, 0 };
 
 		burst(pkts, 0, 13);
-		CHECK_EQ_U64(lc_rx_process(q, pkts, 13), cases[c].passed);
-		CHECK_EQ_U64(q->c.received, cases[c].received);
-		CHECK_EQ_U64(q->c.passed, cases[c].passed);
-		CHECK_EQ_U64(rte_ring_count(q->ring), cases[c].passed);
-		CHECK_EQ_U64(rte_mempool_in_use_count(mp), cases[c].passed);
-		while (rte_ring_sc_dequeue(q->ring, (void **)&m) == 0) {
-			if (strcmp(cases[c].expr, "udp") == 0)
-				want |= 1;	/* the odd ones */
-			CHECK_EQ_U64(seq_of(m), want);
-			want += (strcmp(cases[c].expr, "udp") == 0) ? 2 : 1;
-			rte_pktmbuf_free(m);
-		}
-		drain_ring(q);
+		CHECK_EQ_U64(lc_rx_process(rx, pkts, 13), cases[c].passed);
+		CHECK_EQ_U64(rx->q->c.received, cases[c].received);
+		CHECK_EQ_U64(rx->q->c.passed, cases[c].passed);
 		CHECK_EQ_U64(rte_mempool_in_use_count(mp), 0);
+		CHECK_EQ_U64(walk(rx, in_order, &o), cases[c].passed);
+		done_with(rx);
 		lc_filter_free(f);
 		lc_filter_prog_free(p);
 	}
@@ -276,7 +349,7 @@ test_writer(uint64_t max_bytes)
 	struct lc_outpath op;
 	struct lc_writer w;
 	struct lc_writer_shard s;
-	struct lc_rx_queue *q = queue(1024, NULL, NULL);
+	struct lc_rx_queue *rx = rxq(LC_QUEUE_MIN_BYTES, NULL, NULL, 1);
 	struct rte_ring *closed = rte_ring_create(max_bytes ? "closed1" : "closed0", 1024,
 						  SOCKET_ID_ANY, RING_F_SC_DEQ);
 	struct lc_writer_policy pol = { .fmt = &lc_format_pcap, .max_bytes = max_bytes,
@@ -293,16 +366,17 @@ test_writer(uint64_t max_bytes)
 	w.out = &op;
 	w.policy = &pol;
 	w.snaplen = 40;
-	w.ts_offset = q->ts_offset;
-	CHECK(lc_writer_shard_init(&w, &s, q, 1, 0, SOCKET_ID_ANY, NULL, err, sizeof(err)) == 0);
+	rx->snaplen = 40;
+	CHECK(lc_writer_shard_init(&w, &s, rx->q, 1, 0, SOCKET_ID_ANY, NULL, err, sizeof(err)) ==
+	      0);
 	w.shards[w.nshards++] = &s;
 	for (uint32_t b = 0; b < 10; b++) {
 		burst(pkts, b * 32, 32);
-		lc_rx_process(q, pkts, 32);
-		while (lc_writer_poll_shard(&w, &s) != 0)	/* one burst: cuts fall between */
+		lc_rx_process(rx, pkts, 32);	/* a chunk of 32 records: cuts fall within */
+		CHECK_EQ_U64(rte_mempool_in_use_count(mp), 0);	/* freed once formatted */
+		while (lc_writer_poll_shard(&w, &s) != 0)
 			;
 	}
-	CHECK_EQ_U64(rte_mempool_in_use_count(mp), 0);	/* freed in bulk after copying */
 	CHECK(lc_writer_close_shard(&w, &s) == 0);
 	CHECK_EQ_U64(s.c.written, 320);
 	/* Every closed file was described, with the hash of what is on disk. */
@@ -321,8 +395,10 @@ test_writer(uint64_t max_bytes)
 		lc_sha256_hex(cf->sha256, hex);
 		CHECK(strcmp(hex, want) == 0);
 		CHECK_EQ_U64(cf->bytes, 24 + cf->packets * (16 + 40));
-		if (max_bytes)	/* cut within one burst (64 records) past the bound */
-			CHECK(cf->bytes <= max_bytes + 64 * 56);
+		if (max_bytes)	/* cut before the first record that finds it past -C */
+			CHECK(cf->bytes <= max_bytes + 56);
+		if (max_bytes && cf->packets != 0 && cf->seq < s.file.seq)
+			CHECK(cf->bytes > max_bytes);	/* ... and not before */
 		rd = pcap_open_offline_with_tstamp_precision(cf->path, PCAP_TSTAMP_PRECISION_NANO,
 							      err);
 		CHECK(rd != NULL);
@@ -352,7 +428,7 @@ test_writer(uint64_t max_bytes)
 	else
 		CHECK_EQ_U64(files, 1);
 	lc_writer_shard_release(&s);
-	drain_ring(q);
+	done_with(rx);
 	rte_ring_free(closed);
 	rmdir(dir);
 }
@@ -363,11 +439,13 @@ main(void)
 	lc_test_eal();
 	mp = rte_pktmbuf_pool_create("t", POOL, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	lc_clock_init(&clk);
-	test_ring_full();
+	test_buffer_full();
+	test_flush_time();
 	test_hw_timestamps();
 	test_filter_and_count();
 	test_filter_bursts();
 	test_writer(0);
 	test_writer(4096);	/* -C: 320 records of 56 bytes cut into files of ~4 KB */
+	test_writer(1000);	/* -C: cuts within chunks, several a chunk */
 	return lc_test_done("test_handoff");
 }

@@ -6,6 +6,8 @@
 #include "lc_test.h"
 
 #include "linecap/capture.h"
+#include "linecap/queue.h"
+#include "linecap/rx.h"
 #include "linecap/port.h"
 
 static char corpus_pcap[4][512];
@@ -47,7 +49,7 @@ test_inspect(void)
 static void
 test_plan(void)
 {
-	struct lc_config cfg = { .snaplen = 262144, .ring_size = LC_RING_DEFAULT };
+	struct lc_config cfg = { .snaplen = 262144 };
 	struct lc_capture_plan plan;
 	char dev[2048], err[512];
 
@@ -55,8 +57,14 @@ test_plan(void)
 	CHECK(lc_capture_plan(&cfg, &plan, err, sizeof(err)) == 0);
 	CHECK_EQ_U64(plan.queues, 1);
 	CHECK_EQ_U64(plan.writers, 1);
-	CHECK(plan.mbufs >= LC_RING_DEFAULT + LC_RX_DESC);
-	CHECK(plan.mem_bytes > (uint64_t)plan.mbufs * 2304);
+	/* No packet waits in an mbuf for the writer: descriptors and a few bursts. */
+	CHECK(plan.mbufs >= LC_RX_DESC + 4 * LC_RX_BURST && plan.mbufs < 8192);
+	CHECK(plan.mem_bytes > (uint64_t)plan.mbufs * 2304 + plan.buffer_bytes);
+	CHECK(plan.buffer_bytes >= LC_QUEUE_MIN_BYTES && plan.buffer_bytes % LC_CHUNK_SIZE == 0);
+	cfg.buffer_bytes = (5ull << 20) + 1;	/* whole chunks */
+	CHECK(lc_capture_plan(&cfg, &plan, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(plan.buffer_bytes, 6ull << 20);
+	cfg.buffer_bytes = 0;
 
 	/* One queue per replay file by default; an infinite replay's packets are added. */
 	snprintf(dev, sizeof(dev), "net_pcap0,rx_pcap=%s,rx_pcap=%s,infinite_rx=1",
@@ -75,11 +83,24 @@ test_plan(void)
 	cfg.queues = 10;
 	CHECK(lc_capture_plan(&cfg, &plan, err, sizeof(err)) == 0);
 	CHECK_EQ_U64(plan.writers, 3);
-	CHECK(plan.mbufs > 10 * LC_RING_DEFAULT);
+	CHECK(plan.mbufs > 10 * LC_RX_DESC);
 	cfg.mbufs = 5000;
 	CHECK(lc_capture_plan(&cfg, &plan, err, sizeof(err)) == 0);
 	CHECK_EQ_U64(plan.mbufs, 5000);
-	CHECK(base.mbufs >= 13 + 2 * (LC_RING_DEFAULT + LC_RX_DESC));
+	CHECK(base.mbufs >= 13 + 2 * LC_RX_DESC);
+}
+
+/* -B by default: 256 MiB a queue where hugepages have room, else a share of them, else
+ * normal memory. */
+static void
+test_default_buffer(void)
+{
+	const uint64_t M = 1ull << 20;
+
+	CHECK_EQ_U64(lc_capture_default_buffer(0, 100 * M, 1), 256 * M);
+	CHECK_EQ_U64(lc_capture_default_buffer(8192 * M, 100 * M, 4), 256 * M);
+	CHECK_EQ_U64(lc_capture_default_buffer(1024 * M, 200 * M, 4), 103 * M);
+	CHECK_EQ_U64(lc_capture_default_buffer(1024 * M, 1000 * M, 1), 256 * M);	/* < 16 */
 }
 
 /* Both tests with corpus dir's files; -1 if it has none. */
@@ -100,6 +121,7 @@ run_corpus(const char *c)
 		snprintf(corpus_pcap[i], sizeof(corpus_pcap[i]), "%s/pcaps/%s", c, names[i]);
 	test_inspect();
 	test_plan();
+	test_default_buffer();
 	return 0;
 }
 

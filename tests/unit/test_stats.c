@@ -42,8 +42,8 @@ test_prometheus(void)
 	l.now.q[1].received = 123;
 	l.now.q[1].written_bytes = 4567;
 	l.now.imissed = 9;
-	l.ring_used[0] = 17;
-	l.ring_size = 1024;
+	l.buffer_used[0] = 17u << 20;
+	l.buffer_size = 256u << 20;
 	l.bytes_on_disk = 99;
 	lc_prometheus_format(mem, &l);
 	fclose(mem);
@@ -51,8 +51,8 @@ test_prometheus(void)
 	CHECK_STR_HAS(text, "linecap_received_packets_total{queue=\"1\"} 123\n");
 	CHECK_STR_HAS(text, "linecap_received_packets_total{queue=\"0\"} 0\n");
 	CHECK_STR_HAS(text, "linecap_written_bytes_total{queue=\"1\"} 4567\n");
-	CHECK_STR_HAS(text, "linecap_ring_used{queue=\"0\"} 17\n");
-	CHECK_STR_HAS(text, "linecap_ring_size 1024\n");
+	CHECK_STR_HAS(text, "linecap_buffer_used_bytes{queue=\"0\"} 17825792\n");
+	CHECK_STR_HAS(text, "linecap_buffer_size_bytes 268435456\n");
 	CHECK_STR_HAS(text, "linecap_port_drops_total{reason=\"imissed\"} 9\n");
 	CHECK_STR_HAS(text, "linecap_bytes_on_disk 99\n");
 	/* Every sample line is NAME{labels} VALUE or NAME VALUE. */
@@ -75,16 +75,16 @@ main(void)
 	int fd = mkstemp(path);
 
 	s.q[0] = (struct lc_queue_stats){ .queue = 0, .received = 100, .passed = 40,
-					  .filtered = 60, .ring_drops = 5, .written = 35,
+					  .filtered = 60, .buffer_full = 5, .written = 35,
 					  .written_bytes = 3500, .files = 1 };
 	s.q[1] = (struct lc_queue_stats){ .queue = 1, .received = 10, .passed = 10,
-					  .ring_drops = 0, .written = 10, .written_bytes = 1000,
+					  .buffer_full = 0, .written = 10, .written_bytes = 1000,
 					  .files = 1 };
 	lc_stats_sum(&s);
 	CHECK_EQ_U64(s.received, 110);
 	CHECK_EQ_U64(s.passed, 50);
 	CHECK_EQ_U64(s.filtered, 60);
-	CHECK_EQ_U64(s.ring_drops, 5);
+	CHECK_EQ_U64(s.buffer_full, 5);
 	CHECK_EQ_U64(s.written, 45);
 	CHECK_EQ_U64(s.written_bytes, 4500);
 
@@ -93,7 +93,7 @@ main(void)
 	root = json_load_file(path, 0, &jerr);
 	CHECK(root != NULL);
 	if (root != NULL) {
-		const char *keys[] = { "received", "passed_filter", "filtered_out", "ring_drops",
+		const char *keys[] = { "received", "passed_filter", "filtered_out", "buffer_full",
 				       "written", "written_bytes", "write_errors", "imissed",
 				       "rx_nombuf", "ierrors" };
 		const uint64_t want[] = { 110, 50, 60, 5, 45, 4500, 0, 3, 4, 5 };
@@ -104,7 +104,7 @@ main(void)
 		json_t *qs = json_object_get(root, "queues");
 		CHECK(json_array_size(qs) == 2);
 		CHECK_EQ_U64(json_integer_value(json_object_get(json_array_get(qs, 0),
-								"ring_drops")), 5);
+								"buffer_full")), 5);
 		CHECK_EQ_U64(json_integer_value(json_object_get(json_array_get(qs, 1), "queue")),
 			     1);
 		json_decref(root);
@@ -119,7 +119,7 @@ main(void)
 	CHECK_STR_HAS(text, "110 packets received in 2.500 s");
 	CHECK_STR_HAS(text, "50 packets passed the filter, 60 filtered out");
 	CHECK_STR_HAS(text, "45 packets written (4500 bytes in 2 files)");
-	CHECK_STR_HAS(text, "5 packets dropped because a ring was full");
+	CHECK_STR_HAS(text, "5 packets dropped because a queue's buffer was full");
 	CHECK_STR_HAS(text, "3 packets dropped by the port (imissed), 4 for want of buffers");
 	CHECK_STR_HAS(text, "q01");
 	free(text);

@@ -14,6 +14,7 @@
 #include "linecap/format.h"
 #include "linecap/outpath.h"
 #include "linecap/reader.h"
+#include "linecap/queue.h"
 #include "linecap/rx.h"
 #include "linecap/writer.h"
 
@@ -184,7 +185,7 @@ collect(void *arg, struct lc_closed_file *cf)
 static void
 close_with(uint32_t left, int direct)
 {
-	char dir[] = "/tmp/lc_test_writer_close_XXXXXX", err[512], name[32];
+	char dir[] = "/tmp/lc_test_writer_close_XXXXXX", err[512];
 	static struct lc_rx_queue q;
 	static uint32_t len[LC_WRITER_BUF / 1024 + 4];
 	struct lc_outpath op;
@@ -198,19 +199,21 @@ close_with(uint32_t left, int direct)
 
 	fprintf(stderr, "  %u bytes left, %s\n", left, direct ? "O_DIRECT" : "page cache");
 	memset(&q, 0, sizeof(q));
-	snprintf(name, sizeof(name), "wc%d", k++);
-	q.ring = rte_ring_create(name, 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	q.ts_offset = lc_rx_ts_dynfield();
+	q.q = lc_queue_create((unsigned int)k++, LC_QUEUE_MIN_BYTES, SOCKET_ID_ANY, err,
+			      sizeof(err));
+	q.fmt = &spy;
+	q.snaplen = 262144;
+	q.flush_tsc = 0;	/* each burst's chunk to the writer at once */
 	q.clock = &clk;
 	q.stop = &stop;
-	CHECK(q.ring != NULL && mkdtemp(dir) != NULL);
+	CHECK(q.q != NULL && mkdtemp(dir) != NULL);
 	CHECK(lc_outpath_init(&op, dir, NULL, err, sizeof(err)) == 0);
 	memset(&w, 0, sizeof(w));
 	w.out = &op;
 	w.policy = &pol;
 	w.snaplen = 262144;
-	w.ts_offset = q.ts_offset;
-	CHECK(lc_writer_shard_init(&w, &s, &q, 1, 0, SOCKET_ID_ANY, NULL, err, sizeof(err)) == 0);
+	CHECK(lc_writer_shard_init(&w, &s, q.q, 1, 0, SOCKET_ID_ANY, NULL, err, sizeof(err)) ==
+	      0);
 	w.shards[w.nshards++] = &s;
 	n = plan(LC_WRITER_BUF - left - (uint32_t)s.used, len, sizeof(len) / sizeof(len[0]));
 	for (unsigned int i = 0; i < n; i += 32) {
@@ -248,7 +251,7 @@ close_with(uint32_t left, int direct)
 		free(cf);
 	}
 	lc_writer_shard_release(&s);
-	rte_ring_free(q.ring);
+	lc_queue_free(q.q);
 	CHECK_EQ_U64(rte_mempool_in_use_count(mp), 0);
 	rmdir(dir);
 }
