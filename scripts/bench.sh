@@ -11,6 +11,9 @@
 # filter writing to RAM (/dev/shm) instead of the disk, which shows what the disk costs.
 # Every linecap run is paired with a ceiling run just before it: the ratio of the two is
 # taken per pair (the shared machine drifts between minutes), then the median of the pairs.
+# Runs writing to disk are also paired with `dd oflag=direct` (1 GiB in 1 MiB blocks, on the
+# same filesystem, just before): the disk's limit, and linecap's written bytes/s against it.
+# Last, scripts/burst.sh: packets absorbed while the disk stalls, per MiB of memory.
 # Rates per second are the median of the per-second figures after the first second, for
 # testpmd and linecap alike; written packets are the total over the run's seconds.
 # Prints the tables and writes them (medians, spreads, chart, projection) to
@@ -73,7 +76,14 @@ dumpcap_run() {
   echo "$(( ${n:-0} / secs )) ${drop:-0 0}"
 }
 
-# linecap: written per second, ring drops, received, RX stage and writer lcore cycles per
+# The disk's limit now: bytes/s of dd with O_DIRECT into directory $1.
+disk_limit() {
+  LC_ALL=C dd if=/dev/zero of="$1/dd.bin" bs=1M count=1024 oflag=direct 2>&1 |
+    awk '/copied/ {for (i = 1; i <= NF; i++) if ($(i+1) == "s,") s = $i; print int($1 / s)}'
+  rm -f "$1/dd.bin"
+}
+
+# linecap: written per second, buffer drops, received, RX stage and writer lcore cycles per
 # packet (total, of which waiting for the disk), the I/O threads' SHA-256 and write calls.
 linecap_run() {
   local f=$1 expr=$2 out="$3/lc"
@@ -91,7 +101,8 @@ rate = statistics.median(per_s) if per_s else s["received"] / t
 print(int(s["written"] / t), s["buffer_full"], int(rate),
       round(s["rx_cycles_per_packet"], 1), round(s["writer_cycles_per_packet"], 1),
       round(s["writer_wait_cycles_per_packet"], 1), round(s["io_hash_cycles_per_packet"], 1),
-      round(s["io_write_cycles_per_packet"], 1), s["written"], s["passed_filter"])
+      round(s["io_write_cycles_per_packet"], 1), s["written"], s["passed_filter"],
+      int(s["written_bytes"] / t))
 PY
   rm -rf "$out"
 }
@@ -110,18 +121,22 @@ med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 spread() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s-%s", lo, hi}'; }
 
 results="$work/results.tsv"
-echo -e "traffic\tfilter\tceiling\tdumpcap\tdumpcap_drop%\tlinecap\tlinecap_spread\tlinecap_buffer_full\trx_cyc\twr_cyc\twr_wait\tio_hash\tio_write\ttcpdump\tlinecap_received\tpaired_ratio\tpaired_spread" > "$results"
+echo -e "traffic\tfilter\tceiling\tdumpcap\tdumpcap_drop%\tlinecap\tlinecap_spread\tlinecap_buffer_full\trx_cyc\twr_cyc\twr_wait\tio_hash\tio_write\ttcpdump\tlinecap_received\tpaired_ratio\tpaired_spread\tdisk_Bps\tlinecap_Bps\tdisk_ratio\tdisk_ratio_spread" > "$results"
 for t in 64 imix 1518; do
   f="$work/$t.pcap"
   for k in none host rst none-ram; do
     expr=${FILTER[$k]}
     dest=$work; [ "$k" = none-ram ] && dest=$ram
     c=(); d=(); dd=(); l=(); lr=(); rx=(); wr=(); ww=(); wh=(); wi=(); lv=(); pr=()
+    dk=(); lb=(); dr=()
     for r in $(seq "$runs"); do
       read -r dw dr dx <<<"$(dumpcap_run "$f" "$expr" "$dest")"
       d+=("$dw"); dd+=("$(awk -v a="$dr" -v b="$dx" 'BEGIN {printf "%.0f", a ? 100*b/a : 0}')")
       cr=$(ceiling "$f"); c+=("$cr")
-      read -r lw ld lrcv rxc wrc wwc whc wic _ _ <<<"$(linecap_run "$f" "$expr" "$dest")"
+      dl=0; [ "$k" = none ] && dl=$(disk_limit "$dest")
+      read -r lw ld lrcv rxc wrc wwc whc wic _ _ lbps <<<"$(linecap_run "$f" "$expr" "$dest")"
+      dk+=("$dl"); lb+=("$lbps")
+      dr+=("$(awk -v a="$lbps" -v b="$dl" 'BEGIN {printf "%.3f", b ? a/b : 0}')")
       l+=("$lw"); lr+=("$ld"); rx+=("$rxc"); wr+=("$wrc"); ww+=("$wwc"); wh+=("$whc")
       wi+=("$wic")
       lv+=("$lrcv")
@@ -129,10 +144,16 @@ for t in 64 imix 1518; do
     done
     cmed=$(printf '%s\n' "${c[@]}" | med)
     td=$(tcpdump_run "$f" "$expr" "$dest")
-    echo -e "$t\t$k\t$cmed\t$(printf '%s\n' "${d[@]}" | med)\t$(printf '%s\n' "${dd[@]}" | med)\t$(printf '%s\n' "${l[@]}" | med)\t$(printf '%s\n' "${l[@]}" | spread)\t$(printf '%s\n' "${lr[@]}" | med)\t$(printf '%s\n' "${rx[@]}" | med)\t$(printf '%s\n' "${wr[@]}" | med)\t$(printf '%s\n' "${ww[@]}" | med)\t$(printf '%s\n' "${wh[@]}" | med)\t$(printf '%s\n' "${wi[@]}" | med)\t$td\t$(printf '%s\n' "${lv[@]}" | med)\t$(printf '%s\n' "${pr[@]}" | med)\t$(printf '%s\n' "${pr[@]}" | spread)" | tee -a "$results"
+    echo -e "$t\t$k\t$cmed\t$(printf '%s\n' "${d[@]}" | med)\t$(printf '%s\n' "${dd[@]}" | med)\t$(printf '%s\n' "${l[@]}" | med)\t$(printf '%s\n' "${l[@]}" | spread)\t$(printf '%s\n' "${lr[@]}" | med)\t$(printf '%s\n' "${rx[@]}" | med)\t$(printf '%s\n' "${wr[@]}" | med)\t$(printf '%s\n' "${ww[@]}" | med)\t$(printf '%s\n' "${wh[@]}" | med)\t$(printf '%s\n' "${wi[@]}" | med)\t$td\t$(printf '%s\n' "${lv[@]}" | med)\t$(printf '%s\n' "${pr[@]}" | med)\t$(printf '%s\n' "${pr[@]}" | spread)\t$(printf '%s\n' "${dk[@]}" | med)\t$(printf '%s\n' "${lb[@]}" | med)\t$(printf '%s\n' "${dr[@]}" | med)\t$(printf '%s\n' "${dr[@]}" | spread)" | tee -a "$results"
   done
 done
 
-python3 scripts/bench_report.py "$results" "$work/chart.png" "$hz" "$secs" "$runs"
+# Burst absorption, once per run of the script (default -B, then a small one).
+: > "$work/burst.txt"
+for b in "" "-B 16M"; do
+  echo "${b:-default} $(scripts/burst.sh build -- $b)" | tee -a "$work/burst.txt"
+done
+
+python3 scripts/bench_report.py "$results" "$work/chart.png" "$hz" "$secs" "$runs" "$work/burst.txt"
 cp "$work/chart.png" docs/performance-capture.png
 echo "wrote docs/performance.md and docs/performance-capture.png"

@@ -7,6 +7,7 @@ import sys
 import time
 
 res, png, mhz, secs, runs = sys.argv[1:6]
+burst = [line.split() for line in open(sys.argv[6])] if len(sys.argv) > 6 else []
 rows = [line.rstrip("\n").split("\t") for line in open(res)][1:]
 hz = float(mhz) * 1e6
 
@@ -27,11 +28,11 @@ out = [f"<!-- bench.sh begin -->", "", "## Capture side by side (`scripts/bench.
        "`none-ram` writes to /dev/shm instead of the disk (every tool): what is left when the "
        "disk is taken away.", "",
        "| traffic | filter | ceiling | dumpcap written (drops) | linecap received | "
-       "linecap written | spread | linecap ring drops | received / ceiling | "
+       "linecap written | spread | linecap buffer-full drops | received / ceiling | "
        "written: linecap / dumpcap | tcpdump -r -w |",
        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for r in rows:
-    t, k, ceil, dc, dcd, lc, lcs, lcd, rx, wr, ww, wh, wi, td, lv, pr, prs = r
+    t, k, ceil, dc, dcd, lc, lcs, lcd, rx, wr, ww, wh, wi, td, lv, pr, prs = r[:17]
     lo, hi = lcs.split("-")
     plo, phi = prs.split("-")
     ratio = f"{float(lc) / float(dc):.1f}x" if float(dc) > 0 else "dumpcap wrote 0"
@@ -42,11 +43,35 @@ for r in rows:
 out += ["", "Filtered rows: `written` is what the filter keeps (about 1%); `received` is what "
         "linecap judged per second. dpdk-dumpcap's filter for `tcp[tcpflags] & tcp-rst != 0` "
         "goes through DPDK's BPF converter, which mistranslates it: it wrote nothing.",
-        "", "linecap's own cost per packet written (TSC cycles, medians; RX per packet received, "
-        "excluding the driver's receive call; the writer lcore formats and waits for a free "
-        "buffer; its two I/O threads, on the same CPU, hash and write; write calls are mostly "
-        "waiting for the disk, not CPU):", "",
-        "| traffic | filter | RX stage | writer lcore | formatting | waiting | I/O: SHA-256 | "
+        "", "To disk against the disk's own limit, each linecap run paired with `dd "
+        "if=/dev/zero bs=1M count=1024 oflag=direct` on the same filesystem just before it "
+        "(medians of the pairs' ratios, min-max):", "",
+        "| traffic | dd oflag=direct | linecap written | linecap / dd |",
+        "|---|---:|---:|---:|"]
+for r in rows:
+    if r[1] != "none" or len(r) < 21:
+        continue
+    lo, hi = r[20].split("-")
+    out.append(f"| {r[0]} | {float(r[17]) / 1e9:.2f} GB/s | {float(r[18]) / 1e9:.2f} GB/s | "
+               f"{float(r[19]):.0%} ({float(lo):.0%}-{float(hi):.0%}) |")
+if burst:
+    out += ["", "Burst absorption (`scripts/burst.sh`): 64-byte frames at full speed while the "
+            "first write to the file stalls for longer than the run, so nothing leaves memory; "
+            "packets held (all written at the end, with buffer-full drops once memory ran out) "
+            "per MiB of what linecap allocated (mbuf pool, capture buffers, writer buffers):", "",
+            "| -B | packets absorbed | memory | packets per MiB |", "|---|---:|---:|---:|"]
+    for b in burst:
+        v = dict(zip(b[1::2], b[2::2])) if len(b) > 2 and b[1] == "absorbed" else \
+            dict(zip(b[2::2], b[3::2]))
+        out.append(f"| {' '.join(b[:2]) if b[0] == '-B' else b[0]} | "
+                   f"{int(v.get('absorbed', 0)):,} | {v.get('memory_mib', '?')} MiB | "
+                   f"{int(v.get('per_mib', 0)):,} |")
+out += ["", "linecap's own cost per packet written (TSC cycles, medians; RX per packet received, "
+        "excluding the driver's receive call, including formatting the record; the writer "
+        "lcore copies chunks into its write buffer and waits for a free one; its two I/O "
+        "threads, on the same CPU, hash and write; write calls are mostly waiting for the "
+        "disk, not CPU):", "",
+        "| traffic | filter | RX stage | writer lcore | copying | waiting | I/O: SHA-256 | "
         "I/O: write calls |",
         "|---|---|---:|---:|---:|---:|---:|---:|"]
 for r in rows:

@@ -13,6 +13,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_mbuf.h>
 
@@ -43,15 +44,26 @@ struct lc_format {
 	/* One record for m at ts_ns, cut at snaplen. Returns its length, 0 if no room. */
 	size_t (*record)(uint8_t *dst, size_t room, const struct rte_mbuf *m, uint64_t ts_ns,
 			 uint32_t snaplen);
-	/* Of a record this format wrote (the writer cuts files between records): its length,
-	 * and its timestamp. */
-	size_t (*record_len)(const uint8_t *rec);
+	/* Of a record this format wrote (the writer walks records to cut files between
+	 * them): its length is len_add plus the 32-bit word at len_at (lc_format_record_len:
+	 * inline, as the writer asks it of every record), and its timestamp. */
+	uint8_t len_at, len_add;
 	uint64_t (*record_ts)(const uint8_t *rec);
 	/* Bytes that close a file (0 for none). Returns its length, 0 if no room. */
 	size_t (*trailer)(uint8_t *dst, size_t room, const struct lc_file_stats *st);
 	/* The room trailer needs (it writes nothing with less; 0: the format has none). */
 	size_t trailer_room;
 };
+
+/* The length of the record at rec, which fmt wrote. */
+static inline size_t
+lc_format_record_len(const struct lc_format *fmt, const uint8_t *rec)
+{
+	uint32_t v;
+
+	memcpy(&v, rec + fmt->len_at, sizeof(v));
+	return (size_t)fmt->len_add + v;
+}
 
 extern const struct lc_format lc_format_pcap;
 extern const struct lc_format lc_format_pcapng;

@@ -4,9 +4,12 @@
 
 /*
  * The queue between one RX lcore and its writer: the capture buffer of that RX queue (-B),
- * cut into chunks of LC_CHUNK_SIZE bytes, and two single-producer/single-consumer rings of
- * chunk pointers: full chunks to the writer, empty ones back. A chunk holds finished records
- * (pcap or pcapng, formatted by the RX lcore) back to back, never a partial one.
+ * cut into chunks of LC_CHUNK_SIZE bytes; full chunks go to the writer on a single-producer/
+ * single-consumer ring (in order), empty ones come back on a lock-free stack (rte_stack, LIFO:
+ * the chunk RX takes next is the one the writer gave back last, still in the caches, where a
+ * ring would hand out the one given back longest ago: with a 256 MiB buffer, memory the
+ * caches lost long since). A chunk holds finished records (pcap or pcapng, formatted by the
+ * RX lcore) back to back, never a partial one.
  *
  * Built in one function and handed to both sides. The RX lcore owns the counters (plain
  * read-modify-write by the one owner, stored relaxed so other lcores read whole values); the
@@ -14,15 +17,16 @@
  * main lcore publishes the port's drop counters here once per tick, so a writer describing
  * a file never calls into the driver.
  *
- * Every chunk is always in exactly one place: the empty ring, the RX lcore's hand, the full
- * ring, or the writer's hand. The rings hold every chunk, so an enqueue never fails: the
- * only way to lose a packet here is to find the empty ring empty (buffer_full).
+ * Every chunk is always in exactly one place: the empty stack, the RX lcore's hand, the full
+ * ring, or the writer's hand. Ring and stack hold every chunk, so a push never fails: the
+ * only way to lose a packet here is to find the empty stack empty (buffer_full).
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
 #include <rte_ring.h>
+#include <rte_stack.h>
 
 #define LC_CHUNK_SIZE (1u << 20)	/* bytes of records per chunk */
 #define LC_QUEUE_MIN_BYTES (4ull << 20)	/* the smallest buffer: four chunks */
@@ -49,7 +53,7 @@ struct lc_queue {
 	/* Set up by lc_queue_create, read-only afterwards. */
 	unsigned int id;
 	struct rte_ring *full;		/* RX -> writer */
-	struct rte_ring *empty;		/* writer -> RX */
+	struct rte_stack *empty;	/* writer -> RX, last in first out */
 	struct lc_chunk *chunks;
 	unsigned int nchunks;
 	uint8_t *mem;			/* nchunks * LC_CHUNK_SIZE */
@@ -86,7 +90,7 @@ lc_queue_read(const struct lc_queue *q, struct lc_queue_counters *out)
 static inline unsigned int
 lc_queue_in_use(const struct lc_queue *q)
 {
-	return q->nchunks - rte_ring_count(q->empty);
+	return q->nchunks - rte_stack_count(q->empty);
 }
 
 /* Of those, full and waiting for the writer to take them. */

@@ -194,15 +194,6 @@ ng_record(uint8_t *dst, size_t room, const struct rte_mbuf *m, uint64_t ts_ns,
 	return epb_tail(dst, caplen);
 }
 
-static size_t
-ng_record_len(const uint8_t *rec)
-{
-	uint32_t total;
-
-	memcpy(&total, rec + 4, 4);
-	return total;
-}
-
 static uint64_t
 ng_record_ts(const uint8_t *rec)
 {
@@ -241,7 +232,8 @@ const struct lc_format lc_format_pcapng = {
 	.ext = ".pcapng",
 	.header = ng_header,
 	.record = ng_record,
-	.record_len = ng_record_len,
+	.len_at = 4,			/* the block's total length */
+	.len_add = 0,
 	.record_ts = ng_record_ts,
 	.trailer = ng_trailer,
 	.trailer_room = ISB_LEN,

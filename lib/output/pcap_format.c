@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stddef.h>
 #include <string.h>
 
 #include "linecap/mbuf_bytes.h"
@@ -74,15 +75,6 @@ lc_pcap_put_record_bytes(uint8_t *dst, size_t room, const uint8_t *data, uint32_
 	return LC_PCAP_REC_HDR_LEN + caplen;
 }
 
-static size_t
-pcap_record_len(const uint8_t *rec)
-{
-	struct rec_hdr r;
-
-	memcpy(&r, rec, sizeof(r));
-	return LC_PCAP_REC_HDR_LEN + r.caplen;
-}
-
 static uint64_t
 pcap_record_ts(const uint8_t *rec)
 {
@@ -114,7 +106,8 @@ const struct lc_format lc_format_pcap = {
 	.ext = ".pcap",
 	.header = pcap_header_op,
 	.record = lc_pcap_put_record,
-	.record_len = pcap_record_len,
+	.len_at = offsetof(struct rec_hdr, caplen),
+	.len_add = LC_PCAP_REC_HDR_LEN,
 	.record_ts = pcap_record_ts,
 	.trailer = pcap_trailer_op,
 };

@@ -6,6 +6,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
+#include <rte_stack.h>
 
 #include "linecap/queue.h"
 
@@ -19,6 +20,16 @@ ring(const char *what, unsigned int id, unsigned int n, int socket)
 	snprintf(name, sizeof(name), "lc_%s_q%u", what, id);
 	/* Exactly n slots: every chunk fits, so no enqueue ever fails. */
 	return rte_ring_create(name, n, socket, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+}
+
+static struct rte_stack *
+stack(unsigned int id, unsigned int n, int socket)
+{
+	char name[RTE_STACK_NAMESIZE];
+
+	snprintf(name, sizeof(name), "lc_empty_q%u", id);
+	/* Lock-free: neither side ever waits for the other. */
+	return rte_stack_create(name, n, socket, RTE_STACK_F_LF);
 }
 
 struct lc_queue *
@@ -53,9 +64,9 @@ lc_queue_create(unsigned int id, uint64_t bytes, int socket, char *err, size_t e
 		return NULL;
 	}
 	q->full = ring("full", id, q->nchunks, socket);
-	q->empty = ring("empty", id, q->nchunks, socket);
+	q->empty = stack(id, q->nchunks, socket);
 	if (q->full == NULL || q->empty == NULL) {
-		snprintf(err, errlen, "cannot create the chunk rings of queue %u: %s", id,
+		snprintf(err, errlen, "cannot create the chunk ring and stack of queue %u: %s", id,
 			 rte_strerror(rte_errno));
 		lc_queue_free(q);
 		return NULL;
@@ -64,7 +75,7 @@ lc_queue_create(unsigned int id, uint64_t bytes, int socket, char *err, size_t e
 		struct lc_chunk *c = &q->chunks[i];
 
 		c->data = q->mem + (size_t)i * LC_CHUNK_SIZE;
-		rte_ring_sp_enqueue(q->empty, c);
+		rte_stack_push(q->empty, (void *const *)&c, 1);
 	}
 	return q;
 }
@@ -75,7 +86,7 @@ lc_queue_free(struct lc_queue *q)
 	if (q == NULL)
 		return;
 	rte_ring_free(q->full);
-	rte_ring_free(q->empty);
+	rte_stack_free(q->empty);
 	rte_free(q->mem);
 	rte_free(q->chunks);
 	rte_free(q);

@@ -66,7 +66,7 @@ take_chunk(struct lc_rx_queue *rx, uint64_t tsc)
 {
 	struct lc_chunk *c;
 
-	if (unlikely(rte_ring_sc_dequeue(rx->q->empty, (void **)&c) != 0))
+	if (unlikely(rte_stack_pop(rx->q->empty, (void **)&c, 1) == 0))
 		return 0;
 	c->len = 0;
 	c->nrec = 0;

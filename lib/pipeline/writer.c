@@ -398,7 +398,7 @@ fitting_run(const struct lc_writer *w, struct lc_writer_shard *s, const uint8_t 
 	uint32_t n = 0;
 
 	while (rec + off < end && at + off <= max) {
-		size_t len = fmt->record_len(rec + off);
+		size_t len = lc_format_record_len(fmt, rec + off);
 
 		if (off + len > room)
 			break;
@@ -431,12 +431,12 @@ take_records(struct lc_writer *w, struct lc_writer_shard *s, const uint8_t *rec,
 		}
 		run = fitting_run(w, s, rec, end, &k, &last);
 		if (k == 0) {
-			if (s->used + fmt->record_len(rec) > LC_WRITER_BUF)
+			if (s->used + lc_format_record_len(fmt, rec) > LC_WRITER_BUF)
 				flush(w, s, 0);		/* the buffer is full */
 			else if (!s->fresh)
 				rotate(w, s, period_now(w, s));	/* the file is */
 			else {	/* a header alone past -C: the record goes in all the same */
-				run = fmt->record_len(rec);
+				run = lc_format_record_len(fmt, rec);
 				last = rec;
 				k = 1;
 				s->rec_end[s->nrec] = (uint32_t)(s->used + run);
@@ -472,8 +472,8 @@ lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 		take_records(w, s, chunks[i]->data, chunks[i]->len, chunks[i]->nrec);
 		pkts += chunks[i]->nrec;
 	}
-	/* Never fails: the ring has a slot for every chunk. */
-	rte_ring_sp_enqueue_burst(s->q->empty, (void *const *)chunks, n, NULL);
+	/* Never fails: the stack has room for every chunk. */
+	rte_stack_push(s->q->empty, (void *const *)chunks, n);
 	maybe_rotate(w, s);
 	add_cycles(s, t0);
 	return pkts;

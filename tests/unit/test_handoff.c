@@ -76,7 +76,7 @@ rxq(uint64_t bytes, struct lc_filter *f, int64_t *budget, int flush_now)
 }
 
 /* Walk the records of every full chunk, in order: fn(seq, ts, caplen, len) for each; the
- * chunks go back to the empty ring. Returns the records seen. */
+ * chunks go back to the empty stack. Returns the records seen. */
 static uint32_t
 walk(struct lc_rx_queue *rx, void (*fn)(uint32_t seq, uint64_t ts, uint32_t caplen,
 					 uint32_t len, void *arg), void *arg)
@@ -92,18 +92,18 @@ walk(struct lc_rx_queue *rx, void (*fn)(uint32_t seq, uint64_t ts, uint32_t capl
 			const uint8_t *r = c->data + off;
 			uint32_t seq;
 
-			CHECK_EQ_U64(lc_format_pcap.record_len(r), 16 + *(const uint32_t *)(r + 8));
+			CHECK_EQ_U64(lc_format_record_len(&lc_format_pcap, r), 16 + *(const uint32_t *)(r + 8));
 			memcpy(&seq, r + 16 + 60, 4);
 			if (fn != NULL)
 				fn(seq, lc_format_pcap.record_ts(r), *(const uint32_t *)(r + 8),
 				   *(const uint32_t *)(r + 12), arg);
-			off += (uint32_t)lc_format_pcap.record_len(r);
+			off += (uint32_t)lc_format_record_len(&lc_format_pcap, r);
 			k++;
 		}
 		CHECK_EQ_U64(off, c->len);	/* whole records only */
 		CHECK_EQ_U64(k, c->nrec);
 		n += k;
-		rte_ring_sp_enqueue(rx->q->empty, c);
+		rte_stack_push(rx->q->empty, (void *const *)&c, 1);
 	}
 	return n;
 }
@@ -258,7 +258,7 @@ test_filter_and_count(void)
 	 * -c. The buffer's chunks are all in the writer's hands. */
 	budget = 40;
 	rx = rxq(LC_QUEUE_MIN_BYTES, NULL, &budget, 1);
-	for (struct lc_chunk *c; rte_ring_sc_dequeue(rx->q->empty, (void **)&c) == 0;)
+	for (struct lc_chunk *c; rte_stack_pop(rx->q->empty, (void **)&c, 1) == 1;)
 		;
 	burst(pkts, 0, 32);
 	CHECK_EQ_U64(lc_rx_process(rx, pkts, 32), 0);
