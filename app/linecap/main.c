@@ -17,6 +17,7 @@
 
 #include "linecap/capture.h"
 #include "linecap/config.h"
+#include "linecap/control.h"
 #include "linecap/eal_args.h"
 #include "linecap/filter.h"
 #include "linecap/format.h"
@@ -57,6 +58,21 @@ print_status(const struct lc_stats *now, const struct lc_stats *prev, double dt,
 
 	lc_stats_format_status(line, sizeof(line), now, prev, dt);
 	fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line);
+}
+
+/* The capture's hooks into telemetry (lib/control): served by the main lcore. */
+static void
+serve_control(struct lc_capture *cap, void *arg)
+{
+	(void)arg;
+	lc_control_poll(cap);
+}
+
+static void
+publish_live(const struct lc_live *live, void *arg)
+{
+	(void)arg;
+	lc_control_publish(live);
 }
 
 static struct lc_prometheus *metrics;	/* --prometheus, served while capturing */
@@ -131,7 +147,9 @@ run(struct lc_config *cfgp, int argc, char **argv)
 		lc_eal_stop();
 		return die(rc, err);
 	}
+	lc_control_start(cap);	/* telemetry: /linecap/stats, queues, filter... */
 	if (cfg.user != NULL && lc_app_check_retention(cap, &user, err, sizeof(err)) < 0) {
+		lc_control_stop();
 		lc_capture_free(cap);
 		lc_eal_stop();
 		return die(EXIT_USAGE, err);
@@ -148,6 +166,7 @@ run(struct lc_config *cfgp, int argc, char **argv)
 	}
 	if (cfg.check_disk) {
 		rc = lc_app_check_disk(cap, &out);
+		lc_control_stop();
 		lc_capture_free(cap);
 		lc_eal_stop();
 		return rc;
@@ -158,7 +177,11 @@ run(struct lc_config *cfgp, int argc, char **argv)
 
 	struct lc_capture_signals sig = lc_app_signals();
 
-	rc = lc_capture_run(cap, &sig, print_status, &tty, err, sizeof(err));
+	struct lc_capture_hooks hooks = { .tick = serve_control, .second = publish_live,
+					  .status = print_status, .arg = &tty };
+
+	rc = lc_capture_run(cap, &sig, &hooks, err, sizeof(err));
+	lc_control_stop();
 	if (tty)
 		fputc('\n', stderr);
 	lc_capture_stats(cap, &st);

@@ -66,9 +66,19 @@ uint64_t lc_capture_default_buffer(uint64_t huge_free, uint64_t other, unsigned 
 /* The period files start in now: the current -G boundary (s since the epoch), else now. */
 uint64_t lc_capture_period(const struct lc_config *cfg);
 
-/* Called about once a second while running. */
-typedef void (*lc_status_fn)(const struct lc_stats *now, const struct lc_stats *prev,
-			     double dt, void *arg);
+/* What the application runs beside the capture, on the main lcore (any may be NULL): the
+ * capture itself knows nothing of telemetry or Prometheus. */
+struct lc_capture_hooks {
+	/* Every tick (20 ms): serve what was asked meanwhile (a filter change over
+	 * telemetry: lc_capture_set_filter may be called from here). */
+	void (*tick)(struct lc_capture *cap, void *arg);
+	/* Once a second: every counter, for whoever shows them (a copy to keep). */
+	void (*second)(const struct lc_live *live, void *arg);
+	/* Every --status-interval: the totals now and at the last call, dt seconds ago. */
+	void (*status)(const struct lc_stats *now, const struct lc_stats *prev, double dt,
+		       void *arg);
+	void *arg;
+};
 
 /* Flags the application's signal handlers set. */
 struct lc_capture_signals {
@@ -78,13 +88,12 @@ struct lc_capture_signals {
 
 /*
  * Run until *sig->stop, -c, --duration or the end of a finite replay; then stop RX, drain
- * every ring and close every file. While running, the main lcore also re-reads the filter
- * file on *sig->reload and serves filter changes asked over telemetry (lc_control_poll).
- * Returns 0, or -errno if a writer failed (reason in err; the counters still tell what was
- * written).
+ * every queue and close every file. While running, the main lcore also re-reads the filter
+ * file on *sig->reload and calls the hooks (NULL: none). Returns 0, or -errno if a writer
+ * failed (reason in err; the counters still tell what was written).
  */
 int lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
-		   lc_status_fn status, void *arg, char *err, size_t errlen);
+		   const struct lc_capture_hooks *hooks, char *err, size_t errlen);
 
 /*
  * Change the filter of a running (or ready) capture: compile, self-check, swap on every RX

@@ -17,7 +17,6 @@
 
 #include "linecap/capture.h"
 #include "linecap/clock.h"
-#include "linecap/control.h"
 #include "linecap/custody.h"
 #include "linecap/verify.h"
 #include "linecap/filter_set.h"
@@ -292,7 +291,6 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 		if (rc < 0)
 			goto fail;
 	}
-	lc_control_start(cap);
 	return cap;
 fail:
 	lc_capture_free(cap);
@@ -427,18 +425,11 @@ reload_filter_file(struct lc_capture *cap)
 	free(expr);
 }
 
-int
-lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
-	       lc_status_fn status, void *arg, char *err, size_t errlen)
+/* Launch the writers, then the RX lcores. -errno with err when a writer cannot start
+ * (nothing runs then); an RX queue that cannot start is logged and stops the capture. */
+static int
+launch(struct lc_capture *cap, char *err, size_t errlen)
 {
-	const uint64_t hz = rte_get_tsc_hz();
-	uint64_t expected;
-	bool finite = finite_replay(cap, &expected);
-	uint64_t last_status, last_progress, last_received = UINT64_MAX;
-	struct lc_stats now, prev;
-
-	cap->start_tsc = rte_rdtsc();
-	cap->running = 1;
 	for (unsigned int w = 0; w < cap->nw; w++) {
 		int rc = rte_eal_remote_launch(lc_writer_main, cap->writer[w], cap->wr_lcore[w]);
 
@@ -449,9 +440,8 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 			for (unsigned int v = 0; v < w; v++)
 				rte_eal_wait_lcore(cap->wr_lcore[v]);
 			cap->running = 0;
-			snprintf(err, errlen, "cannot launch writer %u on lcore %u: %s", w,
-				 cap->wr_lcore[w], strerror(-rc));
-			return rc;
+			return lc_capture_fail(rc, err, errlen, "cannot launch writer %u on lcore %u: "
+					       "%s", w, cap->wr_lcore[w], strerror(-rc));
 		}
 	}
 	for (unsigned int q = 0; q < cap->nq; q++) {
@@ -465,56 +455,95 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 			       cap->rx_lcore[q], strerror(-rc));
 		}
 	}
-	last_status = last_progress = cap->start_tsc;
-	lc_capture_stats(cap, &prev);
-	cap->status_prev = prev;
+	return 0;
+}
 
-	for (;;) {
-		uint64_t t;
+/* Where the main lcore stands in its watch: when it last saw progress and spoke. */
+struct watch {
+	bool finite;			/* a finite replay, of expected packets */
+	uint64_t expected;
+	uint64_t last_status, last_progress, last_received;
+	struct lc_stats prev;
+};
 
-		usleep(TICK_US);
-		t = rte_rdtsc();
-		if (*sig->stop)
-			break;
-		if (sig->reload != NULL && *sig->reload) {
-			*sig->reload = 0;
-			reload_filter_file(cap);
-		}
-		lc_control_poll(cap);
-		publish_port_drops(cap);
-		if (cap->cfg->rotate_secs)
-			__atomic_store_n(&cap->period, lc_capture_period(cap->cfg), __ATOMIC_RELAXED);
-		lc_custody_retain(cap->custody);
-		if (cap->cfg->duration_ms &&
-		    (t - cap->start_tsc) * 1000 / hz >= cap->cfg->duration_ms)
-			break;
-		if (cap->cfg->count && __atomic_load_n(&cap->budget, __ATOMIC_RELAXED) <= 0)
-			break;
-		if (finite) {
-			lc_capture_stats(cap, &now);
-			if (now.received + now.rx_nombuf + now.ierrors >= expected)
-				break;
-			if (now.received != last_received) {
-				last_received = now.received;
-				last_progress = t;
-			} else if ((double)(t - last_progress) / hz > REPLAY_IDLE_S) {
-				break;
-			}
-		}
-		if (t - last_status >= hz) {
-			double dt = (double)(t - last_status) / hz;
+/* Is a finite replay over: every packet received or lost, or no progress for a while? */
+static bool
+replay_over(struct lc_capture *cap, struct watch *wt, uint64_t t)
+{
+	struct lc_stats now;
 
-			lc_clock_refresh(&cap->clock);
-			if (cap->hw_ts)
-				lc_capture_refresh_hw_clock(cap);
-			lc_capture_stats(cap, &now);
-			lc_capture_each_second(cap, &now, &prev, dt, status, arg);
-			prev = now;
-			last_status = t;
-		}
+	lc_capture_stats(cap, &now);
+	if (now.received + now.rx_nombuf + now.ierrors >= wt->expected)
+		return true;
+	if (now.received != wt->last_received) {
+		wt->last_received = now.received;
+		wt->last_progress = t;
+		return false;
 	}
+	return (double)(t - wt->last_progress) / rte_get_tsc_hz() > REPLAY_IDLE_S;
+}
+
+/* One tick of the main lcore at TSC t: signals, hooks, clocks, limits. True: stop now. */
+static bool
+tick(struct lc_capture *cap, const struct lc_capture_signals *sig,
+     const struct lc_capture_hooks *hooks, struct watch *wt, uint64_t t)
+{
+	const uint64_t hz = rte_get_tsc_hz();
+
+	if (*sig->stop)
+		return true;
+	if (sig->reload != NULL && *sig->reload) {
+		*sig->reload = 0;
+		reload_filter_file(cap);
+	}
+	if (hooks->tick != NULL)
+		hooks->tick(cap, hooks->arg);
+	publish_port_drops(cap);
+	if (cap->cfg->rotate_secs)
+		__atomic_store_n(&cap->period, lc_capture_period(cap->cfg), __ATOMIC_RELAXED);
+	lc_custody_retain(cap->custody);
+	if ((cap->cfg->duration_ms && (t - cap->start_tsc) * 1000 / hz >= cap->cfg->duration_ms) ||
+	    (cap->cfg->count && __atomic_load_n(&cap->budget, __ATOMIC_RELAXED) <= 0) ||
+	    (wt->finite && replay_over(cap, wt, t)))
+		return true;
+	if (t - wt->last_status >= hz) {
+		double dt = (double)(t - wt->last_status) / hz;
+		struct lc_stats now;
+
+		lc_clock_refresh(&cap->clock);
+		if (cap->hw_ts)
+			lc_capture_refresh_hw_clock(cap);
+		lc_capture_stats(cap, &now);
+		lc_capture_each_second(cap, &now, &wt->prev, dt, hooks);
+		wt->prev = now;
+		wt->last_status = t;
+	}
+	return false;
+}
+
+int
+lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
+	       const struct lc_capture_hooks *hooks, char *err, size_t errlen)
+{
+	static const struct lc_capture_hooks none;
+	struct watch wt = { .last_received = UINT64_MAX };
+	int rc;
+
+	if (hooks == NULL)
+		hooks = &none;
+	wt.finite = finite_replay(cap, &wt.expected);
+	cap->start_tsc = rte_rdtsc();
+	cap->running = 1;
+	rc = launch(cap, err, errlen);
+	if (rc < 0)
+		return rc;
+	wt.last_status = wt.last_progress = cap->start_tsc;
+	lc_capture_stats(cap, &wt.prev);
+	cap->status_prev = wt.prev;
+	do {
+		usleep(TICK_US);
+	} while (!tick(cap, sig, hooks, &wt, rte_rdtsc()));
 	stop_and_drain(cap);
-	lc_control_stop();
 	lc_custody_retain(cap->custody);
 	for (unsigned int w = 0; w < cap->nw; w++) {
 		if (cap->writer[w]->rc != 0) {
@@ -635,7 +664,6 @@ lc_capture_free(struct lc_capture *cap)
 {
 	if (cap == NULL)
 		return;
-	lc_control_stop();
 	if (cap->running)
 		stop_and_drain(cap);
 	/* A capture that never ran leaves nothing behind: its first files are removed. */

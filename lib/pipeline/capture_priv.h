@@ -73,9 +73,10 @@ void lc_capture_refresh_hw_clock(struct lc_capture *cap);
 /* The timestamp source in words, for file headers. */
 const char *lc_capture_clock_words(const struct lc_capture *cap);
 
-/* Once a second on the main lcore: status (every --status-interval), warnings, snapshot. */
+/* Once a second on the main lcore: status (every --status-interval), warnings, snapshot,
+ * through the hooks. */
 void lc_capture_each_second(struct lc_capture *cap, const struct lc_stats *now,
-			    const struct lc_stats *prev, double dt, lc_status_fn status,
-			    void *arg);
+			    const struct lc_stats *prev, double dt,
+			    const struct lc_capture_hooks *hooks);
 
 #endif

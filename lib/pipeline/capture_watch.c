@@ -7,7 +7,6 @@
 
 #include <rte_ring.h>
 
-#include "linecap/control.h"
 #include "linecap/custody.h"
 #include "linecap/log.h"
 #include "linecap/port.h"
@@ -95,17 +94,18 @@ watch_load(struct lc_capture *cap, const struct lc_stats *now)
  * snapshot telemetry answers from. */
 void
 lc_capture_each_second(struct lc_capture *cap, const struct lc_stats *now,
-		       const struct lc_stats *prev, double dt, lc_status_fn status, void *arg)
+		       const struct lc_stats *prev, double dt, const struct lc_capture_hooks *hooks)
 {
 	cap->status_dt += dt;
-	if (status != NULL && cap->cfg->status_secs != 0 &&
+	if (hooks->status != NULL && cap->cfg->status_secs != 0 &&
 	    cap->status_dt + 0.5 >= cap->cfg->status_secs) {
-		status(now, &cap->status_prev, cap->status_dt, arg);
+		hooks->status(now, &cap->status_prev, cap->status_dt, hooks->arg);
 		cap->status_prev = *now;
 		cap->status_dt = 0;
 	}
 	watch_load(cap, now);
 	lc_capture_live(cap, now, prev, dt, &cap->live);
-	lc_control_publish(&cap->live);
+	if (hooks->second != NULL)
+		hooks->second(&cap->live, hooks->arg);
 }
 

@@ -142,16 +142,103 @@ symmetric_key(uint8_t *key, size_t len)
 		key[i] = (i & 1) ? 0x5a : 0x6d;
 }
 
+/* The port's configuration from what the device offers: the largest MTU up to a 9600-byte
+ * frame, scatter (or large mbufs on a NIC without it), symmetric RSS over several queues,
+ * timestamps where offered and wanted. */
+static void
+build_conf(struct lc_port *p, const struct rte_eth_dev_info *info, unsigned int nb_queues,
+	   int want_hw_ts, struct rte_eth_conf *conf)
+{
+	static uint8_t rss_key[256];
+	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	uint32_t mtu = LC_MAX_FRAME - overhead;
+
+	memset(conf, 0, sizeof(*conf));
+	if (info->max_mtu != 0 && mtu > info->max_mtu)
+		mtu = info->max_mtu;
+	if (info->max_rx_pktlen > overhead && mtu > info->max_rx_pktlen - overhead)
+		mtu = info->max_rx_pktlen - overhead;
+	conf->rxmode.mtu = mtu;
+	p->mtu = mtu;
+
+	/* Scatter where the port can; a NIC that cannot gets mbufs that hold a whole frame.
+	 * Virtual ports chain segments themselves (or are limited by their own design). */
+	p->data_room = LC_MBUF_SMALL;
+	if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+		p->scatter = 1;
+	} else if (info->device != NULL && rte_dev_bus(info->device) != NULL &&
+		   strcmp(rte_bus_name(rte_dev_bus(info->device)), "pci") == 0) {
+		p->data_room = LC_MBUF_LARGE;
+	}
+
+	if (nb_queues > 1 && info->flow_type_rss_offloads != 0) {
+		size_t klen = info->hash_key_size ? info->hash_key_size : 40;
+
+		if (klen > sizeof(rss_key))
+			klen = sizeof(rss_key);
+		symmetric_key(rss_key, klen);
+		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf->rx_adv_conf.rss_conf.rss_key = rss_key;
+		conf->rx_adv_conf.rss_conf.rss_key_len = (uint8_t)klen;
+		conf->rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
+						     RTE_ETH_RSS_UDP) & info->flow_type_rss_offloads;
+		p->rss = 1;
+	}
+
+	/* Timestamps from the device where it offers them (and the caller wants them). */
+	if (want_hw_ts && (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) &&
+	    rte_mbuf_dyn_rx_timestamp_register(&p->hw_ts_offset, &p->hw_ts_flag) == 0) {
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+		p->hw_ts = 1;
+	}
+}
+
+/* The pool, the RX queues (nb_rxd descriptors each) and the one TX queue. 0 or -errno. */
+static int
+setup_queues(struct lc_port *p, const struct rte_eth_dev_info *info,
+	     const struct rte_eth_conf *conf, unsigned int nb_mbufs, uint16_t nb_rxd,
+	     uint16_t nb_txd, char *err, size_t errlen)
+{
+	int rc;
+
+	p->pool = rte_pktmbuf_pool_create("lc_mbufs", nb_mbufs, LC_POOL_CACHE, 0,
+					  p->data_room, p->socket);
+	if (p->pool == NULL) {
+		snprintf(err, errlen, "cannot allocate %u packet buffers of %u bytes on socket "
+			 "%d: %s (try fewer --mbufs)", nb_mbufs, p->data_room,
+			 p->socket, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (unsigned int q = 0; q < p->nb_queues; q++) {
+		struct rte_eth_rxconf rxconf = info->default_rxconf;
+
+		rxconf.offloads = conf->rxmode.offloads;
+		rc = rte_eth_rx_queue_setup(p->port_id, (uint16_t)q, nb_rxd,
+					    (unsigned int)p->socket, &rxconf, p->pool);
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: cannot set up RX queue %u: %s%s", p->name, q,
+				 strerror(-rc), strcmp(p->driver, "net_pcap") == 0 ?
+				 " (a replay needs one mbuf per packet: see --mbufs)" : "");
+			return rc;
+		}
+	}
+	rc = rte_eth_tx_queue_setup(p->port_id, 0, nb_txd, (unsigned int)p->socket, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot set up TX queue: %s", p->name, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 int
 lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
 	      unsigned int nb_mbufs, int want_hw_ts, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
-	static uint8_t rss_key[256];
-	uint16_t nb_rxd = LC_RX_DESC, nb_txd = 0;
-	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
-	uint32_t mtu;
+	/* One TX queue, never used: some drivers (memif) connect only with one. */
+	uint16_t nb_rxd = LC_RX_DESC, nb_txd = 64;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -173,88 +260,15 @@ lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
 	p->socket = rte_eth_dev_socket_id(port_id);
 	if (p->socket < 0)
 		p->socket = (int)rte_socket_id();
-
-	memset(&conf, 0, sizeof(conf));
-	mtu = LC_MAX_FRAME - overhead;
-	if (info.max_mtu != 0 && mtu > info.max_mtu)
-		mtu = info.max_mtu;
-	if (info.max_rx_pktlen > overhead && mtu > info.max_rx_pktlen - overhead)
-		mtu = info.max_rx_pktlen - overhead;
-	conf.rxmode.mtu = mtu;
-	p->mtu = mtu;
-
-	/* Scatter where the port can; a NIC that cannot gets mbufs that hold a whole frame.
-	 * Virtual ports chain segments themselves (or are limited by their own design). */
-	p->data_room = LC_MBUF_SMALL;
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
-		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
-		p->scatter = 1;
-	} else if (info.device != NULL && rte_dev_bus(info.device) != NULL &&
-		   strcmp(rte_bus_name(rte_dev_bus(info.device)), "pci") == 0) {
-		p->data_room = LC_MBUF_LARGE;
-	}
-
-	if (nb_queues > 1 && info.flow_type_rss_offloads != 0) {
-		size_t klen = info.hash_key_size ? info.hash_key_size : 40;
-
-		if (klen > sizeof(rss_key))
-			klen = sizeof(rss_key);
-		symmetric_key(rss_key, klen);
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_key = rss_key;
-		conf.rx_adv_conf.rss_conf.rss_key_len = (uint8_t)klen;
-		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
-						    RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
-		p->rss = 1;
-	}
-
-	/* Timestamps from the device where it offers them (and the caller wants them). */
-	if (want_hw_ts && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) &&
-	    rte_mbuf_dyn_rx_timestamp_register(&p->hw_ts_offset, &p->hw_ts_flag) == 0) {
-		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
-		p->hw_ts = 1;
-	}
-
-	/* One TX queue, never used: some drivers (memif) connect only with one. */
-	nb_txd = 64;
+	build_conf(p, &info, nb_queues, want_hw_ts, &conf);
 	rc = rte_eth_dev_configure(port_id, (uint16_t)nb_queues, 1, &conf);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: cannot configure %u RX queue%s: %s", p->name,
 			 nb_queues, nb_queues == 1 ? "" : "s", strerror(-rc));
 		return rc;
 	}
-	rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, nb_txd ? &nb_txd : NULL);
-
-	p->pool = rte_pktmbuf_pool_create("lc_mbufs", nb_mbufs, LC_POOL_CACHE, 0,
-					  p->data_room, p->socket);
-	if (p->pool == NULL) {
-		snprintf(err, errlen, "cannot allocate %u packet buffers of %u bytes on socket "
-			 "%d: %s (try fewer --mbufs)", nb_mbufs, p->data_room,
-			 p->socket, rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-	for (unsigned int q = 0; q < nb_queues; q++) {
-		struct rte_eth_rxconf rxconf = info.default_rxconf;
-
-		rxconf.offloads = conf.rxmode.offloads;
-		rc = rte_eth_rx_queue_setup(port_id, (uint16_t)q, nb_rxd, (unsigned int)p->socket,
-					    &rxconf, p->pool);
-		if (rc != 0) {
-			snprintf(err, errlen, "%s: cannot set up RX queue %u: %s%s", p->name, q,
-				 strerror(-rc), strcmp(p->driver, "net_pcap") == 0 ?
-				 " (a replay needs one mbuf per packet: see --mbufs)" : "");
-			return rc;
-		}
-	}
-	if (nb_txd) {
-		rc = rte_eth_tx_queue_setup(port_id, 0, nb_txd, (unsigned int)p->socket, NULL);
-		if (rc != 0) {
-			snprintf(err, errlen, "%s: cannot set up TX queue: %s", p->name,
-				 strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
+	rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
+	return setup_queues(p, &info, &conf, nb_mbufs, nb_rxd, nb_txd, err, errlen);
 }
 
 int

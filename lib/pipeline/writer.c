@@ -192,90 +192,121 @@ flush(struct lc_writer *w, struct lc_writer_shard *s, int final)
 			 __ATOMIC_RELAXED);
 }
 
-/* Close the open file of s and hand its description to the main lcore. */
+/* What happened on the queue and the port while the file of s was open, until now. */
+static void
+file_stats(const struct lc_writer_shard *s, struct lc_file_stats *st, uint64_t *buffer_full,
+	   uint64_t *imissed, uint64_t *nombuf)
+{
+	struct lc_queue_counters now;
+	uint64_t im, nb;
+
+	lc_queue_read(s->q, &now);
+	lc_queue_port_drops(s->q, &im, &nb);
+	*buffer_full = now.buffer_full - s->rx_at_open.buffer_full;
+	*imissed = im - s->imissed_at_open;
+	*nombuf = nb - s->nombuf_at_open;
+	*st = (struct lc_file_stats){
+		.start_ns = s->file.opened_ns,
+		.end_ns = lc_realtime_ns(),
+		.received = now.received - s->rx_at_open.received,
+		.dropped = *buffer_full + *imissed + *nombuf,
+		.accepted = now.passed - s->rx_at_open.passed,
+	};
+}
+
+/* Write the trailer and the rest, and close the file: finished, or cut back to its last
+ * whole record after a failed write. 1 when it held nothing worth keeping (discarded), else
+ * 0 or -errno of the closing (sha receives the file's hash). */
+static int
+finish_file(struct lc_writer *w, struct lc_writer_shard *s, const struct lc_file_stats *st,
+	    uint8_t sha[LC_SHA256_LEN])
+{
+	const struct lc_format *fmt = w->policy->fmt;
+	uint64_t kept;
+	int rc;
+
+	/* The trailer (pcapng statistics) joins the buffer, flushed first when too full for it
+	 * (a file always gets its trailer, whole); then everything goes out. */
+	if (LC_WRITER_BUF - s->used < fmt->trailer_room)
+		flush(w, s, 0);
+	s->used += fmt->trailer(s->buf + s->used, LC_WRITER_BUF - s->used, st);
+	flush(w, s, 1);
+	s->cut_pending = 0;
+	__atomic_store_n(&s->c.open_bytes, 0, __ATOMIC_RELAXED);
+	if (!s->file.error)
+		return lc_shard_file_finish(&s->file, sha);
+	if (s->file.packets == 0) {
+		/* Nothing of it reached the disk but its header: not a file worth keeping. */
+		lc_shard_file_discard(&s->file);
+		return 1;
+	}
+	/* A write failed: the file is what the writes before made it, cut back to its last
+	 * whole record; still a valid capture, recorded with its losses. */
+	rc = lc_shard_file_salvage(&s->file, sha, &kept);
+	if (rc == 0 && kept != s->file.packets)
+		LC_LOG(WARNING, "writer %u: %s holds %" PRIu64 " packets, %" PRIu64 " counted",
+		       w->id, s->file.part, kept, s->file.packets);
+	s->file.packets = kept;
+	return rc;
+}
+
+/* The closed file of s, for the manifest (NULL: out of memory). */
+static struct lc_closed_file *
+describe(struct lc_writer_shard *s, const struct lc_file_stats *st, uint64_t buffer_full,
+	 uint64_t imissed, uint64_t nombuf, const uint8_t sha[LC_SHA256_LEN], int rc)
+{
+	struct lc_closed_file *cf = calloc(1, sizeof(*cf));
+
+	if (cf == NULL)
+		return NULL;
+	snprintf(cf->path, sizeof(cf->path), "%s", s->file.path);
+	cf->queue = s->file.queue;
+	cf->seq = s->file.seq;
+	cf->rc = rc;
+	cf->bytes = s->file.bytes;
+	cf->packets = s->file.packets;
+	cf->first_ns = s->file.first_ns;
+	cf->last_ns = s->file.last_ns;
+	cf->opened_ns = s->file.opened_ns;
+	cf->closed_ns = st->end_ns;
+	memcpy(cf->sha256, sha, LC_SHA256_LEN);
+	cf->received = st->received;
+	cf->passed = st->accepted;
+	cf->buffer_full = buffer_full;
+	cf->imissed = imissed;
+	cf->rx_nombuf = nombuf;
+	/* Since the last file was recorded: losses while no file could be open (a full disk)
+	 * go into the next record. */
+	cf->write_errors = s->c.write_errors - s->write_errors_at_open;
+	s->write_errors_at_open = s->c.write_errors;
+	return cf;
+}
+
+/* Close the open file of s: finish it, record it (before it takes its name: a crash between
+ * the two leaves a .part file that verify --repair recognises and finishes), publish it. */
 static int
 close_file(struct lc_writer *w, struct lc_writer_shard *s)
 {
 	const struct lc_writer_policy *p = w->policy;
+	uint64_t buffer_full, imissed, nombuf;
+	uint8_t sha[LC_SHA256_LEN];
 	struct lc_closed_file *cf;
-	struct lc_queue_counters now;
 	struct lc_file_stats st;
-	uint64_t imissed, nombuf;
 	int rc;
 
 	if (s->file.fd < 0)
 		return 0;
-	lc_queue_read(s->q, &now);
-	lc_queue_port_drops(s->q, &imissed, &nombuf);
-	cf = calloc(1, sizeof(*cf));
-	st = (struct lc_file_stats){
-		.start_ns = s->file.opened_ns,
-		.end_ns = lc_realtime_ns(),
-		.received = now.received - s->rx_at_open.received,
-		.dropped = (now.buffer_full - s->rx_at_open.buffer_full) +
-			   (imissed - s->imissed_at_open) + (nombuf - s->nombuf_at_open),
-		.accepted = now.passed - s->rx_at_open.passed,
-	};
-	uint8_t sha[LC_SHA256_LEN];
-	/* The trailer (pcapng statistics) joins the buffer, flushed first when too full for it
-	 * (a file always gets its trailer, whole); then everything goes out. */
-	if (LC_WRITER_BUF - s->used < p->fmt->trailer_room)
-		flush(w, s, 0);
-	s->used += p->fmt->trailer(s->buf + s->used, LC_WRITER_BUF - s->used, &st);
-	flush(w, s, 1);
-	if (s->file.error && s->file.packets == 0) {
-		/* Nothing of it reached the disk but its header: not a file worth keeping. */
-		lc_shard_file_discard(&s->file);
-		__atomic_store_n(&s->c.open_bytes, 0, __ATOMIC_RELAXED);
-		s->cut_pending = 0;
-		free(cf);
+	file_stats(s, &st, &buffer_full, &imissed, &nombuf);
+	rc = finish_file(w, s, &st, sha);
+	if (rc == 1)
 		return 0;
-	}
-	if (s->file.error) {
-		/* A write failed: the file is what the writes before made it, cut back to its
-		 * last whole record; still a valid capture, recorded with its losses. */
-		uint64_t kept;
-
-		rc = lc_shard_file_salvage(&s->file, sha, &kept);
-		if (rc == 0 && kept != s->file.packets)
-			LC_LOG(WARNING, "writer %u: %s holds %" PRIu64 " packets, %" PRIu64
-			       " counted", w->id, s->file.part, kept, s->file.packets);
-		s->file.packets = kept;
-	} else {
-		rc = lc_shard_file_finish(&s->file, sha);
-	}
-	s->cut_pending = 0;
-	__atomic_store_n(&s->c.open_bytes, 0, __ATOMIC_RELAXED);
-	if (cf != NULL) {
-		snprintf(cf->path, sizeof(cf->path), "%s", s->file.path);
-		cf->queue = s->file.queue;
-		cf->seq = s->file.seq;
-		cf->rc = rc;
-		cf->bytes = s->file.bytes;
-		cf->packets = s->file.packets;
-		cf->first_ns = s->file.first_ns;
-		cf->last_ns = s->file.last_ns;
-		cf->opened_ns = s->file.opened_ns;
-		cf->closed_ns = st.end_ns;
-		memcpy(cf->sha256, sha, sizeof(sha));
-		cf->received = st.received;
-		cf->passed = st.accepted;
-		cf->buffer_full = now.buffer_full - s->rx_at_open.buffer_full;
-		cf->imissed = imissed - s->imissed_at_open;
-		cf->rx_nombuf = nombuf - s->nombuf_at_open;
-		/* Since the last file was recorded: losses while no file could be open (a full
-		 * disk) go into the next record. */
-		cf->write_errors = s->c.write_errors - s->write_errors_at_open;
-		s->write_errors_at_open = s->c.write_errors;
-		/* Recorded before it takes its name: a crash between the two leaves a .part
-		 * file that verify --repair recognises and finishes. */
-		if (p->on_closed != NULL)
-			p->on_closed(p->on_closed_arg, cf);
-		else
-			free(cf);
-	} else {
+	cf = describe(s, &st, buffer_full, imissed, nombuf, sha, rc);
+	if (cf == NULL)
 		LC_LOG(ERR, "writer %u: out of memory describing %s", w->id, s->file.path);
-	}
+	else if (p->on_closed != NULL)
+		p->on_closed(p->on_closed_arg, cf);
+	else
+		free(cf);
 	if (rc == 0)
 		rc = lc_shard_file_publish(&s->file, w->out);
 	if (p->on_published != NULL)
