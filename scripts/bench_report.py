@@ -68,9 +68,9 @@ if burst:
                    f"{int(v.get('per_mib', 0)):,} |")
 out += ["", "linecap's own cost per packet written (TSC cycles, medians; RX per packet received, "
         "excluding the driver's receive call, including formatting the record; the writer "
-        "lcore copies chunks into its write buffer and waits for a free one; its two I/O "
-        "threads, on the same CPU, hash and write; write calls are mostly waiting for the "
-        "disk, not CPU):", "",
+        "lcore copies chunks into its write buffer (its CPU time) and waits for a free one "
+        "(wall time); its two I/O threads, on the same CPU, hash (CPU time) and write (wall "
+        "time in write calls: mostly waiting for the disk, not CPU):", "",
         "| traffic | filter | RX stage | writer lcore | copying | waiting | I/O: SHA-256 | "
         "I/O: write calls |",
         "|---|---|---:|---:|---:|---:|---:|---:|"]
@@ -85,7 +85,7 @@ stored = {"64": 60 + 16, "imix": 349.83 + 16}
 cost = {r[0]: (float(r[8]), float(r[9]) - float(r[10]) + float(r[11]))
         for r in rows if r[1] == "none"}
 out += ["", "Projection from these cycle counts (no filter; a full link; RX cores = rate x RX "
-        "cycles / TSC Hz, writer cores = rate x (formatting + SHA-256) / TSC Hz, rounded up; "
+        "cycles / TSC Hz, writer cores = rate x (copying + SHA-256) / TSC Hz, rounded up; "
         "disk = what the files grow by, which the write threads must sustain; the NIC "
         "driver's own receive cost comes on top of the RX cores: net_pcap's, which copies "
         "every frame from a file, is no guide to a NIC's):",

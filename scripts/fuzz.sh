@@ -15,21 +15,25 @@ command -v clang >/dev/null || { echo "fuzz.sh: clang is not installed (scripts/
 out=build-fuzz
 mkdir -p "$out"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -Iinclude $(pkg-config --cflags libdpdk libpcap)"
+# Each library's internal headers, with those of the libraries it uses (lib/meson.build).
+inc_filter="-Ilib/core -Ilib/filter"
+inc_output="$inc_filter -Ilib/output"
+inc_gen="$inc_output -Ilib/gen"
 libs="$(pkg-config --libs libpcap) -lnuma"
 
-clang $cflags -o "$out/fuzz_filter_expr" tests/fuzz/fuzz_filter_expr.c \
+clang $cflags $inc_filter -o "$out/fuzz_filter_expr" tests/fuzz/fuzz_filter_expr.c \
   lib/filter/filter.c lib/filter/filter_interp.c lib/filter/filter_jit.c \
   lib/filter/filter_selfcheck.c $libs
 # The readers of files an attacker may have shaped: captures, and a capture directory's
 # manifest as linecap-verify reads it.
-clang $cflags -o "$out/fuzz_reader" tests/fuzz/fuzz_reader.c lib/output/reader.c
-clang $cflags $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_verify" \
+clang $cflags $inc_output -o "$out/fuzz_reader" tests/fuzz/fuzz_reader.c lib/output/reader.c
+clang $cflags $inc_output $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_verify" \
   tests/fuzz/fuzz_verify.c lib/output/verify.c lib/output/verify_repair.c lib/output/manifest_record.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c \
   lib/output/shard.c lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
-clang $cflags -o "$out/fuzz_seqcheck" tests/fuzz/fuzz_seqcheck.c lib/output/reader.c \
+clang $cflags $inc_gen -o "$out/fuzz_seqcheck" tests/fuzz/fuzz_seqcheck.c lib/output/reader.c \
   lib/gen/gen.c lib/gen/seq.c $libs -lm
 # The manifest's own JSON reader against jansson (they must agree on every line).
-clang $cflags $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_manifest_line" \
+clang $cflags $inc_output $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_manifest_line" \
   tests/fuzz/fuzz_manifest_line.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c lib/output/shard.c \
   lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
 

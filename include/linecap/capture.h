@@ -15,9 +15,9 @@
 
 #include "linecap/config.h"
 #include "linecap/filter.h"
-#include "linecap/filter_set.h"
+#include "filter_set.h"
 #include "linecap/outpath.h"
-#include "linecap/port.h"
+#include "port.h"
 #include "linecap/stats.h"
 
 struct lc_capture;
@@ -60,8 +60,10 @@ uint64_t lc_capture_burst_bytes(const struct lc_config *cfg);
 
 /* -B by default: 256 MiB a queue where huge_free (free hugepage bytes) less other (what the
  * rest of the capture needs) has room for it, else half of that room shared by the queues
- * (whole MiB), else (under 16 MiB each) 256 MiB of normal memory. */
-uint64_t lc_capture_default_buffer(uint64_t huge_free, uint64_t other, unsigned int queues);
+ * (whole MiB); under 16 MiB each that way, a quarter of mem_avail (available memory) shared
+ * by the queues, up to 256 MiB, at least 4 MiB. */
+uint64_t lc_capture_default_buffer(uint64_t huge_free, uint64_t mem_avail, uint64_t other,
+				   unsigned int queues);
 
 /* The period files start in now: the current -G boundary (s since the epoch), else now. */
 uint64_t lc_capture_period(const struct lc_config *cfg);

@@ -13,22 +13,22 @@
 #include <stdio.h>
 
 #include "linecap/config.h"
-#include "linecap/filter_set.h"
+#include "filter_set.h"
 
 struct lc_queue_stats {
 	unsigned int queue;
 	uint64_t received, passed, filtered, buffer_full;
 	uint64_t written, written_bytes, write_errors, files;
-	uint64_t rx_cycles, writer_cycles, writer_wait_cycles;	/* TSC, on the lcores */
-	uint64_t io_hash_cycles, io_write_cycles;		/* TSC, on the I/O threads */
+	uint64_t rx_cycles, writer_cycles, writer_wait_cycles;	/* TSC cycles (writer: CPU + waits) */
+	uint64_t io_hash_cycles, io_write_cycles;		/* hash: CPU; write calls: wall */
 };
 
 struct lc_stats {
 	uint64_t received, passed, filtered, buffer_full;
 	uint64_t written, written_bytes, write_errors, files;
 	uint64_t imissed, rx_nombuf, ierrors;
-	uint64_t rx_cycles, writer_cycles, writer_wait_cycles;	/* TSC, on the lcores */
-	uint64_t io_hash_cycles, io_write_cycles;		/* TSC, on the I/O threads */
+	uint64_t rx_cycles, writer_cycles, writer_wait_cycles;	/* TSC cycles (writer: CPU + waits) */
+	uint64_t io_hash_cycles, io_write_cycles;		/* hash: CPU; write calls: wall */
 	double seconds;
 	const char *ts_source;		/* "tsc" or "hw"; NULL: not captured */
 	uint64_t clock_refreshes, clock_steps, clock_max_offset_ns;	/* of that clock */

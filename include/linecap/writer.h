@@ -10,8 +10,9 @@
  * (writer_io.h). It never touches a packet: the RX lcore formatted it.
  *
  * Files are cut between records: a file is closed and the next one opened before the first
- * record that finds it larger than -C bytes (as tcpdump's -C), and at the first chunk after
- * the main lcore started a new -G period. Each closed file is described in a struct
+ * record that finds it larger than -C bytes (as tcpdump's -C), and before the first record
+ * stamped in a later -G period (a period with no record ends a second after its end, once
+ * nothing waits in the queue). Each closed file is described in a struct
  * lc_closed_file handed to the policy's on_closed callback (the chain of custody: manifest
  * and retention) before the next file is opened. The writer stops once every producer of
  * its queues is done and the queues are empty, then closes its files: nothing that reached a
@@ -34,9 +35,9 @@
 
 #include "linecap/format.h"
 #include "linecap/outpath.h"
-#include "linecap/queue.h"
-#include "linecap/shard.h"
-#include "linecap/writer_io.h"
+#include "queue.h"
+#include "shard.h"
+#include "writer_io.h"
 
 #define LC_WRITER_BUF (2u << 20)
 #define LC_WRITER_CHUNKS 4u	/* chunks taken per poll */
@@ -47,10 +48,10 @@ struct lc_writer_counters {
 	uint64_t write_errors;	/* packets lost to failed writes */
 	uint64_t files;		/* files closed */
 	uint64_t open_bytes;	/* bytes in the file now open */
-	uint64_t cycles;	/* TSC cycles the lcore spent on this shard's packets */
-	uint64_t wait_cycles;	/* of those, waiting for a free buffer from the I/O thread */
-	uint64_t hash_cycles;	/* the I/O thread's: hashing (SHA-256) */
-	uint64_t write_cycles;	/* the I/O thread's: in write calls */
+	uint64_t cycles;	/* the lcore on this shard's packets: its CPU time, plus ... */
+	uint64_t wait_cycles;	/* ... its waits for a free buffer from the I/O threads (wall) */
+	uint64_t hash_cycles;	/* the I/O threads': CPU time hashing (SHA-256) */
+	uint64_t write_cycles;	/* the I/O threads': time in write calls (wall) */
 	uint64_t last_file;	/* 1 once the shard's last file is being closed: no other opens */
 };
 
@@ -72,6 +73,7 @@ struct lc_writer_policy {
 	const struct lc_format *fmt;
 	uint64_t max_bytes;		/* -C: 0 = no size limit */
 	const uint64_t *period;		/* -G: start of the current period (s), main lcore's */
+	uint64_t rotate_secs;		/* -G: its length; 0 = no -G */
 	uint64_t fsync_tsc;		/* --fsync-interval in TSC cycles; 0 = at close only */
 	int direct;			/* write with O_DIRECT where the filesystem allows */
 	uint16_t port_id;
@@ -100,6 +102,7 @@ struct lc_writer_shard {
 	uint64_t file_bytes;		/* of the open file, handed to the I/O thread */
 	int direct;			/* the open file takes only whole blocks but the last */
 	int fresh;			/* no record in the open file yet */
+	size_t peeked;			/* the partial block lc_shard_file_peek put in the file */
 	uint32_t *rec_end;		/* where each buffered record ends in buf */
 	uint32_t nrec;			/* records (wholly or partly) in buf */
 	uint64_t last_flush_tsc, last_sync_tsc;

@@ -11,7 +11,7 @@
 #include "linecap/capture.h"
 #include "linecap/config.h"
 #include "linecap/control.h"
-#include "linecap/log.h"
+#include "log.h"
 #include "linecap/stats.h"
 
 #define EXPR_MAX 1024

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "linecap/control.h"
-#include "linecap/log.h"
+#include "log.h"
 #include "linecap/prometheus.h"
 #include "linecap/stats.h"
 

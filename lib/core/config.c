@@ -9,8 +9,8 @@
 #include <rte_common.h>
 
 #include "linecap/config.h"
-#include "linecap/ini_scan.h"
-#include "linecap/parse.h"
+#include "ini_scan.h"
+#include "parse.h"
 
 enum {
 	OPT_QUEUES = 256,

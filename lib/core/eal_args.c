@@ -18,7 +18,7 @@
 #include <rte_log.h>
 
 #include "linecap/eal_args.h"
-#include "linecap/log.h"
+#include "log.h"
 
 int
 lc_eal_is_pci_addr(const char *s)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "linecap/config.h"
-#include "linecap/ini_scan.h"
+#include "ini_scan.h"
 
 int
 lc_ini_error(char *err, size_t errlen, const char *file, unsigned int line, const char *msg)

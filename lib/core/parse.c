@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "linecap/parse.h"
+#include "parse.h"
 
 /* Parse an unsigned decimal in [min, max]; tcpdump-style message on failure. */
 int
@@ -125,11 +125,13 @@ lc_parse_kib(const char *opt, const char *val, uint64_t min, uint64_t max, uint6
 	errno = 0;
 	if (isdigit((unsigned char)val[0]))
 		v = strtoull(val, &end, 10);
-	if (end != NULL && end[0] != '\0' && end[1] == '\0')
+	/* K, M, G, or Ki, Mi, Gi as --retain-bytes takes them: powers of 1024 all. */
+	if (end != NULL && end[0] != '\0' &&
+	    (end[1] == '\0' || (end[1] == 'i' && end[2] == '\0')))
 		u = strchr(suffixes, tolower((unsigned char)end[0]));
 	if (end == NULL || (end[0] != '\0' && u == NULL)) {
 		snprintf(err, errlen, "%s '%s': must be a size in KiB, or with a suffix K, M or G "
-			 "(powers of 1024: 256M, 1G)", opt, val);
+			 "(or Ki, Mi, Gi; powers of 1024 all: 256M, 1G)", opt, val);
 		return -EINVAL;
 	}
 	if (u != NULL)

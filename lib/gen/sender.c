@@ -12,10 +12,10 @@
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 
-#include "linecap/clock.h"
+#include "clock.h"
 #include "linecap/gen_sender.h"
 #include "linecap/outpath.h"
-#include "linecap/pcap_format.h"
+#include "pcap_format.h"
 
 #define BURST 32u
 #define MBUFS 8191u

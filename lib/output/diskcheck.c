@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "linecap/diskcheck.h"
-#include "linecap/shard.h"
+#include "shard.h"
 
 static double
 now_s(void)

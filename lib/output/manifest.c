@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 
 #include "linecap/manifest.h"
-#include "linecap/shard.h"
+#include "shard.h"
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "linecap/manifest_record.h"
+#include "manifest_record.h"
 
 #define J(v) ((json_int_t)(v))
 

@@ -13,9 +13,9 @@
 #include "linecap/filter.h"
 #include "linecap/manifest.h"
 #include "linecap/merge.h"
-#include "linecap/pcap_format.h"
+#include "pcap_format.h"
 #include "linecap/reader.h"
-#include "linecap/shard.h"
+#include "shard.h"
 
 struct input {
 	struct lc_reader *r;

@@ -4,7 +4,7 @@
 
 #include "linecap/mbuf_bytes.h"
 #include "linecap/format.h"
-#include "linecap/pcap_format.h"
+#include "pcap_format.h"
 
 struct file_hdr {
 	uint32_t magic;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "linecap/retention.h"
+#include "retention.h"
 
 void
 lc_retention_init(struct lc_retention *r, unsigned int max_files, uint64_t max_bytes)

@@ -9,9 +9,9 @@
 
 #include <openssl/evp.h>
 
-#include "linecap/clock.h"
+#include "clock.h"
 #include "linecap/reader.h"
-#include "linecap/shard.h"
+#include "shard.h"
 
 
 int
@@ -251,23 +251,32 @@ lc_shard_file_hash(struct lc_shard_file *f, const void *buf, size_t len)
 	EVP_DigestUpdate(f->sha, buf, len);
 }
 
-int
-lc_shard_file_stub(struct lc_shard_file *f, const void *hdr, size_t len)
+/* pwrite through the page cache, O_DIRECT turned off for it where it is on. */
+static int
+cached_pwrite(int fd, const void *buf, size_t len, off_t at)
 {
-	int fl = fcntl(f->fd, F_GETFL), rc = 0;
+	int fl = fcntl(fd, F_GETFL), rc = 0;
 
 	if (fl < 0)
 		return -errno;
+	if ((fl & O_DIRECT) && fcntl(fd, F_SETFL, fl & ~O_DIRECT) != 0)
+		return -errno;
+	if (pwrite(fd, buf, len, at) != (ssize_t)len)
+		rc = errno ? -errno : -EIO;
+	if ((fl & O_DIRECT) && fcntl(fd, F_SETFL, fl) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+int
+lc_shard_file_stub(struct lc_shard_file *f, const void *hdr, size_t len)
+{
 	/* A short unaligned write needs the page cache, even on an O_DIRECT file; the kernel
 	 * writes the cached page back before the first direct write replaces it. */
-	if ((fl & O_DIRECT) && fcntl(f->fd, F_SETFL, fl & ~O_DIRECT) != 0)
-		return -errno;
-	if (pwrite(f->fd, hdr, len, 0) != (ssize_t)len)
-		rc = errno ? -errno : -EIO;
-	else
+	int rc = cached_pwrite(f->fd, hdr, len, 0);
+
+	if (rc == 0)
 		f->stub_len = len;
-	if ((fl & O_DIRECT) && fcntl(f->fd, F_SETFL, fl) != 0 && rc == 0)
-		rc = -errno;
 	if (rc == 0 && !f->named) {
 		char self[64];
 
@@ -278,6 +287,14 @@ lc_shard_file_stub(struct lc_shard_file *f, const void *hdr, size_t len)
 		f->named = 1;
 	}
 	return rc;
+}
+
+int
+lc_shard_file_peek(struct lc_shard_file *f, const void *buf, size_t len)
+{
+	if (f->fd < 0 || f->error)
+		return f->fd < 0 ? -EBADF : f->error;
+	return len ? cached_pwrite(f->fd, buf, len, (off_t)f->bytes) : 0;
 }
 
 int

@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "linecap/manifest.h"
-#include "linecap/manifest_record.h"
+#include "manifest_record.h"
 #include "linecap/outpath.h"
 #include "linecap/reader.h"
-#include "linecap/shard.h"
+#include "shard.h"
 #include "verify_priv.h"
 
 void

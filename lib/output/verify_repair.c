@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "linecap/clock.h"
+#include "clock.h"
 #include "linecap/manifest.h"
-#include "linecap/manifest_record.h"
+#include "manifest_record.h"
 #include "linecap/reader.h"
-#include "linecap/shard.h"
+#include "shard.h"
 #include "verify_priv.h"
 
 static int

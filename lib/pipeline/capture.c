@@ -16,12 +16,12 @@
 #include <rte_ring.h>
 
 #include "linecap/capture.h"
-#include "linecap/clock.h"
-#include "linecap/custody.h"
+#include "clock.h"
+#include "custody.h"
 #include "linecap/verify.h"
-#include "linecap/filter_set.h"
-#include "linecap/log.h"
-#include "linecap/rx.h"
+#include "filter_set.h"
+#include "log.h"
+#include "rx.h"
 #include "linecap/writer.h"
 #include "capture_priv.h"
 
@@ -144,6 +144,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		.fmt = lc_format_find(cfg->format ? cfg->format : "pcap"),
 		.max_bytes = cfg->file_bytes,
 		.period = cfg->rotate_secs ? &cap->period : NULL,
+		.rotate_secs = cfg->rotate_secs,
 		.fsync_tsc = cfg->fsync_ms * (rte_get_tsc_hz() / 1000),
 		.direct = 1,
 		.port_name = cap->port.name,

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "linecap/clock.h"
-#include "linecap/log.h"
+#include "clock.h"
+#include "log.h"
 #include "capture_priv.h"
 
 #define CLOCK_TSC "timestamps: TSC at receive, anchored to CLOCK_REALTIME"

@@ -15,9 +15,9 @@
 #include "linecap/capture.h"
 #include "linecap/eal_args.h"
 #include "linecap/filter.h"
-#include "linecap/port.h"
-#include "linecap/queue.h"
-#include "linecap/rx.h"
+#include "port.h"
+#include "queue.h"
+#include "rx.h"
 #include "linecap/writer.h"
 
 #define EAL_SLACK_BYTES (128ull << 20)	/* EAL, drivers, rings of virtual devices */
@@ -25,26 +25,63 @@
 #define BUFFER_FLOOR (16ull << 20)	/* below this from hugepages: normal memory instead */
 
 uint64_t
-lc_capture_default_buffer(uint64_t huge_free, uint64_t other, unsigned int queues)
+lc_capture_default_buffer(uint64_t huge_free, uint64_t mem_avail, uint64_t other,
+			  unsigned int queues)
 {
-	uint64_t share;
+	uint64_t share = 0;
 
-	if (huge_free <= other)
-		return BUFFER_DEFAULT;	/* no hugepages to speak of: normal memory */
 	/* Half of what the hugepages leave (the rest for another capture or tool), shared by
 	 * the queues, whole MiB. */
-	share = (huge_free - other) / 2 / queues;
-	share &= ~(uint64_t)(LC_CHUNK_SIZE - 1);
-	if (share >= BUFFER_DEFAULT)
-		return BUFFER_DEFAULT;
-	return share >= BUFFER_FLOOR ? share : BUFFER_DEFAULT;
+	if (huge_free > other)
+		share = (huge_free - other) / 2 / queues & ~(uint64_t)(LC_CHUNK_SIZE - 1);
+	if (share < BUFFER_FLOOR)	/* normal memory: a quarter of what is available */
+		share = mem_avail / 4 / queues & ~(uint64_t)(LC_CHUNK_SIZE - 1);
+	if (share < LC_QUEUE_MIN_BYTES)
+		share = LC_QUEUE_MIN_BYTES;
+	return share < BUFFER_DEFAULT ? share : BUFFER_DEFAULT;
+}
+
+/* /proc/meminfo's MemAvailable in bytes; 0 when unknown. */
+static uint64_t
+mem_available(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
+/* The buffers (-B) must fit what EAL will have: the free hugepages, or, without enough of
+ * them (EAL then runs with --no-huge, its memory backed only as it is touched), the memory
+ * available now. Refused before anything is created, rather than a capture the kernel kills
+ * once a stalled disk has filled its buffers. */
+static int
+check_memory(const struct lc_config *cfg, const struct lc_capture_plan *plan, uint64_t huge,
+	     uint64_t avail, uint64_t pool, char *err, size_t errlen)
+{
+	uint64_t need = (uint64_t)plan->queues * plan->buffer_bytes + pool;
+
+	if (huge >= plan->mem_bytes || avail == 0 || need <= avail)
+		return 0;
+	snprintf(err, errlen, "-B %" PRIu64 " MiB: %u queue%s of it and the packet buffers need "
+		 "%" PRIu64 " MiB; this machine has %" PRIu64 " MiB of hugepages free and %" PRIu64
+		 " MiB of memory available: give a smaller -B%s", plan->buffer_bytes >> 20,
+		 plan->queues, plan->queues == 1 ? "" : "s", need >> 20, huge >> 20, avail >> 20,
+		 cfg->buffer_bytes ? " (or reserve hugepages)" : " or reserve hugepages");
+	return -EINVAL;
 }
 
 int
 lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char *err,
 		size_t errlen)
 {
-	uint64_t per_mbuf, lcores;
+	uint64_t per_mbuf, lcores, huge, avail;
 	int rc;
 
 	memset(plan, 0, sizeof(*plan));
@@ -105,15 +142,17 @@ lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char 
 	plan->mem_bytes += plan->port.replay_mbufs * 16;
 	plan->mem_bytes = plan->mem_bytes * 2 + EAL_SLACK_BYTES;
 	/* The capture buffers (-B), each in one piece, and their chunk tables and rings. */
+	huge = lc_eal_huge_free_bytes();
+	avail = mem_available();
 	plan->buffer_bytes = cfg->buffer_bytes ? cfg->buffer_bytes :
-		lc_capture_default_buffer(lc_eal_huge_free_bytes(), plan->mem_bytes,
-					  plan->queues);
+		lc_capture_default_buffer(huge, avail, plan->mem_bytes, plan->queues);
 	plan->buffer_bytes = (plan->buffer_bytes + LC_CHUNK_SIZE - 1) &
 			     ~(uint64_t)(LC_CHUNK_SIZE - 1);
 	if (plan->buffer_bytes < LC_QUEUE_MIN_BYTES)
 		plan->buffer_bytes = LC_QUEUE_MIN_BYTES;
 	plan->mem_bytes += (uint64_t)plan->queues * (plan->buffer_bytes + (4ull << 20));
-	return 0;
+	return check_memory(cfg, plan, huge, avail, (uint64_t)plan->mbufs * per_mbuf, err,
+			    errlen);
 }
 
 uint64_t

@@ -11,11 +11,11 @@
 #include <stdint.h>
 
 #include "linecap/capture.h"
-#include "linecap/clock.h"
-#include "linecap/filter_set.h"
-#include "linecap/port.h"
-#include "linecap/queue.h"
-#include "linecap/rx.h"
+#include "clock.h"
+#include "filter_set.h"
+#include "port.h"
+#include "queue.h"
+#include "rx.h"
 #include "linecap/stats.h"
 #include "linecap/writer.h"
 

@@ -7,9 +7,9 @@
 
 #include <rte_ring.h>
 
-#include "linecap/custody.h"
-#include "linecap/log.h"
-#include "linecap/port.h"
+#include "custody.h"
+#include "log.h"
+#include "port.h"
 #include "capture_priv.h"
 
 void

@@ -14,13 +14,13 @@
 #include <jansson.h>
 
 #include "lc_version.h"
-#include "linecap/clock.h"
-#include "linecap/custody.h"
-#include "linecap/log.h"
+#include "clock.h"
+#include "custody.h"
+#include "log.h"
 #include "linecap/manifest.h"
-#include "linecap/manifest_record.h"
+#include "manifest_record.h"
 #include "linecap/privs.h"
-#include "linecap/retention.h"
+#include "retention.h"
 
 struct era {
 	char *expr;

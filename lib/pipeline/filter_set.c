@@ -9,10 +9,10 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
-#include "linecap/clock.h"
-#include "linecap/filter_set.h"
+#include "clock.h"
+#include "filter_set.h"
 #include "linecap/config.h"
-#include "linecap/log.h"
+#include "log.h"
 
 #define HISTORY_MAX 4096
 

@@ -16,8 +16,8 @@
 #include <rte_mbuf_dyn.h>
 
 #include "linecap/eal_args.h"
-#include "linecap/log.h"
-#include "linecap/port.h"
+#include "log.h"
+#include "port.h"
 
 /* Count the records libpcap reads from a replay file; check it is Ethernet. */
 static int

@@ -8,7 +8,7 @@
 #include <rte_ring.h>
 #include <rte_stack.h>
 
-#include "linecap/queue.h"
+#include "queue.h"
 
 #define DIRECT_ALIGN 4096u
 

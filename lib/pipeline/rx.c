@@ -6,7 +6,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
-#include "linecap/rx.h"
+#include "rx.h"
 
 /*
  * -c N: take at most *budget passing packets from this burst. The capture window closes at
@@ -85,6 +85,17 @@ lc_rx_flush(struct lc_rx_queue *rx)
 	rx->chunk = NULL;
 }
 
+/* Is the chunk in hand due to go although not full: records in it for the flush time, and
+ * the writer has taken everything sent before (were it still busy, say with a stalled disk,
+ * a chunk sent now would hold only these few records: keep filling it instead, so the
+ * buffer holds its size in records however slow the link). */
+static inline int
+flush_due(const struct lc_rx_queue *rx, uint64_t tsc)
+{
+	return rx->chunk != NULL && tsc - rx->chunk_tsc > rx->flush_tsc &&
+	       rte_ring_empty(rx->q->full);
+}
+
 /* A packet's time: the device's own stamp where it gave one, else the burst's. */
 static inline uint64_t
 stamp(const struct lc_rx_queue *rx, const struct rte_mbuf *m, uint64_t burst_ns)
@@ -156,7 +167,7 @@ lc_rx_process(struct lc_rx_queue *rx, struct rte_mbuf **pkts, uint16_t n)
 		__atomic_fetch_add(rx->budget, (int64_t)(npass - done), __ATOMIC_RELAXED);
 	/* Every packet of the burst is done with: back to this lcore's pool cache at once. */
 	rte_pktmbuf_free_bulk(pkts, n);
-	if (rx->chunk != NULL && tsc - rx->chunk_tsc > rx->flush_tsc)
+	if (flush_due(rx, tsc))
 		lc_rx_flush(rx);
 
 	/* One owner: plain read-modify-write, relaxed store so readers see whole values. */
@@ -185,7 +196,7 @@ lc_rx_main(void *arg)
 		n = rte_eth_rx_burst(rx->port_id, rx->queue_id, pkts, LC_RX_BURST);
 		if (n != 0)
 			lc_rx_process(rx, pkts, n);
-		else if (rx->chunk != NULL && rte_rdtsc() - rx->chunk_tsc > rx->flush_tsc)
+		else if (flush_due(rx, rte_rdtsc()))
 			lc_rx_flush(rx);	/* a quiet link still reaches the disk */
 		/* No filter pointer is held here: an old filter may go. */
 		if (rx->rcu != NULL)

@@ -12,9 +12,9 @@
 #include <rte_ring.h>
 
 #include "lc_version.h"
-#include "linecap/clock.h"
+#include "clock.h"
 #include "linecap/config.h"
-#include "linecap/log.h"
+#include "log.h"
 #include "linecap/writer.h"
 
 #define IDLE_FLUSH_MS 200u	/* buffered records reach the file within this when idle */
@@ -63,6 +63,7 @@ open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t w
 		s->file_bytes = 0;
 		s->direct = s->file.direct;
 		s->fresh = 1;
+		s->peeked = 0;
 		rc = lc_shard_file_stub(&s->file, s->buf, s->used);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: %s", s->file.part, strerror(-rc));
@@ -115,11 +116,14 @@ lc_writer_shard_release(struct lc_writer_shard *s)
 	s->rec_end = NULL;
 }
 
-/* The lcore's time on s since t0 (its waits inside, counted by flush, are part of it). */
+/* The lcore's work on s since c0 (lc_thread_cycles: CPU time, not what its I/O threads did
+ * meanwhile on the same CPU), and its waits for a free buffer since w0 (wait_cycles). */
 static inline void
-add_cycles(struct lc_writer_shard *s, uint64_t t0)
+add_cycles(struct lc_writer_shard *s, uint64_t c0, uint64_t w0)
 {
-	__atomic_store_n(&s->c.cycles, s->c.cycles + (rte_rdtsc() - t0), __ATOMIC_RELAXED);
+	uint64_t work = lc_thread_cycles() - c0 + (s->c.wait_cycles - w0);
+
+	__atomic_store_n(&s->c.cycles, s->c.cycles + work, __ATOMIC_RELAXED);
 }
 
 /* Account for the buffers the I/O thread has finished, in order. */
@@ -170,6 +174,8 @@ flush(struct lc_writer *w, struct lc_writer_shard *s, int final)
 		n &= ~(size_t)(LC_DIRECT_ALIGN - 1);
 	while (done < s->nrec && s->rec_end[done] <= n)
 		done++;
+	if (n != 0)
+		s->peeked = 0;	/* what the file holds past its whole blocks is stale now */
 	if (n != 0 && s->file.fd >= 0) {
 		const uint8_t *old = s->buf;
 
@@ -190,6 +196,23 @@ flush(struct lc_writer *w, struct lc_writer_shard *s, int final)
 	__atomic_store_n(&s->c.open_bytes, s->file_bytes + s->used, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->c.wait_cycles, s->c.wait_cycles + (rte_rdtsc() - t0),
 			 __ATOMIC_RELAXED);
+}
+
+/*
+ * Flush, and with O_DIRECT also put the buffer's partial last block in the file, through the
+ * page cache (the next whole write replaces it): an idle link's last records are in the file
+ * (and durable at the next sync) instead of waiting in memory for their block to fill.
+ */
+static void
+flush_idle(struct lc_writer *w, struct lc_writer_shard *s)
+{
+	flush(w, s, 0);
+	if (!s->direct || s->used == 0 || s->used == s->peeked || s->file.fd < 0)
+		return;
+	lc_io_drain(&s->io);	/* the file ends where the partial block goes */
+	reap(w, s);
+	if (lc_shard_file_peek(&s->file, s->buf, s->used) == 0)
+		s->peeked = s->used;
 }
 
 /* What happened on the queue and the port while the file of s was open, until now. */
@@ -243,9 +266,18 @@ finish_file(struct lc_writer *w, struct lc_writer_shard *s, const struct lc_file
 	/* A write failed: the file is what the writes before made it, cut back to its last
 	 * whole record; still a valid capture, recorded with its losses. */
 	rc = lc_shard_file_salvage(&s->file, sha, &kept);
-	if (rc == 0 && kept != s->file.packets)
+	if (rc == 0 && kept > s->file.packets &&
+	    kept - s->file.packets <= s->c.write_errors - s->write_errors_at_open) {
+		/* Records of a partial block put there while idle (flush_idle) were kept, but
+		 * their write failed: they are in the file, so written, not lost. */
+		uint64_t more = kept - s->file.packets;
+
+		__atomic_store_n(&s->c.written, s->c.written + more, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->c.write_errors, s->c.write_errors - more, __ATOMIC_RELAXED);
+	} else if (rc == 0 && kept != s->file.packets) {
 		LC_LOG(WARNING, "writer %u: %s holds %" PRIu64 " packets, %" PRIu64 " counted",
 		       w->id, s->file.part, kept, s->file.packets);
+	}
 	s->file.packets = kept;
 	return rc;
 }
@@ -375,6 +407,47 @@ try_open(struct lc_writer *w, struct lc_writer_shard *s, time_t when)
 	s->next_seq = s->file.seq + 1;
 }
 
+#define PERIOD_GRACE_NS 1000000000ull	/* -G: a period with no record ends this long after */
+
+/* -G: the first nanosecond past the open file's period; UINT64_MAX without -G. */
+static inline uint64_t
+period_end_ns(const struct lc_writer *w, const struct lc_writer_shard *s)
+{
+	uint64_t g = w->policy->rotate_secs;
+
+	return g ? ((uint64_t)s->file.period + g) * 1000000000ull : UINT64_MAX;
+}
+
+/* -G: the period (its start, s) the record stamped ts_ns belongs to. */
+static inline time_t
+period_of(const struct lc_writer *w, uint64_t ts_ns)
+{
+	uint64_t sec = ts_ns / 1000000000ull;
+
+	return (time_t)(sec - sec % w->policy->rotate_secs);
+}
+
+/* The period a file opened now belongs to. */
+static inline time_t
+period_now(const struct lc_writer *w, const struct lc_writer_shard *s)
+{
+	const struct lc_writer_policy *p = w->policy;
+
+	return p->period ? (time_t)__atomic_load_n(p->period, __ATOMIC_RELAXED) : s->file.period;
+}
+
+/* -G, the main lcore says another period began: is the file's over, though no record said
+ * so? A second past its end with nothing waiting in the queue (records stamped before the
+ * end may still be on their way until then), or the clock went back before its start. */
+static int
+period_idle_over(const struct lc_writer *w, const struct lc_writer_shard *s)
+{
+	uint64_t now = lc_realtime_ns();
+
+	return (now >= period_end_ns(w, s) + PERIOD_GRACE_NS && lc_queue_waiting(s->q) == 0) ||
+	       now < (uint64_t)s->file.period * 1000000000ull;
+}
+
 /* Once per burst or idle round: is a cut due (-C with what is buffered, or -G)? */
 static inline void
 maybe_rotate(struct lc_writer *w, struct lc_writer_shard *s)
@@ -389,11 +462,11 @@ maybe_rotate(struct lc_writer *w, struct lc_writer_shard *s)
 	}
 	reap(w, s);
 	if (unlikely(s->cut_pending) ||
-	    (p->max_bytes && s->file_bytes + s->used >= p->max_bytes) ||
-	    (p->period && (time_t)period != s->file.period))
+	    (p->max_bytes && s->file_bytes + s->used > p->max_bytes) ||
+	    (p->period && (time_t)period != s->file.period && period_idle_over(w, s)))
 		rotate(w, s, p->period ? (time_t)period : s->file.period);
 	else if (p->fsync_tsc && rte_rdtsc() - s->last_sync_tsc > p->fsync_tsc) {
-		flush(w, s, 0);		/* the whole blocks, once written, made durable */
+		flush_idle(w, s);	/* all of it, once written, made durable */
 		lc_io_drain(&s->io);
 		reap(w, s);
 		lc_shard_file_sync(&s->file);
@@ -401,20 +474,12 @@ maybe_rotate(struct lc_writer *w, struct lc_writer_shard *s)
 	}
 }
 
-/* The period a file opened now belongs to. */
-static inline time_t
-period_now(const struct lc_writer *w, const struct lc_writer_shard *s)
-{
-	const struct lc_writer_policy *p = w->policy;
-
-	return p->period ? (time_t)__atomic_load_n(p->period, __ATOMIC_RELAXED) : s->file.period;
-}
-
 /*
  * Of the records at rec..end, the longest run that fits the buffer and does not need a cut
- * first (-C: a record never goes into a file already larger than max, as tcpdump's -C):
- * its length in bytes, its record count in *k, where it ends in the buffer in rec_end, the
- * start of its last record in *last.
+ * first (-C: a record never goes into a file already larger than max, as tcpdump's -C; -G:
+ * nor into a file of an earlier period than its timestamp's): its length in bytes, its
+ * record count in *k, where it ends in the buffer in rec_end, the start of its last record
+ * in *last.
  */
 static size_t
 fitting_run(const struct lc_writer *w, struct lc_writer_shard *s, const uint8_t *rec,
@@ -424,6 +489,7 @@ fitting_run(const struct lc_writer *w, struct lc_writer_shard *s, const uint8_t 
 	const uint64_t max = w->policy->max_bytes ? w->policy->max_bytes : UINT64_MAX;
 	const uint64_t at = s->file_bytes + s->used;
 	const size_t room = LC_WRITER_BUF - s->used;
+	const uint64_t until = period_end_ns(w, s);
 	uint32_t *re = s->rec_end + s->nrec;
 	size_t off = 0;
 	uint32_t n = 0;
@@ -431,7 +497,8 @@ fitting_run(const struct lc_writer *w, struct lc_writer_shard *s, const uint8_t 
 	while (rec + off < end && at + off <= max) {
 		size_t len = lc_format_record_len(fmt, rec + off);
 
-		if (off + len > room)
+		if (off + len > room ||
+		    (until != UINT64_MAX && fmt->record_ts(rec + off) >= until))
 			break;
 		*last = rec + off;
 		off += len;
@@ -462,10 +529,14 @@ take_records(struct lc_writer *w, struct lc_writer_shard *s, const uint8_t *rec,
 		}
 		run = fitting_run(w, s, rec, end, &k, &last);
 		if (k == 0) {
-			if (s->used + lc_format_record_len(fmt, rec) > LC_WRITER_BUF)
+			uint64_t ts = fmt->record_ts(rec);
+
+			if (w->policy->rotate_secs && ts >= period_end_ns(w, s))
+				rotate(w, s, period_of(w, ts));	/* its period is over */
+			else if (s->used + lc_format_record_len(fmt, rec) > LC_WRITER_BUF)
 				flush(w, s, 0);		/* the buffer is full */
 			else if (!s->fresh)
-				rotate(w, s, period_now(w, s));	/* the file is */
+				rotate(w, s, period_now(w, s));	/* the file is (-C) */
 			else {	/* a header alone past -C: the record goes in all the same */
 				run = lc_format_record_len(fmt, rec);
 				last = rec;
@@ -493,12 +564,13 @@ lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 {
 	struct lc_chunk *chunks[LC_WRITER_CHUNKS];
 	unsigned int n, pkts = 0;
-	uint64_t t0;
+	uint64_t c0, w0;
 
 	n = rte_ring_sc_dequeue_burst(s->q->full, (void **)chunks, LC_WRITER_CHUNKS, NULL);
 	if (n == 0)
 		return 0;
-	t0 = rte_rdtsc();
+	c0 = lc_thread_cycles();
+	w0 = s->c.wait_cycles;
 	for (unsigned int i = 0; i < n; i++) {
 		take_records(w, s, chunks[i]->data, chunks[i]->len, chunks[i]->nrec);
 		pkts += chunks[i]->nrec;
@@ -506,17 +578,17 @@ lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 	/* Never fails: the stack has room for every chunk. */
 	rte_stack_push(s->q->empty, (void *const *)chunks, n);
 	maybe_rotate(w, s);
-	add_cycles(s, t0);
+	add_cycles(s, c0, w0);
 	return pkts;
 }
 
 int
 lc_writer_close_shard(struct lc_writer *w, struct lc_writer_shard *s)
 {
-	uint64_t t0 = rte_rdtsc();
+	uint64_t c0 = lc_thread_cycles(), w0 = s->c.wait_cycles;
 	int rc = close_file(w, s);
 
-	add_cycles(s, t0);
+	add_cycles(s, c0, w0);
 	return rc;
 }
 
@@ -556,12 +628,12 @@ lc_writer_main(void *arg)
 		 * whose period ended, then nap so a writer sharing a CPU leaves it to others. */
 		for (unsigned int i = 0; i < w->nshards; i++) {
 			struct lc_writer_shard *s = w->shards[i];
-			uint64_t t0 = rte_rdtsc();
+			uint64_t c0 = lc_thread_cycles(), w0 = s->c.wait_cycles;
 
-			if (s->used != 0 && t0 - s->last_flush_tsc > idle_flush)
-				flush(w, s, 0);
+			if (s->used != 0 && rte_rdtsc() - s->last_flush_tsc > idle_flush)
+				flush_idle(w, s);
 			maybe_rotate(w, s);
-			add_cycles(s, t0);
+			add_cycles(s, c0, w0);
 		}
 		usleep(IDLE_NAP_US);
 	}

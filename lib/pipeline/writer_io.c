@@ -5,7 +5,7 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
-#include "linecap/writer_io.h"
+#include "writer_io.h"
 
 static void
 stage_write(struct lc_io_slot *s)
@@ -19,11 +19,11 @@ stage_write(struct lc_io_slot *s)
 static void
 stage_hash(struct lc_io_slot *s)
 {
-	uint64_t t0 = rte_rdtsc();
+	uint64_t t0 = lc_thread_cycles();
 
 	/* What reached the file, so the hash always describes the file as it is. */
 	lc_shard_file_hash(s->file, s->buf, s->written);
-	s->hash_cycles = rte_rdtsc() - t0;
+	s->hash_cycles = lc_thread_cycles() - t0;
 }
 
 /* One stage's thread: takes the slots the stage before has finished, in order. */

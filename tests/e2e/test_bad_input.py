@@ -54,6 +54,8 @@ def main():
         ("filter file and expression", ["-i", dev, "-w", out, "-F", good, "tcp"],
          "give one"),
         ("unknown option", ["-i", dev, "-w", out, "--bogus"], "--bogus: unknown option"),
+        ("buffers beyond the machine", ["-i", dev, "-w", out, "-B", "64G", "--queues", "1"],
+         "give a smaller -B"),
         ("snaplen out of range", ["-i", dev, "-w", out, "-s", "70000000"],
          "-s 70000000: snaplen must be between 64 and 262144"),
         ("count not a number", ["-i", dev, "-w", out, "-c", "many"],

@@ -83,10 +83,10 @@ def time_rotation(t, work, sample):
         stamp = r["file"].split("-q")[0][len("cap-"):]
         period = int(time.mktime(time.strptime(stamp, "%Y%m%d-%H%M%S")))
         inside = [rec[0] for rec in e.read_pcap(os.path.join(d, r["file"]))["records"]]
-        # A packet stamped just before a boundary may still sit in a ring when the cut
-        # comes, so allow a margin of 200 ms on both sides.
-        t.check(all((period - 0.2) * 10**9 <= ts < (period + 1.2) * 10**9 for ts in inside),
-                f"-G: {r['file']} holds packets outside its second")
+        # The writer cuts between records by their timestamps: exactly the period's.
+        t.check(all(period * 10**9 <= ts < (period + 1) * 10**9 for ts in inside),
+                f"-G: {r['file']} holds packets outside its second: "
+                f"{[ts for ts in inside if not period * 10**9 <= ts < (period + 1) * 10**9][:3]}")
     verify(t, d, "-G")
 
 

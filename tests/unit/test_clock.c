@@ -2,7 +2,7 @@
 /* TSC to realtime conversion: accuracy, slewing without jumps, steps, per-queue monotony. */
 #include "lc_test.h"
 
-#include "linecap/clock.h"
+#include "clock.h"
 
 #define HZ 2000000000ull	/* a 2 GHz TSC: 2 cycles per ns */
 #define NS 1000000000ull

@@ -107,6 +107,8 @@ static const struct bad_case bad[] = {
 	{ { "-i", "x", "-w", "y", "-B", "+8M" }, "-B '+8M': must be a size in KiB" },
 	{ { "-i", "x", "-w", "y", "-B", "1.5G" }, "-B '1.5G': must be a size in KiB" },
 	{ { "-i", "x", "-w", "y", "-B", "8MB" }, "-B '8MB': must be a size in KiB" },
+	{ { "-i", "x", "-w", "y", "-B", "8Mib" }, "-B '8Mib': must be a size in KiB" },
+	{ { "-i", "x", "-w", "y", "-B", "8i" }, "-B '8i': must be a size in KiB" },
 	{ { "-i", "x", "-w", "y", "-B", "M" }, "-B 'M': must be a size in KiB" },
 	{ { "-i", "x", "-w", "y", "-B", " 8M" }, "-B ' 8M': must be a size in KiB" },
 	{ { "-i", "x", "-w", "y", "-B" }, "-B: option needs a value" },
@@ -241,6 +243,8 @@ test_buffer_size(void)
 		{ "8192K", 8ull << 20 },
 		{ "4M", 4ull << 20 },			/* the least */
 		{ "256M", 256ull << 20 },
+		{ "256Mi", 256ull << 20 },		/* as --retain-bytes writes it */
+		{ "1Gi", 1ull << 30 },
 		{ "256m", 256ull << 20 },
 		{ "1G", 1ull << 30 },
 		{ "2g", 2ull << 30 },

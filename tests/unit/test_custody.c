@@ -17,7 +17,7 @@
 #include "lc_test.h"
 
 #include "linecap/config.h"
-#include "linecap/custody.h"
+#include "custody.h"
 #include "linecap/outpath.h"
 #include "linecap/verify.h"
 #include "linecap/writer.h"

@@ -10,13 +10,13 @@
 #include "lc_test.h"
 
 #include "linecap/config.h"
-#include "linecap/custody.h"
-#include "linecap/filter_set.h"
+#include "custody.h"
+#include "filter_set.h"
 #include "linecap/outpath.h"
-#include "linecap/rx.h"
+#include "rx.h"
 
 /* The capture's insides: the test builds the least of one that lc_capture_set_filter uses. */
-#include "../../lib/pipeline/capture_priv.h"
+#include "capture_priv.h"
 
 #define NQ 2u
 

@@ -13,11 +13,11 @@
 
 #include "lc_test.h"
 
-#include "linecap/clock.h"
+#include "clock.h"
 #include "linecap/filter.h"
 #include "linecap/outpath.h"
-#include "linecap/queue.h"
-#include "linecap/rx.h"
+#include "queue.h"
+#include "rx.h"
 #include "linecap/format.h"
 #include "linecap/writer.h"
 
@@ -179,7 +179,23 @@ test_flush_time(void)
 	CHECK_EQ_U64(lc_rx_process(rx, pkts, 4), 4);
 	CHECK_EQ_U64(lc_queue_waiting(rx->q), 1);
 	CHECK(rx->chunk == NULL);
-	CHECK_EQ_U64(walk(rx, NULL, NULL), 8);
+	/* The writer has not taken it (a stalled disk): the next chunk keeps filling, however
+	 * long its records wait, so a slow link cannot use the buffer up a few records a chunk. */
+	for (uint32_t b = 0; b < 10; b++) {
+		burst(pkts, 8 + 4 * b, 4);
+		CHECK_EQ_U64(lc_rx_process(rx, pkts, 4), 4);
+	}
+	CHECK_EQ_U64(lc_queue_waiting(rx->q), 1);
+	CHECK(rx->chunk != NULL && rx->chunk->nrec == 40);
+	CHECK_EQ_U64(lc_queue_in_use(rx->q), 2);
+	/* Taken: the one in hand goes with the next burst. */
+	for (struct lc_chunk *c = NULL; rte_ring_sc_dequeue(rx->q->full, (void **)&c) == 0;)
+		rte_stack_push(rx->q->empty, (void *const *)&c, 1);
+	burst(pkts, 48, 4);
+	CHECK_EQ_U64(lc_rx_process(rx, pkts, 4), 4);
+	CHECK_EQ_U64(lc_queue_waiting(rx->q), 1);
+	CHECK(rx->chunk == NULL);
+	CHECK_EQ_U64(walk(rx, NULL, NULL), 44);
 	done_with(rx);
 }
 
@@ -433,6 +449,67 @@ test_writer(uint64_t max_bytes)
 	rmdir(dir);
 }
 
+/* -G: the writer cuts between records by their timestamps, each file holding its period's
+ * records only, however the chunks fall. */
+static void
+test_writer_periods(void)
+{
+	char dir[] = "/tmp/lc_test_periods_XXXXXX", err[512];
+	const uint64_t p0 = 1767225600ull, ns = 1000000000ull;	/* a period start, s */
+	const uint64_t ts[] = { p0 * ns + ns / 2, p0 * ns + 9 * ns / 10, (p0 + 1) * ns + ns / 10,
+				(p0 + 3) * ns + 3 * ns / 10, (p0 + 3) * ns + 4 * ns / 10 };
+	uint64_t current = p0 + 3;	/* the main lcore's period, already moved on */
+	struct lc_rx_queue *rx = rxq(LC_QUEUE_MIN_BYTES, NULL, NULL, 1);
+	struct rte_ring *closed = rte_ring_create("closedp", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	struct lc_writer_policy pol = { .fmt = &lc_format_pcap, .direct = 1, .port_name = "t",
+					.period = &current, .rotate_secs = 1,
+					.on_closed = collect, .on_closed_arg = closed };
+	const uint64_t want_first[] = { ts[0], ts[2], ts[3] };
+	const uint32_t want_n[] = { 2, 1, 2 };
+	struct lc_outpath op;
+	struct lc_writer w = { .policy = &pol, .snaplen = 64 };
+	struct lc_writer_shard s;
+	struct lc_closed_file *cf;
+	struct lc_chunk *c = NULL;
+	unsigned int files = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(lc_outpath_init(&op, dir, NULL, err, sizeof(err)) == 0);
+	w.out = &op;
+	CHECK(lc_writer_shard_init(&w, &s, rx->q, 1, (time_t)p0, SOCKET_ID_ANY, NULL, err,
+				   sizeof(err)) == 0);
+	/* One chunk of five 60-byte records across three periods (none in p0 + 2). */
+	CHECK(rte_stack_pop(rx->q->empty, (void **)&c, 1) == 1);
+	c->len = 0;
+	c->nrec = 0;
+	for (unsigned int i = 0; i < 5; i++) {
+		uint32_t hdr[4] = { (uint32_t)(ts[i] / ns), (uint32_t)(ts[i] % ns), 60, 60 };
+
+		memcpy(c->data + c->len, hdr, sizeof(hdr));
+		memset(c->data + c->len + 16, (int)i, 60);
+		c->len += 76;
+		c->nrec++;
+	}
+	rte_ring_sp_enqueue(rx->q->full, c);
+	CHECK_EQ_U64(lc_writer_poll_shard(&w, &s), 5);
+	CHECK(lc_writer_close_shard(&w, &s) == 0);
+	while (rte_ring_sc_dequeue(closed, (void **)&cf) == 0) {
+		if (files < 3) {
+			CHECK_EQ_U64(cf->packets, want_n[files]);
+			CHECK_EQ_U64(cf->first_ns, want_first[files]);
+			CHECK(cf->last_ns < (cf->first_ns / ns + 1) * ns);	/* one period each */
+		}
+		files++;
+		unlink(cf->path);
+		free(cf);
+	}
+	CHECK_EQ_U64(files, 3);
+	lc_writer_shard_release(&s);
+	done_with(rx);
+	rte_ring_free(closed);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -447,5 +524,6 @@ main(void)
 	test_writer(0);
 	test_writer(4096);	/* -C: 320 records of 56 bytes cut into files of ~4 KB */
 	test_writer(1000);	/* -C: cuts within chunks, several a chunk */
+	test_writer_periods();
 	return lc_test_done("test_handoff");
 }

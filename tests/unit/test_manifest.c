@@ -20,8 +20,8 @@
 #include "lc_test.h"
 
 #include "linecap/manifest.h"
-#include "linecap/manifest_record.h"
-#include "linecap/shard.h"
+#include "manifest_record.h"
+#include "shard.h"
 
 static const char record[] =
 	"{\"file\":\"cap-q00-000001.pcap\",\"sha256\":\"5f2c\",\"bytes\":389300,\"packets\":1000,"

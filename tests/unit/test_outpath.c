@@ -9,7 +9,7 @@
 
 #include "linecap/format.h"
 #include "linecap/outpath.h"
-#include "linecap/shard.h"
+#include "shard.h"
 
 static char tmpdir[] = "/tmp/lc_test_outpath_XXXXXX";
 

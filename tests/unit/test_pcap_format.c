@@ -8,7 +8,7 @@
 
 #include "lc_test.h"
 
-#include "linecap/pcap_format.h"
+#include "pcap_format.h"
 
 #define SNAP 1000u
 #define NPKT 5

@@ -6,9 +6,9 @@
 #include "lc_test.h"
 
 #include "linecap/capture.h"
-#include "linecap/queue.h"
-#include "linecap/rx.h"
-#include "linecap/port.h"
+#include "queue.h"
+#include "rx.h"
+#include "port.h"
 
 static char corpus_pcap[4][512];
 
@@ -64,6 +64,14 @@ test_plan(void)
 	cfg.buffer_bytes = (5ull << 20) + 1;	/* whole chunks */
 	CHECK(lc_capture_plan(&cfg, &plan, err, sizeof(err)) == 0);
 	CHECK_EQ_U64(plan.buffer_bytes, 6ull << 20);
+	/* More than the machine has (16 queues of 64 GiB: 1 TiB): refused before EAL, in one
+	 * line, not a capture the kernel kills once its buffers fill. */
+	cfg.buffer_bytes = 64ull << 30;
+	cfg.queues = 16;
+	CHECK(lc_capture_plan(&cfg, &plan, err, sizeof(err)) == -EINVAL);
+	CHECK_STR_HAS(err, "-B 65536 MiB: 16 queues of it and the packet buffers need");
+	CHECK_STR_HAS(err, "give a smaller -B");
+	cfg.queues = 0;
 	cfg.buffer_bytes = 0;
 
 	/* One queue per replay file by default; an infinite replay's packets are added. */
@@ -95,12 +103,16 @@ test_plan(void)
 static void
 test_default_buffer(void)
 {
-	const uint64_t M = 1ull << 20;
+	const uint64_t M = 1ull << 20, G = 1ull << 30;
 
-	CHECK_EQ_U64(lc_capture_default_buffer(0, 100 * M, 1), 256 * M);
-	CHECK_EQ_U64(lc_capture_default_buffer(8192 * M, 100 * M, 4), 256 * M);
-	CHECK_EQ_U64(lc_capture_default_buffer(1024 * M, 200 * M, 4), 103 * M);
-	CHECK_EQ_U64(lc_capture_default_buffer(1024 * M, 1000 * M, 1), 256 * M);	/* < 16 */
+	CHECK_EQ_U64(lc_capture_default_buffer(0, 16 * G, 100 * M, 1), 256 * M);
+	CHECK_EQ_U64(lc_capture_default_buffer(8192 * M, 0, 100 * M, 4), 256 * M);
+	CHECK_EQ_U64(lc_capture_default_buffer(1024 * M, 0, 200 * M, 4), 103 * M);
+	/* Hugepages too few (12 MiB each): normal memory, a quarter of it shared. */
+	CHECK_EQ_U64(lc_capture_default_buffer(1024 * M, 16 * G, 1000 * M, 1), 256 * M);
+	CHECK_EQ_U64(lc_capture_default_buffer(0, 2 * G, 100 * M, 4), 128 * M);
+	CHECK_EQ_U64(lc_capture_default_buffer(0, 512 * M, 100 * M, 4), 32 * M);
+	CHECK_EQ_U64(lc_capture_default_buffer(0, 8 * M, 100 * M, 4), 4 * M);	/* the least */
 }
 
 /* Both tests with corpus dir's files; -1 if it has none. */

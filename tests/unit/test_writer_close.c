@@ -10,12 +10,12 @@
 
 #include "lc_test.h"
 
-#include "linecap/clock.h"
+#include "clock.h"
 #include "linecap/format.h"
 #include "linecap/outpath.h"
 #include "linecap/reader.h"
-#include "linecap/queue.h"
-#include "linecap/rx.h"
+#include "queue.h"
+#include "rx.h"
 #include "linecap/writer.h"
 
 #define POOL 256u

@@ -12,8 +12,8 @@
 
 #include "linecap/format.h"
 #include "linecap/outpath.h"
-#include "linecap/shard.h"
-#include "linecap/writer_io.h"
+#include "shard.h"
+#include "writer_io.h"
 
 #define BUF 8192u
 #define ROUNDS 23u	/* several times round the slots */

@@ -21,11 +21,27 @@
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
-#include "linecap/shard.h"
+#include <rte_cycles.h>
+
+#include "shard.h"
 
 #define LC_IO_SLOTS 4u
 #define LC_IO_STAGES 2u
+
+/* CPU time the calling thread has used, in TSC cycles (a system call: once per buffer or
+ * burst of chunks, not per packet). A writer lcore shares its CPU with its I/O threads: the
+ * TSC between two points of one would count the others' work too. */
+static inline uint64_t
+lc_thread_cycles(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)(((double)ts.tv_sec * 1e9 + (double)ts.tv_nsec) *
+			  ((double)rte_get_tsc_hz() / 1e9));
+}
 
 struct lc_io_slot {
 	uint8_t *buf;
@@ -34,8 +50,8 @@ struct lc_io_slot {
 	size_t written;		/* of len, the bytes that reached the file */
 	uint32_t nrec;		/* records that end in these len bytes (for the writer) */
 	int rc;			/* 0 or -errno of the write */
-	uint64_t write_cycles;	/* TSC cycles in write calls */
-	uint64_t hash_cycles;	/* TSC cycles hashing */
+	uint64_t write_cycles;	/* TSC cycles in write calls (wall: mostly the disk's time) */
+	uint64_t hash_cycles;	/* CPU time hashing, in TSC cycles */
 };
 
 struct lc_io;

@@ -3,7 +3,7 @@
 
 #include <rte_cycles.h>
 
-#include "linecap/clock.h"
+#include "clock.h"
 
 static void
 publish(struct lc_clock *c, uint64_t tsc, uint64_t ns, uint64_t mult)

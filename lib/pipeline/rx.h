@@ -8,7 +8,8 @@
  * the queue; or the device's own stamp), format each kept packet as a finished record (cut
  * at the snaplen) into the queue's current chunk, and free the whole burst at once: the
  * mbufs go straight back to this lcore's mempool cache, hot. A full chunk (or one holding
- * records for LC_RX_FLUSH_MS) goes to the writer (queue.h). RX never waits: with no empty
+ * records for LC_RX_FLUSH_MS, once the writer has taken the chunks before) goes to the
+ * writer (queue.h). RX never waits: with no empty
  * chunk the kept packets of the burst are dropped and counted as buffer_full.
  *
  * The copy belongs here: the packet is in this core's cache now; on the writer's core it
@@ -24,10 +25,10 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
-#include "linecap/clock.h"
+#include "clock.h"
 #include "linecap/filter.h"
 #include "linecap/format.h"
-#include "linecap/queue.h"
+#include "queue.h"
 
 #define LC_RX_BURST 32u
 #define LC_RX_FLUSH_MS 100u	/* a chunk holding records goes to the writer within this */

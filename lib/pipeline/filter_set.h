@@ -19,7 +19,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "linecap/filter.h"
-#include "linecap/rx.h"
+#include "rx.h"
 
 struct lc_filter_set;
 

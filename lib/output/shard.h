@@ -87,6 +87,15 @@ int lc_shard_file_salvage(struct lc_shard_file *f, uint8_t sha256[LC_SHA256_LEN]
 int lc_shard_file_sync(struct lc_shard_file *f);
 
 /*
+ * Put len bytes (a partial block of whole records) at the end of what was written (offset
+ * f->bytes) through the page cache, outside the stream like the stub: not hashed, not
+ * counted; the write that later covers that offset replaces them. With O_DIRECT a file
+ * takes only whole blocks, so a quiet link's last records would otherwise wait in memory
+ * until the block fills. Only between writes (the I/O threads drained). 0 or -errno.
+ */
+int lc_shard_file_peek(struct lc_shard_file *f, const void *buf, size_t len);
+
+/*
  * Closing is two steps, so the chain of custody can record a file before it takes its final
  * name (a crash in between leaves NAME.part whose record exists: verify --repair completes
  * the rename):
