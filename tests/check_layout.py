@@ -49,8 +49,6 @@ PUBLIC = {
     'reader.h': 'output',
     'stats.h': 'pipeline',
     'verify.h': 'output',
-    # Public for LC_WRITER_BUF, the write size --check-disk measures with.
-    'writer.h': 'pipeline',
 }
 
 GENERATED = {'lc_version.h'}

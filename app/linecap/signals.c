@@ -20,7 +20,7 @@ static bool stop_tty;		/* stderr is a terminal: the notices start a fresh line *
 /* A signal this long after the first is a second request; sooner, a copy of the first. */
 #define FORCE_AFTER_NS 1000000000ull
 
-#define STOPPING "linecap: stopping: draining rings and closing files; " \
+#define STOPPING "linecap: stopping: draining the buffers and closing files; " \
 	"send the signal again after 1 s to end at once\n"
 #define FORCED "linecap: second stop request: ending at once; open files stay .part " \
 	"(linecap-verify --repair)\n"

@@ -11,7 +11,6 @@
 
 #include "linecap/diskcheck.h"
 #include "linecap/eal_args.h"
-#include "linecap/writer.h"
 #include "steps.h"
 
 /* The stats file is checked (not created) before the capture, so a typo costs nothing; a
@@ -148,7 +147,7 @@ lc_app_check_disk(const struct lc_capture *cap, const struct lc_outpath *out)
 
 	fprintf(stderr, "linecap: disk check: writing to %s for %.0f s...\n", out->dir,
 		DISK_CHECK_S);
-	if (lc_disk_check(out->dir, LC_WRITER_BUF, DISK_CHECK_S, DISK_CHECK_MAX, &r, err,
+	if (lc_disk_check(out->dir, lc_capture_write_bytes(), DISK_CHECK_S, DISK_CHECK_MAX, &r, err,
 			  sizeof(err)) < 0)
 	{
 		fprintf(stderr, "linecap: %s\n", err);
@@ -156,7 +155,7 @@ lc_app_check_disk(const struct lc_capture *cap, const struct lc_outpath *out)
 	}
 	fprintf(stderr, "linecap: disk check: %s: %.2f GB written and synced in %.2f s "
 		"(%s, %u KiB blocks): %.2f GB/s sustained\n", out->dir, (double)r.bytes / 1e9,
-		r.seconds, r.direct ? "O_DIRECT" : "page cache", LC_WRITER_BUF >> 10,
+		r.seconds, r.direct ? "O_DIRECT" : "page cache", (unsigned int)(lc_capture_write_bytes() >> 10),
 		r.bytes_per_s / 1e9);
 	if (mbps == 0) {
 		fprintf(stderr, "linecap: disk check: the link speed is unknown: nothing to "
@@ -165,7 +164,7 @@ lc_app_check_disk(const struct lc_capture *cap, const struct lc_outpath *out)
 	}
 	fprintf(stderr, "linecap: disk check: a full %.0f Gbit/s link needs up to %.2f GB/s: %s\n",
 		mbps / 1000.0, need / 1e9, r.bytes_per_s >= need ? "the disk keeps up" :
-		"the disk is too slow; at full rate the rings fill and packets are dropped "
+		"the disk is too slow; at full rate the buffers fill and packets are dropped "
 		"(use a filter, or faster or striped disks)");
 	return r.bytes_per_s >= need ? 0 : 1;
 }

@@ -112,6 +112,9 @@ const struct lc_filter_era *lc_capture_filter_history(const struct lc_capture *c
 /* Current counters (final ones after lc_capture_run). */
 void lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s);
 
+/* The size of the writers' writes (--check-disk measures the disk with it). */
+size_t lc_capture_write_bytes(void);
+
 /* The port's link speed in Mbit/s, 0 when unknown (--check-disk). */
 uint32_t lc_capture_link_mbps(const struct lc_capture *cap);
 

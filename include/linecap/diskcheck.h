@@ -4,7 +4,7 @@
 
 /*
  * --check-disk: before capturing, write a test file in the capture directory the way the
- * writers do (blocks of LC_WRITER_BUF bytes, O_DIRECT where the filesystem allows, data that
+ * writers do (blocks of lc_capture_write_bytes() bytes, O_DIRECT where the filesystem allows, data that
  * does not compress), fdatasync it, and time it all: the sustained bandwidth a capture can
  * count on there. The file is nameless (O_TMPFILE) or unlinked at once: nothing is left.
  */

@@ -180,7 +180,7 @@ static const char usage_text[] =
 "linecap-verify, merge its shards with linecap-merge.\n"
 "The filter is tcpdump syntax (pcap-filter(7)), e.g. 'host 192.168.1.100 and port 443'.\n"
 "Without -c or --duration the capture runs until SIGINT or SIGTERM; a net_pcap replay\n"
-"without infinite_rx=1 stops by itself at the end of its files. A stop drains the rings\n"
+"without infinite_rx=1 stops by itself at the end of its files. A stop drains the buffers\n"
 "and closes the files; the same signal again within 1 s is taken as a copy (timeout(1)\n"
 "sends two), a second request later ends linecap at once (killed by that signal, the\n"
 "open files left .part for linecap-verify --repair). The summary goes to\n"

@@ -22,7 +22,7 @@
 #include "filter_set.h"
 #include "log.h"
 #include "rx.h"
-#include "linecap/writer.h"
+#include "writer.h"
 #include "capture_priv.h"
 
 #define REPLAY_IDLE_S 2.0		/* a finite replay that makes no progress this long is over */
@@ -343,6 +343,12 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 	s->clock_refreshes = __atomic_load_n(&clk->refreshes, __ATOMIC_RELAXED);
 	s->clock_steps = __atomic_load_n(&clk->steps, __ATOMIC_RELAXED);
 	s->clock_max_offset_ns = __atomic_load_n(&clk->max_offset_ns, __ATOMIC_RELAXED);
+}
+
+size_t
+lc_capture_write_bytes(void)
+{
+	return LC_WRITER_BUF;
 }
 
 uint32_t

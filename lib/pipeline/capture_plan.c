@@ -18,7 +18,7 @@
 #include "port.h"
 #include "queue.h"
 #include "rx.h"
-#include "linecap/writer.h"
+#include "writer.h"
 
 #define EAL_SLACK_BYTES (128ull << 20)	/* EAL, drivers, rings of virtual devices */
 #define BUFFER_DEFAULT (256ull << 20)	/* -B when hugepages (or none at all) allow */

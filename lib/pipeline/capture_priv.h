@@ -17,7 +17,7 @@
 #include "queue.h"
 #include "rx.h"
 #include "linecap/stats.h"
-#include "linecap/writer.h"
+#include "writer.h"
 
 #define TICK_US 20000u			/* main lcore wakes every 20 ms */
 #define BALANCE_S 10u			/* RSS balance judged over this many seconds */

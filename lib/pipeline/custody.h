@@ -33,7 +33,7 @@
 
 #include "linecap/config.h"
 #include "linecap/outpath.h"
-#include "linecap/writer.h"
+#include "writer.h"
 
 struct lc_custody;
 

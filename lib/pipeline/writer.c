@@ -15,7 +15,7 @@
 #include "clock.h"
 #include "linecap/config.h"
 #include "log.h"
-#include "linecap/writer.h"
+#include "writer.h"
 
 #define IDLE_FLUSH_MS 200u	/* buffered records reach the file within this when idle */
 #define IDLE_SPINS 256u		/* empty polls before the writer starts napping */

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """SIGINT during a full-speed replay (net_pcap infinite_rx=1): linecap stops RX, drains
-every ring, closes every file and exits 0; the totals add up exactly
-(received = filtered out + ring drops + written) and every file reads cleanly with tcpdump,
+every buffer, closes every file and exits 0; the totals add up exactly
+(received = filtered out + buffer-full drops + written) and every file reads cleanly with tcpdump,
 holding exactly the packets counted as written. Also -c (exactly N written) and --duration."""
 import os
 import shutil
@@ -50,7 +50,7 @@ def sigint_run(t, work, sample, expr, secs):
     s = e.stats(st)
     t.check(s["received"] > 100000, f"{label}: only {s['received']} received")
     t.check(s["received"] == s["filtered_out"] + s["buffer_full"] + s["written"],
-            f"{label}: received {s['received']} != filtered {s['filtered_out']} + ring drops "
+            f"{label}: received {s['received']} != filtered {s['filtered_out']} + buffer full "
             f"{s['buffer_full']} + written {s['written']}")
     t.check(s["passed_filter"] == s["written"] + s["buffer_full"], f"{label}: passed != w + d")
     check_files(t, out, s, label)

@@ -120,7 +120,7 @@ for gap in (0, 0.05):
 out = os.path.join(work, "forced")
 slow = dict(LD_PRELOAD=FAULT, LC_FAULT_PATH="/forced/", LC_FAULT_MODE="slow",
             LC_FAULT_US="600000", **asan)
-p, log = start(out, slow, ())	# no filter: the ring fills, the drain crawls
+p, log = start(out, slow, ())	# no filter: the buffer fills, the drain crawls
 os.kill(p.pid, signal.SIGINT)
 time.sleep(1.5)
 t.check(p.poll() is None, f"forced: still draining 1.5 s after the first SIGINT (exit "

@@ -20,7 +20,7 @@
 #include "custody.h"
 #include "linecap/outpath.h"
 #include "linecap/verify.h"
-#include "linecap/writer.h"
+#include "writer.h"
 
 static char mnt[] = "/tmp/lc_custody_XXXXXX";
 

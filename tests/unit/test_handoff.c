@@ -19,7 +19,7 @@
 #include "queue.h"
 #include "rx.h"
 #include "linecap/format.h"
-#include "linecap/writer.h"
+#include "writer.h"
 
 #define POOL 1024u
 

@@ -16,7 +16,7 @@
 #include "linecap/reader.h"
 #include "queue.h"
 #include "rx.h"
-#include "linecap/writer.h"
+#include "writer.h"
 
 #define POOL 256u
 #define ISB_LEN 88u		/* 20 + 5 options of 12 + end of options + trailing length */
