@@ -8,11 +8,14 @@
  *      libpcap (dead EN10MB handle, optimizer on, netmask 0 as tcpdump uses offline). It runs
  *      once, on the main core, before any port is touched.
  *   2. lc_filter_create() makes one executable instance of that program for one RX core,
- *      with an engine chosen by name. Engines are an ops table: the interpreter (libpcap's
- *      bpf_filter) is the first; a JIT slots in as another entry without the RX loop
- *      changing. Instances are owned by one core and never shared.
- * The RX loop calls lc_filter_match() per packet; it sees the whole frame, gathered from
- * multi-segment mbufs when needed (up to LC_FILTER_MAX_FRAME bytes).
+ *      with an engine chosen by name. Engines are an ops table: linecap's own x86-64 JIT
+ *      (the default there; it also generates a whole-burst loop) and libpcap's interpreter
+ *      (bpf_filter: the fallback elsewhere and the reference every engine is checked
+ *      against); the RX loop calls either the same way. Instances are owned by one core and
+ *      never shared.
+ * The RX loop calls lc_filter_burst() once per burst (lc_filter_match() judges one mbuf); the
+ * engine sees each whole frame, gathered from multi-segment mbufs when needed (up to
+ * LC_FILTER_MAX_FRAME bytes).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -55,7 +58,7 @@ struct lc_filter_ops {
 	lc_filter_fn (*entry)(const void *state);
 	/* Optional: a whole-burst function (generated loop); else run is called per frame. */
 	lc_filter_burst_fn (*burst_entry)(const void *state);
-	/* Optional: the generated machine code and its length (for --dump-filter). */
+	/* Optional: the generated machine code and its length (for -d and -dd). */
 	size_t (*code)(const void *state, const uint8_t **code);
 };
 
@@ -142,8 +145,9 @@ size_t lc_filter_code(const struct lc_filter *f, const uint8_t **code);
 
 /*
  * Run f and libpcap's interpreter side by side over a built-in set of crafted frames (short,
- * truncated at every length, VLAN, QinQ, IPv6 with extension headers, fragments, IP options,
- * ARP, MPLS, PPPoE, jumbo). Returns 0 when every verdict agrees; otherwise -EPROTO with the
+ * VLAN, QinQ, IPv6 with extension headers, fragments, IP options, ARP, MPLS, PPPoE, jumbo),
+ * each whole and cut at every length up to 160 bytes, frame by frame and, where f has one,
+ * through its burst function. Returns 0 when every verdict agrees; otherwise -EPROTO with the
  * first disagreement in err: "filter 'tcp': engine jit disagrees with libpcap on frame
  * 'vlan-udp' cut at 37 bytes (0 vs 262144)".
  */

@@ -13,11 +13,17 @@
  * budget r8d. The 16 scratch words M[] live in the red zone below rsp (the function is a
  * leaf and calls nothing), at [rsp - 64 + 4k].
  *
- * Code is emitted in two passes with fixed-size encodings (every jump is rel32), so the
- * offsets found in the first pass hold in the second. It is written into a private
- * read+write mapping on the requested NUMA node, then made read+exec: never both at once.
+ * The file has three layers: byte output and one encoder per x86 instruction form (emit_*,
+ * each picking the shortest encoding of its operands), one function per BPF instruction
+ * class built from them, and the two functions' frames around the translated body.
+ *
+ * Code is emitted in two passes. Every jump is rel32 and every other instruction's size
+ * depends only on its operands, so the offsets found in the first (sizing) pass hold in the
+ * second. It is written into a private read+write mapping on the requested NUMA node, then
+ * made read+exec: never both at once.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -29,19 +35,43 @@
 
 #if defined(__x86_64__)
 
-#define RET0 UINT32_MAX			/* pseudo target: the shared "return 0" exit */
-#define NEXT (UINT32_MAX - 1)		/* pseudo target: the burst loop's next frame */
 #define BACKWARD_JUMPS_MAX 1000000u	/* a safety net; real protochain loops need far less */
 
-enum { EAX = 0, ECX = 1, EDX = 2, ESI = 6, EDI = 7, R8 = 8, R10 = 10, R11 = 11 };
+/* x86-64 registers by encoding number; the width is the instruction's. */
+enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7,
+       R8 = 8, R10 = 10, R11 = 11, R12 = 12, R13 = 13, NOREG = -1 };
+
+/* What each register holds in the generated code. */
+enum {
+	REG_A = RAX, REG_X = RCX, REG_PKT = RDI, REG_WIRELEN = RSI, REG_CAPLEN = R10,
+	REG_TMP = RDX, REG_TMP2 = R11, REG_BUDGET = R8,
+	REG_FRAME = RBX, REG_LEFT = R12, REG_KEEP = R13,	/* burst loop only */
+};
+
+/* Operand width: 32-bit operations zero the upper half of their destination. */
+enum { W32 = 0, W64 = 1 };
+
+/* The ALU group: the /digit of 0x81/0x83 imm forms; reg forms are 8 * op + 1. */
+enum alu { ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7 };
+
+/* The shift group (0xc1, 0xd3): the /digit. */
+enum shift { SH_ROL = 0, SH_SHL = 4, SH_SHR = 5 };
+
+/* Condition codes: the low nibble of jcc, setcc, cmovcc. */
+enum { CC_B = 0x2, CC_AE = 0x3, CC_E = 0x4, CC_NE = 0x5, CC_BE = 0x6, CC_A = 0x7 };
+
+/* Labels: code offsets recorded in the sizing pass. A jump target is an instruction index
+ * or LABEL(l) (far above any index: programs have at most 1000000 instructions). */
+enum { RET0, NEXT, LOOP, DONE, LABELS };
+#define LABEL(l) (UINT32_MAX - (uint32_t)(l))
 
 struct jit {
 	uint8_t *buf;		/* NULL in the sizing pass */
-	size_t len;
-	const uint32_t *off;	/* code offset of each instruction (second pass) */
-	uint32_t ret0;		/* code offset of the "return 0" exit (second pass) */
+	size_t len;		/* bytes emitted: the offset of the next one in buf */
+	uint32_t *off;		/* code offset of each BPF instruction (sizing pass records) */
+	uint32_t label[LABELS];	/* code offsets of RET0 ("return 0"), NEXT (burst: next
+				 * frame), LOOP and DONE (burst loop), same */
 	int burst;		/* emitting the burst loop: a return stores a verdict */
-	uint32_t next;		/* burst loop: code offset of "next frame" (second pass) */
 };
 
 struct jit_state {
@@ -50,6 +80,8 @@ struct jit_state {
 	size_t burst_off;	/* where the burst function starts in the mapping */
 	void *map;
 };
+
+/* ---- Bytes ---- */
 
 static void
 u8(struct jit *j, uint8_t b)
@@ -66,103 +98,587 @@ u32(struct jit *j, uint32_t v)
 		u8(j, (uint8_t)(v >> (8 * i)));
 }
 
-static void
-bytes(struct jit *j, const uint8_t *b, size_t n)
+static int
+is_imm8(int64_t v)
 {
-	for (size_t i = 0; i < n; i++)
-		u8(j, b[i]);
+	return v >= INT8_MIN && v <= INT8_MAX;
 }
 
-#define EMIT(j, ...) do { \
-	static const uint8_t b_[] = { __VA_ARGS__ }; \
-	bytes((j), b_, sizeof(b_)); \
-} while (0)
+/* Record label l here (sizing pass). */
+static void
+mark(struct jit *j, int l)
+{
+	if (j->buf == NULL)
+		j->label[l] = (uint32_t)j->len;
+}
 
-/* Absolute code offset of a jump target (an instruction index, or RET0). */
+/* Code offset of a jump target (0 in the sizing pass, where only sizes count). */
 static uint32_t
-target(const struct jit *j, uint32_t insn)
+target(const struct jit *j, uint32_t t)
 {
-	if (j->off == NULL)
+	if (j->buf == NULL)
 		return 0;
-	if (insn == NEXT)
-		return j->next;
-	return insn == RET0 ? j->ret0 : j->off[insn];
+	if (t >= LABEL(LABELS - 1))
+		return j->label[UINT32_MAX - t];
+	return j->off[t];
 }
 
-/* jmp rel32 */
+/* ---- Instruction encoding: prefixes, ModRM, SIB ---- */
+
+/* REX when needed: W for 64-bit operands; R, X, B extend reg, index and base (or rm). */
 static void
-jmp(struct jit *j, uint32_t insn)
+emit_rex(struct jit *j, int w, int reg, int index, int base)
 {
-	u8(j, 0xe9);
-	u32(j, target(j, insn) - (uint32_t)(j->len + 4));
+	uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | (reg >= 8 ? 4 : 0) | (index >= 8 ? 2 : 0) |
+				(base >= 8 ? 1 : 0));
+
+	if (rex != 0x40)
+		u8(j, rex);
 }
 
-/* jcc rel32; cc is the low nibble of 0x0f 0x8X */
-static void
-jcc(struct jit *j, uint8_t cc, uint32_t insn)
+static uint8_t
+modrm(int mod, int reg, int rm)
 {
-	u8(j, 0x0f);
-	u8(j, 0x80 | cc);
-	u32(j, target(j, insn) - (uint32_t)(j->len + 4));
+	return (uint8_t)((mod << 6) | ((reg & 7) << 3) | (rm & 7));
 }
 
-enum { CC_B = 0x2, CC_AE = 0x3, CC_E = 0x4, CC_NE = 0x5, CC_BE = 0x6, CC_A = 0x7 };
-
-/* Return 0 unless caplen >= need (need computed in 64 bits, so it never wraps). */
+/* An opcode of one byte, or two when it has the 0x0f escape (0x0fXX). */
 static void
-need_bytes(struct jit *j, uint64_t need)
+emit_opcode(struct jit *j, uint16_t op)
 {
-	if (need > INT32_MAX) {		/* can never fit: the load always fails */
-		jmp(j, RET0);
+	if (op > 0xff)
+		u8(j, (uint8_t)(op >> 8));
+	u8(j, (uint8_t)op);
+}
+
+/* op reg, rm (both registers; reg may be an opcode extension /digit). */
+static void
+emit_op_reg(struct jit *j, int w, uint16_t op, int reg, int rm)
+{
+	emit_rex(j, w, reg, NOREG, rm);
+	emit_opcode(j, op);
+	u8(j, modrm(3, reg, rm));
+}
+
+/*
+ * op reg, [base + index + disp]: the shortest displacement; a SIB byte when there is an
+ * index or the base is rsp/r12; rbp/r13 as base always take a displacement (mod 00 with
+ * them means something else).
+ */
+static void
+emit_op_mem(struct jit *j, int w, uint16_t op, int reg, int base, int index, int32_t disp)
+{
+	int mod = disp == 0 && (base & 7) != RBP ? 0 : is_imm8(disp) ? 1 : 2;
+
+	emit_rex(j, w, reg, index, base);
+	emit_opcode(j, op);
+	if (index != NOREG || (base & 7) == RSP) {
+		u8(j, modrm(mod, reg, RSP));			/* rm 100: SIB follows */
+		u8(j, modrm(0, index != NOREG ? index : RSP, base));	/* scale 1; 100: none */
+	} else {
+		u8(j, modrm(mod, reg, base));
+	}
+	if (mod == 1)
+		u8(j, (uint8_t)disp);
+	else if (mod == 2)
+		u32(j, (uint32_t)disp);
+}
+
+/* ---- One encoder per instruction form ---- */
+
+/* dst = imm (32 bits, zero-extended) */
+static void
+emit_mov_imm(struct jit *j, int dst, uint32_t imm)
+{
+	emit_rex(j, W32, NOREG, NOREG, dst);
+	u8(j, (uint8_t)(0xb8 | (dst & 7)));
+	u32(j, imm);
+}
+
+static void
+emit_mov_reg(struct jit *j, int w, int dst, int src)
+{
+	emit_op_reg(j, w, 0x89, src, dst);
+}
+
+/* dst = the size-byte word at [base + index + disp], zero-extended (size 1, 2, 4 or 8). */
+static void
+emit_load(struct jit *j, unsigned int size, int dst, int base, int index, int32_t disp)
+{
+	uint16_t op = size == 1 ? 0x0fb6 : size == 2 ? 0x0fb7 : 0x8b;	/* movzx, movzx, mov */
+
+	emit_op_mem(j, size == 8 ? W64 : W32, op, dst, base, index, disp);
+}
+
+/* [base + disp] = src (size 4 or 8) */
+static void
+emit_store(struct jit *j, unsigned int size, int src, int base, int32_t disp)
+{
+	emit_op_mem(j, size == 8 ? W64 : W32, 0x89, src, base, NOREG, disp);
+}
+
+/* byte [base + disp] = imm */
+static void
+emit_store_imm8(struct jit *j, int base, int32_t disp, uint8_t imm)
+{
+	emit_op_mem(j, W32, 0xc6, 0, base, NOREG, disp);
+	u8(j, imm);
+}
+
+/* dst = base + disp (64 bits) */
+static void
+emit_lea(struct jit *j, int dst, int base, int32_t disp)
+{
+	emit_op_mem(j, W64, 0x8d, dst, base, NOREG, disp);
+}
+
+/* dst op= src; ALU_CMP sets the flags of dst - src */
+static void
+emit_alu_reg(struct jit *j, int w, enum alu op, int dst, int src)
+{
+	emit_op_reg(j, w, (uint16_t)(8 * op + 1), src, dst);
+}
+
+/* dst op= imm (sign-extended to a 64-bit dst): imm8 form, else eax's short form, else imm32 */
+static void
+emit_alu_imm(struct jit *j, int w, enum alu op, int dst, uint32_t imm)
+{
+	if (is_imm8((int32_t)imm)) {
+		emit_op_reg(j, w, 0x83, op, dst);
+		u8(j, (uint8_t)imm);
 		return;
 	}
-	EMIT(j, 0x41, 0x81, 0xfa);	/* cmp r10d, imm32 */
-	u32(j, (uint32_t)need);
-	jcc(j, CC_B, RET0);
+	if (dst == RAX) {
+		emit_rex(j, w, NOREG, NOREG, RAX);
+		u8(j, (uint8_t)(8 * op + 5));
+	} else {
+		emit_op_reg(j, w, 0x81, op, dst);
+	}
+	u32(j, imm);
 }
 
-/* r11 = X + k (64-bit, no wrap); return 0 unless r11 + size <= caplen. */
+/* flags of dst & src */
 static void
-ind_offset(struct jit *j, uint32_t k, uint8_t size)
+emit_test_reg(struct jit *j, int dst, int src)
 {
-	EMIT(j, 0x41, 0xbb);		/* mov r11d, imm32 */
-	u32(j, k);
-	EMIT(j, 0x49, 0x01, 0xcb);	/* add r11, rcx */
-	EMIT(j, 0x49, 0x8d, 0x53);	/* lea rdx, [r11 + size] */
-	u8(j, size);
-	EMIT(j, 0x4c, 0x39, 0xd2);	/* cmp rdx, r10 */
-	jcc(j, CC_A, RET0);
+	emit_op_reg(j, W32, 0x85, src, dst);
 }
 
-/* A move between A or X and scratch word M[k] at [rsp - 64 + 4k]: op 0x8b loads, 0x89
- * stores; modrm 0x44 for eax, 0x4c for ecx (SIB 0x24: rsp base, disp8). */
-static int
-scratch(struct jit *j, uint32_t k, uint8_t op, uint8_t modrm)
+/* flags of dst & imm */
+static void
+emit_test_imm(struct jit *j, int dst, uint32_t imm)
 {
-	if (k >= BPF_MEMWORDS)
+	if (dst == RAX)
+		u8(j, 0xa9);
+	else
+		emit_op_reg(j, W32, 0xf7, 0, dst);
+	u32(j, imm);
+}
+
+/* dst *= imm (low 32 bits) */
+static void
+emit_mul_imm(struct jit *j, int dst, uint32_t imm)
+{
+	int short_form = is_imm8((int32_t)imm);
+
+	emit_op_reg(j, W32, short_form ? 0x6b : 0x69, dst, dst);
+	if (short_form)
+		u8(j, (uint8_t)imm);
+	else
+		u32(j, imm);
+}
+
+/* dst *= src (low 32 bits) */
+static void
+emit_mul_reg(struct jit *j, int dst, int src)
+{
+	emit_op_reg(j, W32, 0x0faf, dst, src);
+}
+
+/* eax = edx:eax / src, edx = the remainder (unsigned) */
+static void
+emit_div(struct jit *j, int src)
+{
+	emit_op_reg(j, W32, 0xf7, 6, src);
+}
+
+static void
+emit_neg(struct jit *j, int dst)
+{
+	emit_op_reg(j, W32, 0xf7, 3, dst);
+}
+
+static void
+emit_inc(struct jit *j, int w, int dst)
+{
+	emit_op_reg(j, w, 0xff, 0, dst);
+}
+
+static void
+emit_dec(struct jit *j, int w, int dst)
+{
+	emit_op_reg(j, w, 0xff, 1, dst);
+}
+
+/* dst = dst shifted by imm (32 bits) */
+static void
+emit_shift_imm(struct jit *j, enum shift op, int dst, uint8_t imm)
+{
+	emit_op_reg(j, W32, 0xc1, op, dst);
+	u8(j, imm);
+}
+
+/* dst = dst shifted by cl (the count masked to 5 bits, as x86 does) */
+static void
+emit_shift_cl(struct jit *j, enum shift op, int dst)
+{
+	emit_op_reg(j, W32, 0xd3, op, dst);
+}
+
+/* Reverse the bytes of dst (32 bits). */
+static void
+emit_bswap32(struct jit *j, int dst)
+{
+	emit_rex(j, W32, NOREG, NOREG, dst);
+	u8(j, 0x0f);
+	u8(j, (uint8_t)(0xc8 | (dst & 7)));
+}
+
+/* Swap the two low bytes of dst (rol dst16, 8); the upper half stays as it was. */
+static void
+emit_bswap16(struct jit *j, int dst)
+{
+	u8(j, 0x66);
+	emit_shift_imm(j, SH_ROL, dst, 8);
+}
+
+/* if (cc) dst = src */
+static void
+emit_cmov(struct jit *j, uint8_t cc, int dst, int src)
+{
+	emit_op_reg(j, W32, (uint16_t)(0x0f40 | cc), dst, src);
+}
+
+/* byte [base + disp] = cc ? 1 : 0 */
+static void
+emit_setcc_mem(struct jit *j, uint8_t cc, int base, int32_t disp)
+{
+	emit_op_mem(j, W32, (uint16_t)(0x0f90 | cc), 0, base, NOREG, disp);
+}
+
+static void
+emit_push(struct jit *j, int reg)
+{
+	emit_rex(j, W32, NOREG, NOREG, reg);
+	u8(j, (uint8_t)(0x50 | (reg & 7)));
+}
+
+static void
+emit_pop(struct jit *j, int reg)
+{
+	emit_rex(j, W32, NOREG, NOREG, reg);
+	u8(j, (uint8_t)(0x58 | (reg & 7)));
+}
+
+static void
+emit_ret(struct jit *j)
+{
+	u8(j, 0xc3);
+}
+
+/* jmp rel32 to t (an instruction index or a LABEL) */
+static void
+emit_jmp(struct jit *j, uint32_t t)
+{
+	u8(j, 0xe9);
+	u32(j, target(j, t) - (uint32_t)(j->len + 4));
+}
+
+/* jcc rel32 to t */
+static void
+emit_jcc(struct jit *j, uint8_t cc, uint32_t t)
+{
+	emit_opcode(j, (uint16_t)(0x0f80 | cc));
+	u32(j, target(j, t) - (uint32_t)(j->len + 4));
+}
+
+/* ---- BPF instructions ---- */
+
+/* Scratch word M[k] in the red zone. */
+#define MEM(k) (-64 + 4 * (int32_t)(k))
+
+/*
+ * dst = the size-byte big-endian word at pkt[k], or at pkt[X + k] when indexed; return 0
+ * unless it lies wholly within caplen. The offset and its end are computed in 64 bits (X is
+ * zero-extended), so they never wrap. Written once for every load of the packet (ld, ldh,
+ * ldb, ldx 4*([k]&0xf)).
+ */
+static void
+emit_ld_pkt(struct jit *j, int dst, unsigned int size, uint32_t k, int indexed)
+{
+	int small = (uint64_t)k + size <= INT32_MAX;	/* k and its end fit a displacement */
+	int index = indexed ? REG_X : NOREG;
+	int32_t disp = small ? (int32_t)k : 0;
+
+	if (!indexed && !small) {			/* can never fit: always fails */
+		emit_jmp(j, LABEL(RET0));
+		return;
+	}
+	if (!indexed) {
+		emit_alu_imm(j, W32, ALU_CMP, REG_CAPLEN, k + size);
+		emit_jcc(j, CC_B, LABEL(RET0));
+	} else {
+		if (small) {
+			emit_lea(j, REG_TMP, REG_X, (int32_t)(k + size));	/* rdx = X + k + size */
+		} else {
+			emit_mov_imm(j, REG_TMP2, k);				/* r11 = X + k */
+			emit_alu_reg(j, W64, ALU_ADD, REG_TMP2, REG_X);
+			emit_lea(j, REG_TMP, REG_TMP2, (int32_t)size);		/* rdx = r11 + size */
+			index = REG_TMP2;
+		}
+		emit_alu_reg(j, W64, ALU_CMP, REG_TMP, REG_CAPLEN);
+		emit_jcc(j, CC_A, LABEL(RET0));
+	}
+	emit_load(j, size, dst, REG_PKT, index, disp);
+	if (size == 4)
+		emit_bswap32(j, dst);
+	else if (size == 2)
+		emit_bswap16(j, dst);
+}
+
+/* The ld and ldx classes (dst A or X). */
+static int
+emit_bpf_ld(struct jit *j, const struct bpf_insn *in)
+{
+	int dst = BPF_CLASS(in->code) == BPF_LDX ? REG_X : REG_A;
+	unsigned int size = BPF_SIZE(in->code) == BPF_W ? 4 : BPF_SIZE(in->code) == BPF_H ? 2 : 1;
+
+	switch (in->code) {
+	case BPF_LD | BPF_W | BPF_ABS:
+	case BPF_LD | BPF_H | BPF_ABS:
+	case BPF_LD | BPF_B | BPF_ABS:
+	case BPF_LD | BPF_W | BPF_IND:
+	case BPF_LD | BPF_H | BPF_IND:
+	case BPF_LD | BPF_B | BPF_IND:
+		emit_ld_pkt(j, dst, size, in->k, BPF_MODE(in->code) == BPF_IND);
+		return 0;
+	case BPF_LDX | BPF_MSH | BPF_B:		/* X = 4 * (pkt[k] & 0xf) */
+		emit_ld_pkt(j, dst, 1, in->k, 0);
+		emit_alu_imm(j, W32, ALU_AND, dst, 0xf);
+		emit_shift_imm(j, SH_SHL, dst, 2);
+		return 0;
+	case BPF_LD | BPF_W | BPF_LEN:
+	case BPF_LDX | BPF_W | BPF_LEN:
+		emit_mov_reg(j, W32, dst, REG_WIRELEN);
+		return 0;
+	case BPF_LD | BPF_IMM:
+	case BPF_LDX | BPF_IMM:
+		emit_mov_imm(j, dst, in->k);
+		return 0;
+	case BPF_LD | BPF_MEM:
+	case BPF_LDX | BPF_MEM:
+		if (in->k >= BPF_MEMWORDS)
+			return -EINVAL;
+		emit_load(j, 4, dst, RSP, NOREG, MEM(in->k));
+		return 0;
+	default:
 		return -EINVAL;
-	u8(j, op);
-	u8(j, modrm);
-	u8(j, 0x24);
-	u8(j, (uint8_t)(int8_t)(-64 + 4 * (int)k));
+	}
+}
+
+/* st and stx: M[k] = A or X. */
+static int
+emit_bpf_st(struct jit *j, const struct bpf_insn *in)
+{
+	if ((in->code != BPF_ST && in->code != BPF_STX) || in->k >= BPF_MEMWORDS)
+		return -EINVAL;
+	emit_store(j, 4, in->code == BPF_ST ? REG_A : REG_X, RSP, MEM(in->k));
 	return 0;
 }
 
-/* Conditional jump of instruction i: flags are set; cc_true taken means jt. */
+/* A = A / divisor or A % divisor (the divisor is known to be nonzero). */
 static void
-branch(struct jit *j, uint32_t i, const struct bpf_insn *in, uint8_t cc_true)
+emit_divmod(struct jit *j, int mod, int divisor)
+{
+	emit_alu_reg(j, W32, ALU_XOR, RDX, RDX);	/* edx:eax = A */
+	emit_div(j, divisor);
+	if (mod)
+		emit_mov_reg(j, W32, REG_A, RDX);
+}
+
+/* The alu class: A = A op k, or A op X. */
+static int
+emit_bpf_alu(struct jit *j, const struct bpf_insn *in)
+{
+	static const enum alu alu_of[] = { [BPF_ADD >> 4] = ALU_ADD, [BPF_SUB >> 4] = ALU_SUB,
+					   [BPF_AND >> 4] = ALU_AND, [BPF_OR >> 4] = ALU_OR,
+					   [BPF_XOR >> 4] = ALU_XOR };
+	enum shift sh = BPF_OP(in->code) == BPF_LSH ? SH_SHL : SH_SHR;
+	int mod = BPF_OP(in->code) == BPF_MOD;
+	uint32_t k = in->k;
+
+	switch (in->code) {
+	case BPF_ALU | BPF_ADD | BPF_K: case BPF_ALU | BPF_SUB | BPF_K:
+	case BPF_ALU | BPF_AND | BPF_K: case BPF_ALU | BPF_OR | BPF_K:
+	case BPF_ALU | BPF_XOR | BPF_K:
+		emit_alu_imm(j, W32, alu_of[BPF_OP(in->code) >> 4], REG_A, k);
+		return 0;
+	case BPF_ALU | BPF_ADD | BPF_X: case BPF_ALU | BPF_SUB | BPF_X:
+	case BPF_ALU | BPF_AND | BPF_X: case BPF_ALU | BPF_OR | BPF_X:
+	case BPF_ALU | BPF_XOR | BPF_X:
+		emit_alu_reg(j, W32, alu_of[BPF_OP(in->code) >> 4], REG_A, REG_X);
+		return 0;
+	case BPF_ALU | BPF_MUL | BPF_K:
+		emit_mul_imm(j, REG_A, k);
+		return 0;
+	case BPF_ALU | BPF_MUL | BPF_X:
+		emit_mul_reg(j, REG_A, REG_X);
+		return 0;
+	case BPF_ALU | BPF_DIV | BPF_K:
+	case BPF_ALU | BPF_MOD | BPF_K:
+		if (k == 0)	/* libpcap's validator refuses it; its interpreter would trap */
+			return -EINVAL;
+		emit_mov_imm(j, REG_TMP2, k);
+		emit_divmod(j, mod, REG_TMP2);
+		return 0;
+	case BPF_ALU | BPF_DIV | BPF_X:
+	case BPF_ALU | BPF_MOD | BPF_X:
+		emit_test_reg(j, REG_X, REG_X);
+		emit_jcc(j, CC_E, LABEL(RET0));
+		emit_divmod(j, mod, REG_X);
+		return 0;
+	case BPF_ALU | BPF_LSH | BPF_K:
+	case BPF_ALU | BPF_RSH | BPF_K:
+		if (k >= 32)	/* refused by libpcap's compiler and validator alike */
+			return -EINVAL;
+		emit_shift_imm(j, sh, REG_A, (uint8_t)k);
+		return 0;
+	case BPF_ALU | BPF_LSH | BPF_X:
+	case BPF_ALU | BPF_RSH | BPF_X:
+		/* x86 masks the count to 5 bits; libpcap gives 0 for 32 and more. */
+		emit_alu_reg(j, W32, ALU_XOR, REG_TMP, REG_TMP);
+		emit_shift_cl(j, sh, REG_A);
+		emit_alu_imm(j, W32, ALU_CMP, REG_X, 31);
+		emit_cmov(j, CC_A, REG_A, REG_TMP);
+		return 0;
+	case BPF_ALU | BPF_NEG:
+		emit_neg(j, REG_A);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* After the flags are set: the conditional jump of instruction i; cc_true taken means jt. */
+static void
+emit_branch(struct jit *j, uint32_t i, const struct bpf_insn *in, uint8_t cc_true)
 {
 	uint32_t t = i + 1 + in->jt, f = i + 1 + in->jf;
 
 	if (in->jt == in->jf) {
 		if (in->jt != 0)
-			jmp(j, t);
+			emit_jmp(j, t);
 	} else if (in->jt == 0) {
-		jcc(j, cc_true ^ 1, f);	/* x86 condition codes pair up by their low bit */
+		emit_jcc(j, cc_true ^ 1, f);	/* x86 condition codes pair up by their low bit */
 	} else {
-		jcc(j, cc_true, t);
+		emit_jcc(j, cc_true, t);
 		if (in->jf != 0)
-			jmp(j, f);
+			emit_jmp(j, f);
+	}
+}
+
+/* ja, which may go backwards (protochain): each backward jump spends one of the budget. */
+static int
+emit_bpf_ja(struct jit *j, uint32_t len, uint32_t i, uint32_t k)
+{
+	uint32_t to = i + 1 + k;	/* wraps for a backward jump, as in libpcap */
+
+	if (to >= len || to == i)
+		return -EINVAL;
+	if (to < i) {
+		emit_dec(j, W32, REG_BUDGET);
+		emit_jcc(j, CC_E, LABEL(RET0));
+	}
+	emit_jmp(j, to);
+	return 0;
+}
+
+/* The jmp class. */
+static int
+emit_bpf_jmp(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t i)
+{
+	const struct bpf_insn *in = &prog[i];
+	uint8_t cc;
+
+	switch (in->code) {
+	case BPF_JMP | BPF_JA:
+		return emit_bpf_ja(j, len, i, in->k);
+	case BPF_JMP | BPF_JGT | BPF_K:
+	case BPF_JMP | BPF_JGE | BPF_K:
+	case BPF_JMP | BPF_JEQ | BPF_K:
+		emit_alu_imm(j, W32, ALU_CMP, REG_A, in->k);
+		break;
+	case BPF_JMP | BPF_JSET | BPF_K:
+		emit_test_imm(j, REG_A, in->k);
+		break;
+	case BPF_JMP | BPF_JGT | BPF_X:
+	case BPF_JMP | BPF_JGE | BPF_X:
+	case BPF_JMP | BPF_JEQ | BPF_X:
+		emit_alu_reg(j, W32, ALU_CMP, REG_A, REG_X);
+		break;
+	case BPF_JMP | BPF_JSET | BPF_X:
+		emit_test_reg(j, REG_A, REG_X);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (i + 1 + (uint32_t)in->jt >= len || i + 1 + (uint32_t)in->jf >= len)
+		return -EINVAL;
+	switch (BPF_OP(in->code)) {
+	case BPF_JGT: cc = CC_A; break;
+	case BPF_JGE: cc = CC_AE; break;
+	case BPF_JEQ: cc = CC_E; break;
+	default:      cc = CC_NE; break;	/* JSET */
+	}
+	emit_branch(j, i, in, cc);
+	return 0;
+}
+
+/* ret: return k or A; in the burst loop, store the verdict and go on to the next frame. */
+static int
+emit_bpf_ret(struct jit *j, const struct bpf_insn *in)
+{
+	if (in->code != (BPF_RET | BPF_K) && in->code != (BPF_RET | BPF_A))
+		return -EINVAL;
+	if (!j->burst) {
+		if (in->code == (BPF_RET | BPF_K))
+			emit_mov_imm(j, REG_A, in->k);
+		emit_ret(j);
+		return 0;
+	}
+	if (in->code == (BPF_RET | BPF_K)) {
+		emit_store_imm8(j, REG_KEEP, 0, in->k != 0);
+	} else {
+		emit_test_reg(j, REG_A, REG_A);
+		emit_setcc_mem(j, CC_NE, REG_KEEP, 0);
+	}
+	emit_jmp(j, LABEL(NEXT));
+	return 0;
+}
+
+/* tax and txa. */
+static int
+emit_bpf_misc(struct jit *j, const struct bpf_insn *in)
+{
+	switch (in->code) {
+	case BPF_MISC | BPF_TAX:
+		emit_mov_reg(j, W32, REG_X, REG_A);
+		return 0;
+	case BPF_MISC | BPF_TXA:
+		emit_mov_reg(j, W32, REG_A, REG_X);
+		return 0;
+	default:
+		return -EINVAL;
 	}
 }
 
@@ -171,206 +687,26 @@ static int
 emit_insn(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t i)
 {
 	const struct bpf_insn *in = &prog[i];
-	uint32_t k = in->k;
 
-	switch (in->code) {
-	case BPF_RET | BPF_K:
-		if (j->burst) {
-			EMIT(j, 0x41, 0xc6, 0x45, 0x00);	/* mov byte [r13], k != 0 */
-			u8(j, k != 0);
-			jmp(j, NEXT);
-			return 0;
-		}
-		u8(j, 0xb8);		/* mov eax, imm32; ret */
-		u32(j, k);
-		u8(j, 0xc3);
-		return 0;
-	case BPF_RET | BPF_A:
-		if (j->burst) {
-			EMIT(j, 0x85, 0xc0);			/* test eax, eax */
-			EMIT(j, 0x41, 0x0f, 0x95, 0x45, 0x00);	/* setne byte [r13] */
-			jmp(j, NEXT);
-			return 0;
-		}
-		u8(j, 0xc3);
-		return 0;
-
-	case BPF_LD | BPF_W | BPF_ABS:
-		need_bytes(j, (uint64_t)k + 4);
-		if ((uint64_t)k + 4 <= INT32_MAX) {
-			EMIT(j, 0x8b, 0x87);		/* mov eax, [rdi + k] */
-			u32(j, k);
-			EMIT(j, 0x0f, 0xc8);		/* bswap eax */
-		}
-		return 0;
-	case BPF_LD | BPF_H | BPF_ABS:
-		need_bytes(j, (uint64_t)k + 2);
-		if ((uint64_t)k + 2 <= INT32_MAX) {
-			EMIT(j, 0x0f, 0xb7, 0x87);	/* movzx eax, word [rdi + k] */
-			u32(j, k);
-			EMIT(j, 0x66, 0xc1, 0xc0, 0x08);	/* rol ax, 8 */
-		}
-		return 0;
-	case BPF_LD | BPF_B | BPF_ABS:
-		need_bytes(j, (uint64_t)k + 1);
-		if ((uint64_t)k + 1 <= INT32_MAX) {
-			EMIT(j, 0x0f, 0xb6, 0x87);	/* movzx eax, byte [rdi + k] */
-			u32(j, k);
-		}
-		return 0;
-	case BPF_LD | BPF_W | BPF_IND:
-		ind_offset(j, k, 4);
-		EMIT(j, 0x42, 0x8b, 0x04, 0x1f);	/* mov eax, [rdi + r11] */
-		EMIT(j, 0x0f, 0xc8);			/* bswap eax */
-		return 0;
-	case BPF_LD | BPF_H | BPF_IND:
-		ind_offset(j, k, 2);
-		EMIT(j, 0x42, 0x0f, 0xb7, 0x04, 0x1f);	/* movzx eax, word [rdi + r11] */
-		EMIT(j, 0x66, 0xc1, 0xc0, 0x08);	/* rol ax, 8 */
-		return 0;
-	case BPF_LD | BPF_B | BPF_IND:
-		ind_offset(j, k, 1);
-		EMIT(j, 0x42, 0x0f, 0xb6, 0x04, 0x1f);	/* movzx eax, byte [rdi + r11] */
-		return 0;
-	case BPF_LDX | BPF_MSH | BPF_B:
-		need_bytes(j, (uint64_t)k + 1);
-		if ((uint64_t)k + 1 <= INT32_MAX) {
-			EMIT(j, 0x0f, 0xb6, 0x8f);	/* movzx ecx, byte [rdi + k] */
-			u32(j, k);
-			EMIT(j, 0x83, 0xe1, 0x0f);	/* and ecx, 0xf */
-			EMIT(j, 0xc1, 0xe1, 0x02);	/* shl ecx, 2 */
-		}
-		return 0;
-	case BPF_LD | BPF_W | BPF_LEN:
-		EMIT(j, 0x89, 0xf0);			/* mov eax, esi */
-		return 0;
-	case BPF_LDX | BPF_W | BPF_LEN:
-		EMIT(j, 0x89, 0xf1);			/* mov ecx, esi */
-		return 0;
-	case BPF_LD | BPF_IMM:
-		u8(j, 0xb8);				/* mov eax, imm32 */
-		u32(j, k);
-		return 0;
-	case BPF_LDX | BPF_IMM:
-		u8(j, 0xb9);				/* mov ecx, imm32 */
-		u32(j, k);
-		return 0;
-	case BPF_LD | BPF_MEM:
-		return scratch(j, k, 0x8b, 0x44);	/* mov eax, [rsp + d] */
-	case BPF_LDX | BPF_MEM:
-		return scratch(j, k, 0x8b, 0x4c);	/* mov ecx, [rsp + d] */
+	switch (BPF_CLASS(in->code)) {
+	case BPF_LD:
+	case BPF_LDX:
+		return emit_bpf_ld(j, in);
 	case BPF_ST:
-		return scratch(j, k, 0x89, 0x44);	/* mov [rsp + d], eax */
 	case BPF_STX:
-		return scratch(j, k, 0x89, 0x4c);	/* mov [rsp + d], ecx */
-
-	case BPF_JMP | BPF_JA: {
-		uint32_t to = i + 1 + k;	/* wraps for a backward jump, as in libpcap */
-
-		if (to >= len || to == i)
-			return -EINVAL;
-		if (to < i) {
-			EMIT(j, 0x41, 0xff, 0xc8);	/* dec r8d: one backward jump less */
-			jcc(j, CC_E, RET0);
-		}
-		jmp(j, to);
-		return 0;
-	}
-	case BPF_JMP | BPF_JGT | BPF_K:
-	case BPF_JMP | BPF_JGE | BPF_K:
-	case BPF_JMP | BPF_JEQ | BPF_K:
-		u8(j, 0x3d);				/* cmp eax, imm32 */
-		u32(j, k);
-		break;
-	case BPF_JMP | BPF_JSET | BPF_K:
-		u8(j, 0xa9);				/* test eax, imm32 */
-		u32(j, k);
-		break;
-	case BPF_JMP | BPF_JGT | BPF_X:
-	case BPF_JMP | BPF_JGE | BPF_X:
-	case BPF_JMP | BPF_JEQ | BPF_X:
-		EMIT(j, 0x39, 0xc8);			/* cmp eax, ecx */
-		break;
-	case BPF_JMP | BPF_JSET | BPF_X:
-		EMIT(j, 0x85, 0xc8);			/* test eax, ecx */
-		break;
-
-	case BPF_ALU | BPF_ADD | BPF_K: u8(j, 0x05); u32(j, k); return 0;	/* add eax, k */
-	case BPF_ALU | BPF_SUB | BPF_K: u8(j, 0x2d); u32(j, k); return 0;	/* sub eax, k */
-	case BPF_ALU | BPF_AND | BPF_K: u8(j, 0x25); u32(j, k); return 0;	/* and eax, k */
-	case BPF_ALU | BPF_OR | BPF_K:  u8(j, 0x0d); u32(j, k); return 0;	/* or eax, k */
-	case BPF_ALU | BPF_XOR | BPF_K: u8(j, 0x35); u32(j, k); return 0;	/* xor eax, k */
-	case BPF_ALU | BPF_MUL | BPF_K:
-		EMIT(j, 0x69, 0xc0);			/* imul eax, eax, imm32 */
-		u32(j, k);
-		return 0;
-	case BPF_ALU | BPF_ADD | BPF_X: EMIT(j, 0x01, 0xc8); return 0;	/* add eax, ecx */
-	case BPF_ALU | BPF_SUB | BPF_X: EMIT(j, 0x29, 0xc8); return 0;	/* sub eax, ecx */
-	case BPF_ALU | BPF_AND | BPF_X: EMIT(j, 0x21, 0xc8); return 0;	/* and eax, ecx */
-	case BPF_ALU | BPF_OR | BPF_X:  EMIT(j, 0x09, 0xc8); return 0;	/* or eax, ecx */
-	case BPF_ALU | BPF_XOR | BPF_X: EMIT(j, 0x31, 0xc8); return 0;	/* xor eax, ecx */
-	case BPF_ALU | BPF_MUL | BPF_X: EMIT(j, 0x0f, 0xaf, 0xc1); return 0;	/* imul eax, ecx */
-	case BPF_ALU | BPF_DIV | BPF_K:
-	case BPF_ALU | BPF_MOD | BPF_K:
-		if (k == 0)	/* libpcap's validator refuses it; its interpreter would trap */
-			return -EINVAL;
-		EMIT(j, 0x41, 0xbb);			/* mov r11d, imm32 */
-		u32(j, k);
-		EMIT(j, 0x31, 0xd2);			/* xor edx, edx */
-		EMIT(j, 0x41, 0xf7, 0xf3);		/* div r11d */
-		if (BPF_OP(in->code) == BPF_MOD)
-			EMIT(j, 0x89, 0xd0);		/* mov eax, edx */
-		return 0;
-	case BPF_ALU | BPF_DIV | BPF_X:
-	case BPF_ALU | BPF_MOD | BPF_X:
-		EMIT(j, 0x85, 0xc9);			/* test ecx, ecx */
-		jcc(j, CC_E, RET0);
-		EMIT(j, 0x31, 0xd2);			/* xor edx, edx */
-		EMIT(j, 0xf7, 0xf1);			/* div ecx */
-		if (BPF_OP(in->code) == BPF_MOD)
-			EMIT(j, 0x89, 0xd0);		/* mov eax, edx */
-		return 0;
-	case BPF_ALU | BPF_LSH | BPF_K:
-	case BPF_ALU | BPF_RSH | BPF_K:
-		if (k >= 32)	/* refused by libpcap's compiler and validator alike */
-			return -EINVAL;
-		u8(j, 0xc1);				/* shl/shr eax, k */
-		u8(j, BPF_OP(in->code) == BPF_LSH ? 0xe0 : 0xe8);
-		u8(j, (uint8_t)k);
-		return 0;
-	case BPF_ALU | BPF_LSH | BPF_X:
-	case BPF_ALU | BPF_RSH | BPF_X:
-		/* x86 masks the count to 5 bits; libpcap gives 0 for 32 and more. */
-		EMIT(j, 0x31, 0xd2);			/* xor edx, edx */
-		u8(j, 0xd3);				/* shl/shr eax, cl */
-		u8(j, BPF_OP(in->code) == BPF_LSH ? 0xe0 : 0xe8);
-		EMIT(j, 0x83, 0xf9, 0x1f);		/* cmp ecx, 31 */
-		EMIT(j, 0x0f, 0x47, 0xc2);		/* cmova eax, edx */
-		return 0;
-	case BPF_ALU | BPF_NEG:
-		EMIT(j, 0xf7, 0xd8);			/* neg eax */
-		return 0;
-	case BPF_MISC | BPF_TAX:
-		EMIT(j, 0x89, 0xc1);			/* mov ecx, eax */
-		return 0;
-	case BPF_MISC | BPF_TXA:
-		EMIT(j, 0x89, 0xc8);			/* mov eax, ecx */
-		return 0;
+		return emit_bpf_st(j, in);
+	case BPF_ALU:
+		return emit_bpf_alu(j, in);
+	case BPF_JMP:
+		return emit_bpf_jmp(j, prog, len, i);
+	case BPF_RET:
+		return emit_bpf_ret(j, in);
 	default:
-		return -EINVAL;
+		return emit_bpf_misc(j, in);
 	}
-
-	/* Conditional jumps: flags are set above. */
-	if (i + 1 + (uint32_t)in->jt >= len || i + 1 + (uint32_t)in->jf >= len)
-		return -EINVAL;
-	switch (BPF_OP(in->code)) {
-	case BPF_JGT: branch(j, i, in, CC_A); break;
-	case BPF_JGE: branch(j, i, in, CC_AE); break;
-	case BPF_JEQ: branch(j, i, in, CC_E); break;
-	default:      branch(j, i, in, CC_NE); break;	/* JSET */
-	}
-	return 0;
 }
+
+/* ---- The program: what it uses, its frame setup and body ---- */
 
 static int
 reads_memory(const struct bpf_insn *prog, uint32_t len)
@@ -418,30 +754,27 @@ has_backward_jump(const struct bpf_insn *prog, uint32_t len)
 static void
 emit_frame_setup(struct jit *j, const struct bpf_insn *prog, uint32_t len)
 {
-	EMIT(j, 0x31, 0xc0);			/* xor eax, eax: A = 0 */
-	EMIT(j, 0x31, 0xc9);			/* xor ecx, ecx: X = 0 */
-	if (has_backward_jump(prog, len)) {
-		EMIT(j, 0x41, 0xb8);		/* mov r8d, budget */
-		u32(j, BACKWARD_JUMPS_MAX);
-	}
+	emit_alu_reg(j, W32, ALU_XOR, REG_A, REG_A);
+	emit_alu_reg(j, W32, ALU_XOR, REG_X, REG_X);
+	if (has_backward_jump(prog, len))
+		emit_mov_imm(j, REG_BUDGET, BACKWARD_JUMPS_MAX);
 	if (reads_memory(prog, len)) {
 		/* M[] starts zeroed, as in libpcap's interpreter. */
-		EMIT(j, 0x31, 0xd2);		/* xor edx, edx */
-		for (int8_t d = -64; d < 0; d += 8) {
-			EMIT(j, 0x48, 0x89, 0x54, 0x24);	/* mov [rsp + d], rdx */
-			u8(j, (uint8_t)d);
-		}
+		emit_alu_reg(j, W32, ALU_XOR, REG_TMP, REG_TMP);
+		for (int32_t d = MEM(0); d < 0; d += 8)
+			emit_store(j, 8, REG_TMP, RSP, d);
 	}
 }
 
+/* The translated instructions; the sizing pass records where each starts. */
 static int
-emit_body(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t *record)
+emit_body(struct jit *j, const struct bpf_insn *prog, uint32_t len)
 {
 	for (uint32_t i = 0; i < len; i++) {
 		int rc;
 
-		if (record != NULL)
-			record[i] = (uint32_t)j->len;
+		if (j->buf == NULL)
+			j->off[i] = (uint32_t)j->len;
 		rc = emit_insn(j, prog, len, i);
 		if (rc < 0)
 			return rc;
@@ -449,26 +782,23 @@ emit_body(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t *re
 	return 0;
 }
 
-/*
- * The per-frame function, run(state, pkt, wirelen, caplen). One pass; off[] and ret0 are
- * recorded when record is set (sizing pass).
- */
+/* The per-frame function, run(state, pkt, wirelen, caplen). */
 static int
-emit_single(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t *record)
+emit_single(struct jit *j, const struct bpf_insn *prog, uint32_t len)
 {
 	int rc;
 
 	j->burst = 0;
-	EMIT(j, 0x48, 0x89, 0xf7);		/* mov rdi, rsi: pkt */
-	EMIT(j, 0x89, 0xd6);			/* mov esi, edx: wirelen */
-	EMIT(j, 0x41, 0x89, 0xca);		/* mov r10d, ecx: caplen, zero-extended */
+	emit_mov_reg(j, W64, REG_PKT, RSI);
+	emit_mov_reg(j, W32, REG_WIRELEN, RDX);
+	emit_mov_reg(j, W32, REG_CAPLEN, RCX);		/* zero-extended */
 	emit_frame_setup(j, prog, len);
-	rc = emit_body(j, prog, len, record);
+	rc = emit_body(j, prog, len);
 	if (rc < 0)
 		return rc;
-	if (record != NULL)
-		j->ret0 = (uint32_t)j->len;
-	EMIT(j, 0x31, 0xc0, 0xc3);		/* ret0: xor eax, eax; ret (also: fell off the end) */
+	mark(j, RET0);					/* also: fell off the end */
+	emit_alu_reg(j, W32, ALU_XOR, REG_A, REG_A);
+	emit_ret(j);
 	return 0;
 }
 
@@ -478,47 +808,83 @@ emit_single(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t *
  * rbx walks the frames, r12d counts down, r13 walks keep; all three are saved once.
  */
 static int
-emit_burst(struct jit *j, const struct bpf_insn *prog, uint32_t len, uint32_t *record,
-	   uint32_t *loop_top, uint32_t *done)
+emit_burst(struct jit *j, const struct bpf_insn *prog, uint32_t len)
 {
 	int rc;
 
 	j->burst = 1;
-	EMIT(j, 0x53, 0x41, 0x54, 0x41, 0x55);	/* push rbx; push r12; push r13 */
-	EMIT(j, 0x48, 0x89, 0xf3);		/* mov rbx, rsi: frames */
-	EMIT(j, 0x41, 0x89, 0xd4);		/* mov r12d, edx: n */
-	EMIT(j, 0x49, 0x89, 0xcd);		/* mov r13, rcx: keep */
-	EMIT(j, 0x45, 0x85, 0xe4);		/* test r12d, r12d */
-	u8(j, 0x0f);				/* jz done */
-	u8(j, 0x84);
-	u32(j, *done - (uint32_t)(j->len + 4));
-	if (record != NULL)
-		*loop_top = (uint32_t)j->len;
+	emit_push(j, REG_FRAME);
+	emit_push(j, REG_LEFT);
+	emit_push(j, REG_KEEP);
+	emit_mov_reg(j, W64, REG_FRAME, RSI);
+	emit_mov_reg(j, W32, REG_LEFT, RDX);
+	emit_mov_reg(j, W64, REG_KEEP, RCX);
+	emit_test_reg(j, REG_LEFT, REG_LEFT);
+	emit_jcc(j, CC_E, LABEL(DONE));
+	mark(j, LOOP);
 	if (reads_frame(prog, len)) {
-		EMIT(j, 0x48, 0x8b, 0x3b);		/* mov rdi, [rbx]: data */
-		EMIT(j, 0x44, 0x8b, 0x53, 0x0c);	/* mov r10d, [rbx + 12]: caplen */
+		emit_load(j, 8, REG_PKT, REG_FRAME, NOREG, offsetof(struct lc_frame, data));
+		emit_load(j, 4, REG_CAPLEN, REG_FRAME, NOREG, offsetof(struct lc_frame, caplen));
 	}
 	if (reads_length(prog, len))
-		EMIT(j, 0x8b, 0x73, 0x08);		/* mov esi, [rbx + 8]: wirelen */
+		emit_load(j, 4, REG_WIRELEN, REG_FRAME, NOREG, offsetof(struct lc_frame, wirelen));
 	emit_frame_setup(j, prog, len);
-	rc = emit_body(j, prog, len, record);
+	rc = emit_body(j, prog, len);
 	if (rc < 0)
 		return rc;
-	if (record != NULL)
-		j->ret0 = (uint32_t)j->len;
-	EMIT(j, 0x41, 0xc6, 0x45, 0x00, 0x00);	/* ret0 (and falling off): mov byte [r13], 0 */
-	if (record != NULL)
-		j->next = (uint32_t)j->len;
-	EMIT(j, 0x48, 0x83, 0xc3, 0x10);	/* next: add rbx, 16 */
-	EMIT(j, 0x49, 0xff, 0xc5);		/* inc r13 */
-	EMIT(j, 0x41, 0xff, 0xcc);		/* dec r12d */
-	u8(j, 0x0f);				/* jnz loop_top */
-	u8(j, 0x85);
-	u32(j, *loop_top - (uint32_t)(j->len + 4));
-	if (record != NULL)
-		*done = (uint32_t)j->len;
-	EMIT(j, 0x41, 0x5d, 0x41, 0x5c, 0x5b);	/* pop r13; pop r12; pop rbx */
-	u8(j, 0xc3);				/* ret */
+	mark(j, RET0);					/* and falling off the end */
+	emit_store_imm8(j, REG_KEEP, 0, 0);
+	mark(j, NEXT);
+	emit_alu_imm(j, W64, ALU_ADD, REG_FRAME, sizeof(struct lc_frame));
+	emit_inc(j, W64, REG_KEEP);
+	emit_dec(j, W32, REG_LEFT);
+	emit_jcc(j, CC_NE, LABEL(LOOP));
+	mark(j, DONE);
+	emit_pop(j, REG_KEEP);
+	emit_pop(j, REG_LEFT);
+	emit_pop(j, REG_FRAME);
+	emit_ret(j);
+	return 0;
+}
+
+/* ---- The engine ---- */
+
+/*
+ * One pass over both functions: the per-frame one at the start of buf, the burst one at
+ * st->burst_off. The sizing pass (buf NULL) records offsets, labels and burst_off.
+ */
+static int
+jit_pass(struct jit *one, struct jit *many, const struct bpf_insn *prog, uint32_t len,
+	 uint8_t *buf, struct jit_state *st)
+{
+	int rc;
+
+	one->buf = many->buf = buf;
+	one->len = 0;
+	rc = emit_single(one, prog, len);
+	if (rc < 0)
+		return rc;
+	if (buf == NULL)
+		st->burst_off = (one->len + 63) & ~(size_t)63;
+	many->len = st->burst_off;
+	return emit_burst(many, prog, len);
+}
+
+/* A read+write mapping for the code, on the RX core's node, filled with int3. */
+static int
+jit_map(struct jit_state *st, int socket)
+{
+	st->size = (st->code_len + 4095) & ~(size_t)4095;
+	st->map = mmap(NULL, st->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (st->map == MAP_FAILED) {
+		st->map = NULL;
+		return -ENOMEM;
+	}
+	/* Place the code on the RX core's node before the first write touches it. */
+	if (socket >= 0 && numa_available() >= 0)
+		numa_tonode_memory(st->map, st->size, socket);
+	memset(st->map, 0xcc, st->size);	/* int3 between and after the functions */
 	return 0;
 }
 
@@ -526,70 +892,45 @@ static void *
 jit_create(const struct bpf_insn *prog, unsigned int len, int socket)
 {
 	struct jit_state *st;
-	struct jit j1 = { 0 }, j2 = { 0 };
-	uint32_t *off1, *off2, loop_top = 0, done = 0;
+	struct jit one = { 0 }, many = { 0 };
+	size_t one_len;
 	int rc;
 
 	if (len == 0 || len > 1000000) {
 		errno = EINVAL;
 		return NULL;
 	}
-	off1 = calloc(len, sizeof(*off1));
-	off2 = calloc(len, sizeof(*off2));
+	one.off = calloc(len, sizeof(*one.off));
+	many.off = calloc(len, sizeof(*many.off));
 	st = calloc(1, sizeof(*st));
-	if (off1 == NULL || off2 == NULL || st == NULL) {
+	if (one.off == NULL || many.off == NULL || st == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	/* Pass 1: sizes and offsets of both functions, the burst one placed after the other. */
-	rc = emit_single(&j1, prog, len, off1);
+	rc = jit_pass(&one, &many, prog, len, NULL, st);	/* sizes and offsets */
 	if (rc < 0)
 		goto fail;
-	st->burst_off = (j1.len + 63) & ~(size_t)63;
-	j2.len = st->burst_off;
-	rc = emit_burst(&j2, prog, len, off2, &loop_top, &done);
+	one_len = one.len;
+	st->code_len = many.len;
+	rc = jit_map(st, socket);
 	if (rc < 0)
 		goto fail;
-	st->code_len = j2.len;
-	st->size = (j2.len + 4095) & ~(size_t)4095;
-	st->map = mmap(NULL, st->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
-	if (st->map == MAP_FAILED) {
-		st->map = NULL;
-		rc = -ENOMEM;
-		goto fail;
-	}
-	/* Place the code on the RX core's node before the first write touches it. */
-	if (socket >= 0 && numa_available() >= 0)
-		numa_tonode_memory(st->map, st->size, socket);
-	memset(st->map, 0xcc, st->size);	/* int3 between and after the functions */
-	/* Pass 2: the bytes, with every jump resolved. */
-	j1.buf = j2.buf = st->map;
-	j1.off = off1;
-	j2.off = off2;
-	size_t single_len = j1.len;
-	j1.len = 0;
-	j2.len = st->burst_off;
-	rc = emit_single(&j1, prog, len, NULL);
-	if (rc == 0)
-		rc = emit_burst(&j2, prog, len, NULL, &loop_top, &done);
-	if (rc < 0 || j1.len != single_len || j2.len != st->code_len) {
+	rc = jit_pass(&one, &many, prog, len, st->map, st);	/* the bytes, jumps resolved */
+	if (rc == 0 && (one.len != one_len || many.len != st->code_len))
 		rc = -EINVAL;
-		goto fail;
-	}
-	if (mprotect(st->map, st->size, PROT_READ | PROT_EXEC) != 0) {
+	if (rc == 0 && mprotect(st->map, st->size, PROT_READ | PROT_EXEC) != 0)
 		rc = -errno;
+	if (rc < 0)
 		goto fail;
-	}
 	__builtin___clear_cache((char *)st->map, (char *)st->map + st->code_len);
-	free(off1);
-	free(off2);
+	free(one.off);
+	free(many.off);
 	return st;
 fail:
 	if (st != NULL && st->map != NULL)
 		munmap(st->map, st->size);
-	free(off1);
-	free(off2);
+	free(one.off);
+	free(many.off);
 	free(st);
 	errno = -rc;
 	return NULL;

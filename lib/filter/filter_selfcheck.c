@@ -183,13 +183,75 @@ build(struct frame *fr)
 	return n;
 }
 
+/* The next cut of a frame after cut: every length up to CUT_MAX, then the whole frame. */
+static uint32_t
+next_cut(const struct frame *fr, uint32_t cut)
+{
+	cut++;
+	return cut > CUT_MAX && cut < fr->len ? fr->len : cut;
+}
+
+/* f frame by frame (its run function) against libpcap, over every cut of fr. */
+static int
+check_frame(const struct lc_filter_prog *prog, const struct lc_filter *f, const struct frame *fr,
+	    char *err, size_t errlen)
+{
+	const struct bpf_insn *insns;
+	unsigned int ninsn;
+
+	insns = lc_filter_prog_insns(prog, &ninsn);
+	for (uint32_t cut = 0; cut <= fr->len; cut = next_cut(fr, cut)) {
+		unsigned int want = bpf_filter(insns, fr->b, fr->len, cut);
+		unsigned int got = lc_filter_match_bytes(f, fr->b, fr->len, cut);
+
+		if (want != got) {
+			snprintf(err, errlen, "filter '%s': engine %s disagrees with libpcap on frame "
+				 "'%s' cut at %u bytes (%u vs %u)", lc_filter_prog_expr(prog),
+				 lc_filter_engine_name(f), fr->name, cut, got, want);
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
+/* f's burst function against libpcap, over every cut of fr, up to 32 cuts a burst. */
+static int
+check_burst(const struct lc_filter_prog *prog, const struct lc_filter *f, const struct frame *fr,
+	    char *err, size_t errlen)
+{
+	const struct bpf_insn *insns;
+	unsigned int ninsn, nb = 0;
+	struct lc_frame b[32];
+	uint8_t keep[32];
+
+	insns = lc_filter_prog_insns(prog, &ninsn);
+	for (uint32_t cut = 0; cut <= fr->len; cut = next_cut(fr, cut)) {
+		b[nb++] = (struct lc_frame){ fr->b, fr->len, cut };
+		if (nb < 32 && cut < fr->len)
+			continue;
+		f->burst(f->state, b, nb, keep);
+		for (unsigned int k = 0; k < nb; k++) {
+			unsigned int want = bpf_filter(insns, fr->b, fr->len, b[k].caplen) != 0;
+
+			if (keep[k] != want) {
+				snprintf(err, errlen, "filter '%s': engine %s (burst) disagrees with "
+					 "libpcap on frame '%s' cut at %u bytes (%u vs %u)",
+					 lc_filter_prog_expr(prog), lc_filter_engine_name(f), fr->name,
+					 b[k].caplen, keep[k], want);
+				return -EPROTO;
+			}
+		}
+		nb = 0;
+	}
+	return 0;
+}
+
 int
 lc_filter_selfcheck(const struct lc_filter_prog *prog, const struct lc_filter *f, char *err,
 		    size_t errlen)
 {
 	struct frame *frames = calloc(32, sizeof(*frames));
-	const struct bpf_insn *insns;
-	unsigned int ninsn, nframes;
+	unsigned int nframes;
 	int rc = 0;
 
 	if (frames == NULL) {
@@ -197,58 +259,11 @@ lc_filter_selfcheck(const struct lc_filter_prog *prog, const struct lc_filter *f
 		return -ENOMEM;
 	}
 	nframes = build(frames);
-	insns = lc_filter_prog_insns(prog, &ninsn);
-	for (unsigned int i = 0; i < nframes && rc == 0; i++) {
-		const struct frame *fr = &frames[i];
-
-		for (uint32_t cut = 0; cut <= fr->len; cut++) {
-			unsigned int want, got;
-
-			if (cut > CUT_MAX && cut < fr->len)
-				cut = fr->len;
-			want = bpf_filter(insns, fr->b, fr->len, cut);
-			got = lc_filter_match_bytes(f, fr->b, fr->len, cut);
-			if (want != got) {
-				snprintf(err, errlen, "filter '%s': engine %s disagrees with libpcap "
-					 "on frame '%s' cut at %u bytes (%u vs %u)",
-					 lc_filter_prog_expr(prog), lc_filter_engine_name(f),
-					 fr->name, cut, got, want);
-				rc = -EPROTO;
-				break;
-			}
-		}
-	}
-	/* The burst entry, over the same frames and cuts, a burst of up to 32 at a time. */
-	for (unsigned int i = 0; i < nframes && rc == 0 && f->burst != NULL; i++) {
-		const struct frame *fr = &frames[i];
-		struct lc_frame b[32];
-		uint32_t cuts[32];
-		uint8_t keep[32];
-		unsigned int nb = 0;
-
-		for (uint32_t cut = 0; cut <= fr->len && rc == 0; cut++) {
-			if (cut > CUT_MAX && cut < fr->len)
-				cut = fr->len;
-			b[nb] = (struct lc_frame){ fr->b, fr->len, cut };
-			cuts[nb++] = cut;
-			if (nb < 32 && cut < fr->len)
-				continue;
-			f->burst(f->state, b, nb, keep);
-			for (unsigned int k = 0; k < nb; k++) {
-				unsigned int want = bpf_filter(insns, fr->b, fr->len, cuts[k]) != 0;
-
-				if (keep[k] != want) {
-					snprintf(err, errlen, "filter '%s': engine %s (burst) disagrees "
-						 "with libpcap on frame '%s' cut at %u bytes (%u vs %u)",
-						 lc_filter_prog_expr(prog), lc_filter_engine_name(f),
-						 fr->name, cuts[k], keep[k], want);
-					rc = -EPROTO;
-					break;
-				}
-			}
-			nb = 0;
-		}
-	}
+	for (unsigned int i = 0; i < nframes && rc == 0; i++)
+		rc = check_frame(prog, f, &frames[i], err, errlen);
+	/* The burst entry, over the same frames and cuts. */
+	for (unsigned int i = 0; i < nframes && rc == 0 && f->burst != NULL; i++)
+		rc = check_burst(prog, f, &frames[i], err, errlen);
 	free(frames);
 	return rc;
 }
