@@ -40,8 +40,6 @@ PUBLIC = {
     'gen.h': 'gen',
     'gen_sender.h': 'gen',
     'manifest.h': 'output',
-    # Header-only (inline mbuf reads); public because filter.h includes it.
-    'mbuf_bytes.h': 'core',
     'merge.h': 'output',
     'outpath.h': 'output',
     'privs.h': 'core',

@@ -24,7 +24,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 
-#include "linecap/mbuf_bytes.h"
+#include "mbuf_bytes.h"
 
 #define LC_FILTER_MAX_FRAME 262144u
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "linecap/format.h"
-#include "linecap/mbuf_bytes.h"
+#include "mbuf_bytes.h"
 
 #define SHB 0x0a0d0d0au
 #define IDB 0x00000001u

@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "linecap/mbuf_bytes.h"
+#include "mbuf_bytes.h"
 #include "linecap/format.h"
 #include "pcap_format.h"
 
