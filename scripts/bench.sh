@@ -128,7 +128,7 @@ for t in 64 imix 1518; do
     expr=${FILTER[$k]}
     dest=$work; [ "$k" = none-ram ] && dest=$ram
     c=(); d=(); dd=(); l=(); lr=(); rx=(); wr=(); ww=(); wh=(); wi=(); lv=(); pr=()
-    dk=(); lb=(); dr=()
+    dk=(); lb=(); rt=()
     for r in $(seq "$runs"); do
       read -r dw dr dx <<<"$(dumpcap_run "$f" "$expr" "$dest")"
       d+=("$dw"); dd+=("$(awk -v a="$dr" -v b="$dx" 'BEGIN {printf "%.0f", a ? 100*b/a : 0}')")
@@ -136,7 +136,7 @@ for t in 64 imix 1518; do
       dl=0; [ "$k" = none ] && dl=$(disk_limit "$dest")
       read -r lw ld lrcv rxc wrc wwc whc wic _ _ lbps <<<"$(linecap_run "$f" "$expr" "$dest")"
       dk+=("$dl"); lb+=("$lbps")
-      dr+=("$(awk -v a="$lbps" -v b="$dl" 'BEGIN {printf "%.3f", b ? a/b : 0}')")
+      rt+=("$(awk -v a="$lbps" -v b="$dl" 'BEGIN {printf "%.3f", b ? a/b : 0}')")
       l+=("$lw"); lr+=("$ld"); rx+=("$rxc"); wr+=("$wrc"); ww+=("$wwc"); wh+=("$whc")
       wi+=("$wic")
       lv+=("$lrcv")
@@ -144,7 +144,7 @@ for t in 64 imix 1518; do
     done
     cmed=$(printf '%s\n' "${c[@]}" | med)
     td=$(tcpdump_run "$f" "$expr" "$dest")
-    echo -e "$t\t$k\t$cmed\t$(printf '%s\n' "${d[@]}" | med)\t$(printf '%s\n' "${dd[@]}" | med)\t$(printf '%s\n' "${l[@]}" | med)\t$(printf '%s\n' "${l[@]}" | spread)\t$(printf '%s\n' "${lr[@]}" | med)\t$(printf '%s\n' "${rx[@]}" | med)\t$(printf '%s\n' "${wr[@]}" | med)\t$(printf '%s\n' "${ww[@]}" | med)\t$(printf '%s\n' "${wh[@]}" | med)\t$(printf '%s\n' "${wi[@]}" | med)\t$td\t$(printf '%s\n' "${lv[@]}" | med)\t$(printf '%s\n' "${pr[@]}" | med)\t$(printf '%s\n' "${pr[@]}" | spread)\t$(printf '%s\n' "${dk[@]}" | med)\t$(printf '%s\n' "${lb[@]}" | med)\t$(printf '%s\n' "${dr[@]}" | med)\t$(printf '%s\n' "${dr[@]}" | spread)" | tee -a "$results"
+    echo -e "$t\t$k\t$cmed\t$(printf '%s\n' "${d[@]}" | med)\t$(printf '%s\n' "${dd[@]}" | med)\t$(printf '%s\n' "${l[@]}" | med)\t$(printf '%s\n' "${l[@]}" | spread)\t$(printf '%s\n' "${lr[@]}" | med)\t$(printf '%s\n' "${rx[@]}" | med)\t$(printf '%s\n' "${wr[@]}" | med)\t$(printf '%s\n' "${ww[@]}" | med)\t$(printf '%s\n' "${wh[@]}" | med)\t$(printf '%s\n' "${wi[@]}" | med)\t$td\t$(printf '%s\n' "${lv[@]}" | med)\t$(printf '%s\n' "${pr[@]}" | med)\t$(printf '%s\n' "${pr[@]}" | spread)\t$(printf '%s\n' "${dk[@]}" | med)\t$(printf '%s\n' "${lb[@]}" | med)\t$(printf '%s\n' "${rt[@]}" | med)\t$(printf '%s\n' "${rt[@]}" | spread)" | tee -a "$results"
   done
 done
 
