@@ -142,9 +142,9 @@ lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 		double w = s->written ? (double)s->written : 1.0;
 
 		fprintf(f, "cost: RX stage %.1f TSC cycles/packet received (formatting included); "
-			"writer %.1f cycles/packet written (%.1f of CPU copying records, %.1f "
-			"waiting for the disk); I/O threads %.1f of CPU hashing (SHA-256), %.1f in "
-			"write calls\n",
+			"writer %.1f cycles/packet written (%.1f of CPU copying records and "
+			"polling, %.1f waiting for the disk); I/O threads %.1f of CPU hashing "
+			"(SHA-256), %.1f in write calls\n",
 			(double)s->rx_cycles / (double)s->received, (double)s->writer_cycles / w,
 			(double)(s->writer_cycles - s->writer_wait_cycles) / w,
 			(double)s->writer_wait_cycles / w, (double)s->io_hash_cycles / w,
