@@ -4,7 +4,8 @@
 
 /*
  * The capture's insides, shared by the files that make it up: capture.c (build, run, stop),
- * capture_plan.c (sizes before EAL), capture_clock.c (timestamp source), capture_watch.c
+ * capture_plan.c (sizes before EAL), capture_describe.c (start-up lines, -Z ownership),
+ * capture_clock.c (timestamp source), capture_watch.c
  * (the per-second work: status, warnings, telemetry snapshot). Nothing outside lib/pipeline
  * includes this.
  */
