@@ -56,7 +56,7 @@ struct lc_capture *lc_capture_create(const struct lc_config *cfg,
 
 /* The most a file (and the manifest records it brings) can go past -C: one record, its
  * trailer and its records (the margin of every size bound). */
-uint64_t lc_capture_burst_bytes(const struct lc_config *cfg);
+uint64_t lc_capture_file_margin(const struct lc_config *cfg);
 
 /* -B by default: 256 MiB a queue where huge_free (free hugepage bytes) less other (what the
  * rest of the capture needs) has room for it, else half of that room shared by the queues

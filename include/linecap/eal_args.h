@@ -72,6 +72,14 @@ unsigned int lc_eal_allowed_cpus(int *cpus, unsigned int max);
 /* Free hugepage memory in bytes, summed over page sizes (0 when none or not mounted). */
 uint64_t lc_eal_huge_free_bytes(void);
 
+/* Does EAL run on hugepages (huge_free bytes free) for mem_bytes, or with --no-huge? The one
+ * rule, for the EAL arguments and for the plan's memory check. */
+static inline int
+lc_eal_hugepages_suffice(uint64_t huge_free, uint64_t mem_bytes)
+{
+	return huge_free >= mem_bytes;
+}
+
 /*
  * rte_eal_init() with the derived arguments. EAL's own messages are held back while it
  * starts; they are shown when verbose, and on failure the last of them goes into err so the

@@ -251,7 +251,7 @@ add_memory(struct argbuf *b, const struct lc_eal_plan *p)
 
 	if (extra_has(p->extra, mem_opts)) {
 		b->a->no_huge = extra_has(p->extra, nohuge_opt);
-	} else if (p->huge_free_bytes >= p->mem_bytes) {
+	} else if (lc_eal_hugepages_suffice(p->huge_free_bytes, p->mem_bytes)) {
 		/* Unlinked hugepage files vanish with the process, whatever its end. */
 		add(b, "--huge-unlink");
 	} else {

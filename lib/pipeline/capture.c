@@ -194,7 +194,7 @@ open_bytes(void *arg, unsigned int *open)
 	const struct lc_capture *cap = arg;
 	uint64_t total = 0;
 	uint64_t most = cap->cfg->file_bytes ?
-		cap->cfg->file_bytes + lc_capture_burst_bytes(cap->cfg) : 0;
+		cap->cfg->file_bytes + lc_capture_file_margin(cap->cfg) : 0;
 
 	/* Once the writers are done every file is closed: the retention pass at the end must
 	 * not keep room for files that will not be written (-W N would end with N - 1). */

@@ -67,7 +67,7 @@ check_memory(const struct lc_config *cfg, const struct lc_capture_plan *plan, ui
 {
 	uint64_t need = (uint64_t)plan->queues * plan->buffer_bytes + pool;
 
-	if (huge >= plan->mem_bytes || avail == 0 || need <= avail)
+	if (lc_eal_hugepages_suffice(huge, plan->mem_bytes) || avail == 0 || need <= avail)
 		return 0;
 	snprintf(err, errlen, "-B %" PRIu64 " MiB: %u queue%s of it and the packet buffers need "
 		 "%" PRIu64 " MiB; this machine has %" PRIu64 " MiB of hugepages free and %" PRIu64
@@ -98,11 +98,11 @@ lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char 
 		return -EINVAL;
 	}
 	if (cfg->retain_bytes && cfg->file_bytes &&
-	    cfg->retain_bytes < 2 * plan->queues * (cfg->file_bytes + lc_capture_burst_bytes(cfg))) {
+	    cfg->retain_bytes < 2 * plan->queues * (cfg->file_bytes + lc_capture_file_margin(cfg))) {
 		snprintf(err, errlen, "--retain-bytes %" PRIu64 ": too small for %u queue%s of files "
 			 "up to -C %" PRIu64 " bytes; give at least %" PRIu64, cfg->retain_bytes,
 			 plan->queues, plan->queues == 1 ? "" : "s", cfg->file_bytes,
-			 2 * plan->queues * (cfg->file_bytes + lc_capture_burst_bytes(cfg)));
+			 2 * plan->queues * (cfg->file_bytes + lc_capture_file_margin(cfg)));
 		return -EINVAL;
 	}
 	plan->writers = cfg->writers ? cfg->writers : (plan->queues + 3) / 4;
@@ -156,7 +156,7 @@ lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char 
 }
 
 uint64_t
-lc_capture_burst_bytes(const struct lc_config *cfg)
+lc_capture_file_margin(const struct lc_config *cfg)
 {
 	uint64_t rec = (cfg->snaplen < 65536 ? cfg->snaplen : 65536) + 32;
 
