@@ -3,8 +3,8 @@
 #   scripts/fuzz.sh [SECONDS]   default 600 per harness; CI runs a short fixed time
 # Harnesses: filter_expr (the filter compiler, JIT and self-check), reader (pcap/pcapng
 # files), verify (a directory's manifest), seqcheck (linecap-seqcheck's reading and report of
-# tagged captures), manifest_line (the manifest's JSON reader against jansson). Seeds:
-# tests/fuzz/seeds/ (scripts/fuzz_seeds.py).
+# tagged captures), manifest_line (the manifest's JSON reader against jansson), index (the
+# index reader). Seeds: tests/fuzz/seeds/ (scripts/fuzz_seeds.py; index: test_index --write-seeds).
 # New inputs go to a temporary directory; the committed seeds in tests/fuzz/seeds/ are only
 # read. A crash leaves crash-* in the current directory: make it a regression seed.
 set -euo pipefail
@@ -28,7 +28,7 @@ clang $cflags $inc_filter -o "$out/fuzz_filter_expr" tests/fuzz/fuzz_filter_expr
 # manifest as linecap-verify reads it.
 clang $cflags $inc_output -o "$out/fuzz_reader" tests/fuzz/fuzz_reader.c lib/output/reader.c
 clang $cflags $inc_output $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_verify" \
-  tests/fuzz/fuzz_verify.c lib/output/verify.c lib/output/verify_repair.c lib/output/manifest_record.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c \
+  tests/fuzz/fuzz_verify.c lib/output/verify.c lib/output/verify_repair.c lib/output/manifest_record.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c lib/output/index.c lib/output/index_read.c \
   lib/output/shard.c lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
 clang $cflags $inc_gen -o "$out/fuzz_seqcheck" tests/fuzz/fuzz_seqcheck.c lib/output/reader.c \
   lib/gen/gen.c lib/gen/seq.c $libs -lm
@@ -36,8 +36,10 @@ clang $cflags $inc_gen -o "$out/fuzz_seqcheck" tests/fuzz/fuzz_seqcheck.c lib/ou
 clang $cflags $inc_output $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_manifest_line" \
   tests/fuzz/fuzz_manifest_line.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c lib/output/shard.c \
   lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
+# The index beside each capture file, as linecap-query reads it (seeds: test_index --write-seeds).
+clang $cflags $inc_output -o "$out/fuzz_index" tests/fuzz/fuzz_index.c lib/output/index_read.c
 
-for h in filter_expr reader verify seqcheck manifest_line; do
+for h in filter_expr reader verify seqcheck manifest_line index; do
   work=$(mktemp -d)
   echo "fuzz.sh: $h for ${secs}s" >&2
   "$out/fuzz_$h" -max_total_time="$secs" -max_len=4096 -timeout=10 -artifact_prefix="$out/" "$work" "tests/fuzz/seeds/$h" \

@@ -57,35 +57,6 @@ skipped(void *arg, const char *line)
 	fprintf(stderr, "linecap-merge: %s; skipped\n", line);
 }
 
-/* Does a word look like a file's path rather than a filter's? */
-static int
-looks_like_path(const char *s)
-{
-	size_t n = strlen(s);
-
-	return strchr(s, '/') != NULL || (n > 5 && strcmp(s + n - 5, ".pcap") == 0) ||
-	       (n > 7 && strcmp(s + n - 7, ".pcapng") == 0);
-}
-
-/* argv[from..argc) joined by spaces (the filter), or NULL when there is none. */
-static char *
-join(char **argv, int from, int argc)
-{
-	size_t len = 0;
-	char *s;
-
-	for (int k = from; k < argc; k++)
-		len += strlen(argv[k]) + 1;
-	if (len == 0 || (s = calloc(1, len)) == NULL)
-		return NULL;
-	for (int k = from; k < argc; k++) {
-		if (k > from)
-			strcat(s, " ");
-		strcat(s, argv[k]);
-	}
-	return s;
-}
-
 /* The options into o. -1 after a usage error (told), 1 after --help or --version, else 0. */
 static int
 parse_options(int argc, char **argv, struct lc_merge_opts *o)
@@ -132,48 +103,6 @@ parse_options(int argc, char **argv, struct lc_merge_opts *o)
 	return 0;
 }
 
-/* The arguments that name files or directories, from optind, into in; *first: where the
- * filter begins. The first word that names nothing begins the filter; one that looks like a
- * path (and is not a filter) is a missing input. 0, or -1 (told). */
-static int
-collect_inputs(int argc, char **argv, struct lc_merge_inputs *in, int *first)
-{
-	char err[1024];
-	int i, rc;
-
-	for (i = optind; i < argc; i++) {
-		struct stat sb;
-
-		if (stat(argv[i], &sb) != 0)
-			break;		/* the filter begins */
-		if ((rc = lc_merge_inputs_add(in, argv[i], skipped, NULL)) < 0) {
-			snprintf(err, sizeof(err), "%s: %s", argv[i], strerror(-rc));
-			return die(-1, err);
-		}
-	}
-	*first = i;
-	if (i < argc && looks_like_path(argv[i])) {
-		struct lc_filter_prog *prog = NULL;
-		const struct lc_filter_ops *engine;
-		char ferr[512], *expr = join(argv, i, argc);
-
-		rc = expr != NULL ? lc_filter_prepare(expr, 262144, NULL, &prog, &engine, ferr,
-						      sizeof(ferr)) : 0;
-		lc_filter_prog_free(prog);
-		free(expr);
-		if (rc < 0) {
-			snprintf(err, sizeof(err), "%s: %s", argv[i], strerror(ENOENT));
-			return die(-1, err);
-		}
-	}
-	if (in->n == 0) {
-		snprintf(err, sizeof(err), "no input files%s%s", i < argc ? ": no such file " : "",
-			 i < argc ? argv[i] : "");
-		return die(-1, err);
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -181,16 +110,16 @@ main(int argc, char **argv)
 	struct lc_merge_inputs inputs = { 0 };
 	struct lc_merge_stats st;
 	char err[1024], *filter;
-	int rc, first;
+	int rc;
 
 	rc = parse_options(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? 2 : 0;
-	if (collect_inputs(argc, argv, &inputs, &first) < 0) {
+	rc = lc_merge_args(argc, argv, optind, &inputs, &filter, skipped, NULL, err, sizeof(err));
+	if (rc < 0) {
 		lc_merge_inputs_free(&inputs);
-		return 2;
+		return die(rc == -ENOMEM ? 1 : 2, err);
 	}
-	filter = join(argv, first, argc);
 	o.inputs = (const char *const *)inputs.paths;
 	o.ninputs = inputs.n;
 	o.fds = inputs.fds;

@@ -39,6 +39,7 @@ struct lc_config {
 	unsigned int mbufs;	/* --mbufs; 0 = sized automatically */
 	const char *eal_args;	/* --eal passthrough, split on blanks */
 	const char *stats_file;	/* --stats-file: final numbers as JSON */
+	int no_index;		/* --no-index: no NAME.idx beside the files */
 	char *filter;		/* trailing arguments joined by spaces; NULL = no filter */
 	const char *filter_file;	/* -F: read the expression from this file */
 	const char *format;	/* --format: "pcap" (default) or "pcapng" */

@@ -120,6 +120,29 @@ const char *lc_filter_prog_expr(const struct lc_filter_prog *prog);
 const struct bpf_insn *lc_filter_prog_insns(const struct lc_filter_prog *prog,
 					    unsigned int *len);
 
+/*
+ * Three-valued judgement of a program over packets known only in part (linecap-query
+ * narrowing with the index): what every packet of a flow shares (addresses, ports, protocol,
+ * VLAN, the TCP flags it could carry) as known bits, everything else unknown. The program is
+ * run over values that are part known, part unknown (bit by bit); a branch that depends on
+ * unknown bits follows both ways. NEVER only when no packet matching p can be kept (every
+ * path returns 0); ALWAYS only when every such packet is kept; else MAYBE. A program too
+ * large to explore within a fixed budget is MAYBE. Never wrong, sometimes vague.
+ */
+#define LC_PARTIAL_LEN 128u
+
+struct lc_partial {
+	uint8_t val[LC_PARTIAL_LEN];	/* the known bits' values (unknown bits are 0) */
+	uint8_t known[LC_PARTIAL_LEN];	/* bit i of known[j] set: bit i of byte j is val's */
+	uint32_t present;	/* every packet holds at least this many captured bytes (a
+				 * load past them may fail: the packet is then rejected) */
+};
+
+enum lc_verdict { LC_VERDICT_NEVER = 0, LC_VERDICT_MAYBE = 1, LC_VERDICT_ALWAYS = 2 };
+
+enum lc_verdict lc_filter_3v(const struct bpf_insn *insns, unsigned int len,
+			     const struct lc_partial *p);
+
 /* Engine by name ("jit", "interp"); NULL if unknown or not built for this CPU.
  * lc_filter_default_engine() names the default: "jit" on x86-64, "interp" elsewhere. */
 const struct lc_filter_ops *lc_filter_engine(const char *name);

@@ -49,6 +49,9 @@ struct lc_format {
 	 * inline, as the writer asks it of every record), and its timestamp. */
 	uint8_t len_at, len_add;
 	uint64_t (*record_ts)(const uint8_t *rec);
+	/* Where a record holds the packet's bytes, its captured length and its length on the
+	 * wire (32-bit words): the index reads them (lc_format_record_packet). */
+	uint8_t data_at, caplen_at, wirelen_at;
 	/* Bytes that close a file (0 for none). Returns its length, 0 if no room. */
 	size_t (*trailer)(uint8_t *dst, size_t room, const struct lc_file_stats *st);
 	/* The room trailer needs (it writes nothing with less; 0: the format has none). */
@@ -63,6 +66,17 @@ lc_format_record_len(const struct lc_format *fmt, const uint8_t *rec)
 
 	memcpy(&v, rec + fmt->len_at, sizeof(v));
 	return (size_t)fmt->len_add + v;
+}
+
+/* The packet in the record at rec, which fmt wrote: its bytes (returned), captured and wire
+ * lengths. */
+static inline const uint8_t *
+lc_format_record_packet(const struct lc_format *fmt, const uint8_t *rec, uint32_t *caplen,
+			uint32_t *wirelen)
+{
+	memcpy(caplen, rec + fmt->caplen_at, sizeof(*caplen));
+	memcpy(wirelen, rec + fmt->wirelen_at, sizeof(*wirelen));
+	return rec + fmt->data_at;
 }
 
 extern const struct lc_format lc_format_pcap;

@@ -13,8 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Of one input, the records to read (an index chose them): their file offsets, increasing.
+ * offsets NULL: every record. */
+struct lc_merge_select {
+	const uint64_t *offsets;
+	uint64_t n;
+};
+
 struct lc_merge_opts {
-	const char *out;
+	const char *out;		/* "-": standard output, or a character device (/dev/null):
+					 * written as it goes */
+	int pcapng;			/* write pcapng (one interface, ns) instead of pcap */
 	const char *const *inputs;	/* files */
 	unsigned int ninputs;
 	int *fds;			/* NULL, or per input a descriptor open on it (taken
@@ -22,6 +31,9 @@ struct lc_merge_opts {
 	const char *filter;		/* tcpdump expression; NULL: keep all */
 	uint64_t start_ns;		/* keep records at or after; 0: no bound */
 	uint64_t end_ns;		/* keep records before; 0: no bound */
+	const struct lc_merge_select *select;	/* NULL, or per input what to read */
+	/* An input named NAME.part is a file being written: it ends at its last whole record
+	 * (a record cut short there is its end, not an error). */
 };
 
 struct lc_merge_stats {
@@ -39,6 +51,7 @@ struct lc_merge_inputs {
 	char **paths;
 	int *fds;		/* -1: lc_merge opens the path */
 	unsigned int n, cap;
+	int with_parts;		/* set before adding: a directory's open files (.part) too */
 };
 
 /* skip(arg, "DIR/NAME: reason") tells a directory's file that is not read. */
@@ -56,6 +69,16 @@ int lc_merge_inputs_add(struct lc_merge_inputs *in, const char *path, lc_merge_s
 
 /* Free the inputs (closing what was opened). Accepts an empty set. */
 void lc_merge_inputs_free(struct lc_merge_inputs *in);
+
+/*
+ * A command line's inputs and filter (linecap-merge, linecap-query), from argv[from]: the
+ * arguments that name existing files or directories are inputs (added to in); the first
+ * that names nothing begins the filter, argv[from..] joined by spaces into *filter (NULL:
+ * none; free it). A first filter word that looks like a path (a '/', .pcap, .pcapng) and
+ * does not compile as a filter is a missing input. 0, or -errno with one line in err.
+ */
+int lc_merge_args(int argc, char **argv, int from, struct lc_merge_inputs *in, char **filter,
+		  lc_merge_skip_fn skip, void *arg, char *err, size_t errlen);
 
 /* "2026-11-26T14:30:00.5Z", "2026-11-26 14:30:00" (UTC) or seconds since the epoch with a
  * fraction. Returns 0 or -EINVAL. */

@@ -36,6 +36,11 @@ struct lc_reader *lc_reader_fdopen(int fd, const char *path, char *err, size_t e
 /* Next record: 1, 0 at a clean end, or -EINVAL (corrupt or cut) / -EIO with a reason. */
 int lc_reader_next(struct lc_reader *r, struct lc_record *rec, char *err, size_t errlen);
 
+/* Go to the record at file offset off (one lc_reader_next returned before, or an index
+ * gave): the next lc_reader_next reads it. A pcapng file must have had a record read first
+ * (its interfaces are known then). 0 or -EINVAL. */
+int lc_reader_seek(struct lc_reader *r, uint64_t off);
+
 /* File offset just past the last whole record (or header) read. */
 uint64_t lc_reader_good_offset(const struct lc_reader *r);
 

@@ -31,6 +31,7 @@ enum {
 	OPT_CHECK_DISK,
 	OPT_TIMESTAMPS,
 	OPT_STATUS_INTERVAL,
+	OPT_NO_INDEX,
 	OPT_RETIRED = 512,	/* + the index in retired[] */
 };
 
@@ -64,6 +65,7 @@ static const struct opt {
 	{ "retain-bytes", required_argument, OPT_RETAIN_BYTES, "output", "no limit" },
 	{ "fsync-interval", required_argument, OPT_FSYNC_INTERVAL, "output", "at close only" },
 	{ "stats-file", required_argument, OPT_STATS_FILE, "output", "none" },
+	{ "no-index", no_argument, OPT_NO_INDEX, "output", NULL },
 	{ "writers", required_argument, OPT_WRITERS, "tuning", "one per 4 queues" },
 	{ "buffer-size", required_argument, 'B', "tuning",
 	  "sized from free hugepages, up to 256 MiB" },
@@ -131,6 +133,9 @@ static const char usage_text[] =
 "                        .pcapng)\n"
 "      --fsync-interval SECS\n"
 "                        force open files to disk this often (default: only at close)\n"
+"      --no-index        write no index beside the files (linecap-query then reads them\n"
+"                        whole); by default every file gets NAME.idx, its flows and where\n"
+"                        their packets are\n"
 "      --queues N        RX queues, one RX core each (default: 1, or one per rx_pcap file\n"
 "                        of a net_pcap device); RSS with a symmetric key when N > 1\n"
 "      --writers N       writer cores, each owning whole queues (default: one per 4 queues)\n"
@@ -177,7 +182,8 @@ static const char usage_text[] =
 "      --version         print the version\n"
 "\n"
 "Every closed file is hashed (SHA-256) into DIR/manifest.jsonl; check a capture with\n"
-"linecap-verify, merge its shards with linecap-merge.\n"
+"linecap-verify, merge its shards with linecap-merge, find packets and connections in it\n"
+"with linecap-query.\n"
 "The filter is tcpdump syntax (pcap-filter(7)), e.g. 'host 192.168.1.100 and port 443'.\n"
 "Without -c or --duration the capture runs until SIGINT or SIGTERM; a net_pcap replay\n"
 "without infinite_rx=1 stops by itself at the end of its files. A stop drains the buffers\n"
@@ -474,6 +480,8 @@ apply_output(struct lc_config *cfg, int code, const char *val, const char *label
 	case OPT_FORMAT:
 		return set_choice(&cfg->format, val, formats, "pcap or pcapng", label, err,
 				  errlen);
+	case OPT_NO_INDEX:
+		return count_flag(&cfg->no_index, val, label, err, errlen);
 	case 'C':
 		return parse_file_size(cfg, val, label, err, errlen);
 	case 'G':
@@ -598,6 +606,7 @@ default_value(const struct lc_config *cfg, const struct opt *o, char *buf, size_
 		return "interp";
 #endif
 	case 'v':
+	case OPT_NO_INDEX:
 		return "0";
 	case OPT_TIMESTAMPS:
 		return "auto";

@@ -235,6 +235,9 @@ const struct lc_format lc_format_pcapng = {
 	.len_at = 4,			/* the block's total length */
 	.len_add = 0,
 	.record_ts = ng_record_ts,
+	.data_at = 28,			/* EPB: type, total length, interface, time (2), */
+	.caplen_at = 20,		/* captured length, original length, data */
+	.wirelen_at = 24,
 	.trailer = ng_trailer,
 	.trailer_room = ISB_LEN,
 };

@@ -233,9 +233,10 @@ jp_number(struct jp *j, int *is_int, long long *iv)
 static int jp_value(struct jp *j, struct lc_manifest_fields *top);
 
 /* An object or an array (j->p at its bracket); top: where the members of the outermost
- * object go (NULL deeper). 0 or -1. */
+ * object go (NULL deeper); in_index: this is the outermost object's "index" object, whose
+ * members go to top's index_*. 0 or -1. */
 static int
-jp_container(struct jp *j, struct lc_manifest_fields *top)
+jp_container(struct jp *j, struct lc_manifest_fields *top, int in_index)
 {
 	int obj = *j->p == '{';
 	unsigned char close = obj ? '}' : ']';
@@ -253,13 +254,21 @@ jp_container(struct jp *j, struct lc_manifest_fields *top)
 		const char **keep = NULL;
 		long long *num = NULL;
 		size_t kept = j->kept;
+		int sub = 0;	/* the outermost object's "index" */
 
 		if (obj) {
 			const char *key;
 
 			if (j->p >= j->end || *j->p != '"' || (key = jp_string(j)) == NULL)
 				return -1;
-			if (top != NULL) {
+			if (top != NULL && in_index) {
+				if (strcmp(key, "sha256") == 0)
+					keep = &top->index_sha256;
+				else if (strcmp(key, "bytes") == 0)
+					num = &top->index_bytes;
+				else if (strcmp(key, "missing") == 0)
+					top->index_missing = 1;
+			} else if (top != NULL) {
 				if (strcmp(key, "file") == 0)
 					keep = &top->file;
 				else if (strcmp(key, "retired") == 0)
@@ -278,6 +287,8 @@ jp_container(struct jp *j, struct lc_manifest_fields *top)
 					num = &top->seq;
 				else if (strcmp(key, "error") == 0)
 					top->error = 1;
+				else if (strcmp(key, "index") == 0)
+					sub = 1;
 			}
 			jp_space(j);
 			if (j->p >= j->end || *j->p != ':')
@@ -287,7 +298,19 @@ jp_container(struct jp *j, struct lc_manifest_fields *top)
 		}
 		if (j->p >= j->end)
 			return -1;
-		if (keep != NULL || num != NULL) {
+		if (sub) {
+			/* The last "index" counts: what an earlier one said is forgotten. */
+			top->index = top->index_missing = 0;
+			top->index_sha256 = NULL;
+			top->index_bytes = 0;
+			if (*j->p == '{') {
+				top->index = 1;
+				if (jp_container(j, top, 1) < 0)
+					return -1;
+			} else if (jp_value(j, NULL) < 0) {
+				return -1;
+			}
+		} else if (keep != NULL || num != NULL) {
 			/* A member the caller reads: the last of its name counts. */
 			if (keep != NULL)
 				*keep = NULL;
@@ -316,7 +339,7 @@ jp_container(struct jp *j, struct lc_manifest_fields *top)
 		} else if (jp_value(j, NULL) < 0) {
 			return -1;
 		}
-		if (keep == NULL)
+		if (keep == NULL && !sub)	/* (an "index" keeps its "sha256") */
 			j->kept = kept;
 		jp_space(j);
 		if (j->p >= j->end)
@@ -355,7 +378,7 @@ jp_value(struct jp *j, struct lc_manifest_fields *top)
 		return -1;
 	switch (*j->p) {
 	case '{': case '[':
-		return jp_container(j, top);
+		return jp_container(j, top, 0);
 	case '"':
 		return jp_string(j) != NULL ? 0 : -1;
 	case 't':
@@ -378,7 +401,7 @@ lc_manifest_parse_line(const char *line, size_t len, char *scratch,
 
 	memset(f, 0, sizeof(*f));
 	jp_space(&j);
-	if (j.p >= j.end || *j.p != '{' || jp_container(&j, f) < 0)
+	if (j.p >= j.end || *j.p != '{' || jp_container(&j, f, 0) < 0)
 		goto no;
 	jp_space(&j);
 	if (j.p != j.end)

@@ -75,22 +75,43 @@ repaired_tail(json_t *o, const struct lc_manifest_record *r)
 	return rc;
 }
 
+/* "index": what the record says of the file's index, when it says anything. */
+static int
+index_tail(json_t *o, const struct lc_manifest_record *r)
+{
+	json_t *t = NULL;
+
+	if (r->index == LC_INDEX_WRITTEN)
+		t = json_pack("{s:s, s:I}", "sha256", r->index_sha256, "bytes", J(r->index_bytes));
+	else if (r->index == LC_INDEX_MISSING)
+		t = json_pack("{s:s}", "missing", r->index_missing);
+	else
+		return 0;
+	return t != NULL ? json_object_set_new(o, "index", t) : -1;
+}
+
 json_t *
 lc_manifest_record_build(const struct lc_manifest_record *r)
 {
 	json_t *o;
 	int rc;
 
-	if (r->kind == LC_RECORD_RETIRED)
-		return json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:s}", "retired", r->file,
-				 "sha256", r->sha256, "bytes", J(r->bytes), "queue", r->queue,
-				 "reason", r->reason, "at_ns", J(r->at_ns), "host", r->host);
-	if (r->kind != LC_RECORD_FILE && r->kind != LC_RECORD_FAILED)
+	if (r->kind == LC_RECORD_RETIRED) {
+		o = json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:s}", "retired", r->file,
+			      "sha256", r->sha256, "bytes", J(r->bytes), "queue", r->queue,
+			      "reason", r->reason, "at_ns", J(r->at_ns), "host", r->host);
+		/* The index deleted with the file (only a written one: LC_INDEX_WRITTEN). */
+		rc = o == NULL ? -1 : r->index == LC_INDEX_WRITTEN ? index_tail(o, r) : 0;
+	} else if (r->kind == LC_RECORD_FILE || r->kind == LC_RECORD_FAILED) {
+		o = file_head(r);
+		if (o == NULL)
+			return NULL;
+		rc = r->repaired ? repaired_tail(o, r) : closed_tail(o, r);
+		if (rc == 0)
+			rc = index_tail(o, r);
+	} else {
 		return NULL;
-	o = file_head(r);
-	if (o == NULL)
-		return NULL;
-	rc = r->repaired ? repaired_tail(o, r) : closed_tail(o, r);
+	}
 	if (rc != 0) {
 		json_decref(o);
 		return NULL;
@@ -257,6 +278,28 @@ get_closed(struct rd *d, struct lc_manifest_record *r)
 	r->error = get_str(d, d->o, "error", 1);
 }
 
+/* "index", where the record has one. */
+static void
+get_index(struct rd *d, struct lc_manifest_record *r)
+{
+	json_t *o = json_object_get(d->o, "index");
+
+	if (o == NULL)
+		return;
+	if (!json_is_object(o)) {
+		fail(d, "\"index\" is not an object");
+		return;
+	}
+	if (json_object_get(o, "missing") != NULL) {
+		r->index = LC_INDEX_MISSING;
+		r->index_missing = get_str(d, o, "missing", 0);
+		return;
+	}
+	r->index = LC_INDEX_WRITTEN;
+	get_hex(d, o, "sha256", r->index_sha256);
+	r->index_bytes = get_u64(d, o, "bytes");
+}
+
 static void
 get_file(struct rd *d, struct lc_manifest_record *r)
 {
@@ -286,6 +329,7 @@ get_file(struct rd *d, struct lc_manifest_record *r)
 	} else {
 		get_closed(d, r);
 	}
+	get_index(d, r);
 	r->kind = r->error != NULL ? LC_RECORD_FAILED : LC_RECORD_FILE;
 }
 
@@ -300,6 +344,9 @@ get_retired(struct rd *d, struct lc_manifest_record *r)
 	r->reason = get_str(d, d->o, "reason", 0);
 	r->at_ns = get_u64(d, d->o, "at_ns");
 	r->host = get_str(d, d->o, "host", 0);
+	get_index(d, r);
+	if (r->index == LC_INDEX_MISSING)
+		fail(d, "a retirement's \"index\" says \"missing\"");
 }
 
 int

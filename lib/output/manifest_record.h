@@ -13,10 +13,15 @@
  *    format, opened_ns, closed_ns, host, port, filters [{expression, engine, since_ns}],
  *    snaplen, linecap, clock, drops {buffer_full, imissed, rx_nombuf, write_errors},
  *    received, passed_filter, and "error" when its closing failed (LC_RECORD_FAILED);
+ *    then "index": {"sha256", "bytes"} of NAME.idx, or {"missing": why} (none before the
+ *    index came: such a file is read whole);
  *  - a file linecap-verify --repair recorded: file, sha256, bytes, packets, first_ns,
  *    last_ns, queue, seq, format, repaired (true), cut_bytes, repaired_ns, host, and
- *    recovered_from (the manifest's cut line it was the record of) when there is one;
- *  - a file retention retired: retired, sha256, bytes, queue, reason, at_ns, host.
+ *    recovered_from (the manifest's cut line it was the record of) when there is one,
+ *    and "index" as above;
+ *  - a file retention retired: retired, sha256, bytes, queue, reason, at_ns, host, and
+ *    "index": {"sha256", "bytes"} when its index (NAME.idx) is deleted with it: the one
+ *    its file's record names (retention deletes NAME.idx only when it is a regular file).
  * Every line ends with "prev" (lc_manifest_append sets it). Members are written in that
  * order ("file" first: a line cut by a crash still names its file, lc_manifest_record_cut_name).
  * The drops member for a full buffer was "ring" before data path v2: read as buffer_full.
@@ -71,6 +76,13 @@ struct lc_manifest_record {
 	int repaired;
 	uint64_t cut_bytes, repaired_ns;
 	const char *recovered_from;	/* NULL, or the manifest's cut line it was the record of */
+	/* FILE, FAILED: its index (NAME.idx beside it). LC_INDEX_WRITTEN: index_sha256 and
+	 * index_bytes; LC_INDEX_MISSING: index_missing says why there is none. RETIRED:
+	 * LC_INDEX_WRITTEN when the index is deleted with the file (never MISSING). */
+	enum lc_record_index { LC_INDEX_UNRECORDED = 0, LC_INDEX_WRITTEN, LC_INDEX_MISSING } index;
+	char index_sha256[65];
+	uint64_t index_bytes;
+	const char *index_missing;
 	/* RETIRED. */
 	const char *reason;
 	uint64_t at_ns;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lc_version.h"
 #include "linecap/filter.h"
+#include "linecap/format.h"
 #include "linecap/manifest.h"
 #include "linecap/merge.h"
 #include "pcap_format.h"
@@ -21,6 +24,10 @@ struct input {
 	struct lc_reader *r;
 	struct lc_record rec;
 	unsigned int index;
+	const struct lc_merge_select *sel;	/* NULL: every record */
+	uint64_t next;		/* the next of sel's offsets */
+	int started;		/* a record was read (a pcapng file's interfaces are known) */
+	int part;		/* a file being written: a record cut short is its end */
 };
 
 /* Min-heap of inputs by (timestamp, input index). */
@@ -51,11 +58,51 @@ sift_down(struct input **h, unsigned int n, unsigned int i)
 	}
 }
 
+/* The next record of an input, in file order. */
+static int
+next_record(struct input *in, char *err, size_t errlen)
+{
+	int rc = lc_reader_next(in->r, &in->rec, err, errlen);
+
+	in->started = 1;
+	return rc == -EINVAL && in->part ? 0 : rc;	/* the end of what was written so far */
+}
+
+/* The next selected record of an input: the one at its next offset. */
+static int
+next_selected(struct input *in, const char *path, char *err, size_t errlen)
+{
+	uint64_t want;
+	int rc;
+
+	if (in->next >= in->sel->n)
+		return 0;
+	want = in->sel->offsets[in->next++];
+	if (!in->started) {	/* the first record read makes the file's headers known */
+		rc = next_record(in, err, errlen);
+		if (rc != 1 || in->rec.offset == want)
+			return rc;
+	}
+	if (lc_reader_seek(in->r, want) != 0) {
+		snprintf(err, errlen, "%s: byte %llu: cannot go there (a position of its index)",
+			 path, (unsigned long long)want);
+		return -EINVAL;
+	}
+	rc = next_record(in, err, errlen);
+	if (rc == 0) {
+		snprintf(err, errlen, "%s: byte %llu: no record there (its index does not match "
+			 "it)", path, (unsigned long long)want);
+		return -EINVAL;
+	}
+	return rc;
+}
+
 /* Advance an input; 1 record ready, 0 done, < 0 error ("FILE: byte N: reason" in err). */
 static int
 advance(struct input *in, const char *path, char *err, size_t errlen)
 {
-	int rc = lc_reader_next(in->r, &in->rec, err, errlen);
+	int rc = in->sel != NULL ? next_selected(in, path, err, errlen) :
+				   next_record(in, err, errlen);
 
 	if (rc == 1 && in->rec.linktype != 1) {
 		snprintf(err, errlen, "%s: byte %llu: link type %u is not Ethernet; "
@@ -120,6 +167,8 @@ lc_merge_parse_time(const char *s, uint64_t *ns)
 /* The output: OUT.part through the capture file unit, written in 1 MiB blocks. */
 struct output {
 	struct lc_shard_file f;
+	int fd;			/* >= 0: a stream (standard output) instead of f */
+	int pcapng;
 	uint8_t *buf;
 	size_t len;
 	int rc;			/* the first failed write's -errno */
@@ -127,12 +176,31 @@ struct output {
 
 #define OUT_BUF (1u << 20)
 
+/* All of buf to a stream fd (a pipe: short writes and EINTR retried). 0 or -errno. */
+static int
+write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 static void
 out_flush(struct output *o)
 {
 	size_t done;
 
-	if (o->rc == 0 && o->len > 0)
+	if (o->rc == 0 && o->len > 0 && o->fd >= 0)
+		o->rc = write_all(o->fd, o->buf, o->len);
+	else if (o->rc == 0 && o->len > 0)
 		o->rc = lc_shard_file_write(&o->f, o->buf, o->len, &done);
 	o->len = 0;
 }
@@ -142,11 +210,9 @@ out_put(struct output *o, const void *p, size_t n)
 {
 	if (o->len + n > OUT_BUF)
 		out_flush(o);
-	if (n > OUT_BUF) {	/* never: a record is at most 16 + 262144 bytes */
-		size_t done;
-
+	if (n > OUT_BUF) {	/* never: a record is at most 32 + 262144 bytes */
 		if (o->rc == 0)
-			o->rc = lc_shard_file_write(&o->f, p, n, &done);
+			o->rc = -E2BIG;
 		return;
 	}
 	memcpy(o->buf + o->len, p, n);
@@ -195,6 +261,13 @@ open_input(const struct lc_merge_opts *o, unsigned int i, struct input *in,
 		return rc;
 	}
 	in->index = i;
+	in->sel = o->select != NULL && o->select[i].offsets != NULL ? &o->select[i] : NULL;
+	in->part = strlen(o->inputs[i]) > 5 &&
+		   strcmp(o->inputs[i] + strlen(o->inputs[i]) - 5, ".part") == 0;
+	if (in->sel != NULL && in->sel->n == 0) {	/* nothing of it is wanted */
+		close(ifd);
+		return 0;
+	}
 	in->r = lc_reader_fdopen(ifd, o->inputs[i], err, errlen);
 	if (in->r == NULL)
 		return errno == EINVAL ? -EINVAL : -errno;
@@ -208,13 +281,42 @@ open_input(const struct lc_merge_opts *o, unsigned int i, struct input *in,
 	return 0;
 }
 
+/* One record of cap bytes out, as pcap (the header by the same writer the capture uses) or
+ * as a pcapng enhanced packet block. Returns the bytes it took. */
+static size_t
+out_record(struct output *out, const struct lc_record *r, uint32_t cap)
+{
+	static const uint8_t zero[4];
+	uint8_t h[LC_PCAP_REC_HDR_LEN + 16];
+	uint32_t w[7], pad = (4 - cap % 4) % 4, total = 32 + cap + pad;
+
+	if (!out->pcapng) {
+		lc_pcap_put_record_bytes(h, sizeof(h), r->data, 0, r->len, r->ts_ns);
+		memcpy(h + 8, &cap, 4);
+		out_put(out, h, LC_PCAP_REC_HDR_LEN);
+		out_put(out, r->data, cap);
+		return LC_PCAP_REC_HDR_LEN + cap;
+	}
+	w[0] = 6;				/* enhanced packet block */
+	w[1] = total;
+	w[2] = 0;				/* interface 0: nanoseconds */
+	w[3] = (uint32_t)(r->ts_ns >> 32);
+	w[4] = (uint32_t)r->ts_ns;
+	w[5] = cap;
+	w[6] = r->len;
+	out_put(out, w, sizeof(w));
+	out_put(out, r->data, cap);
+	out_put(out, zero, pad);
+	out_put(out, &total, 4);
+	return total;
+}
+
 /* Write the heap's records in order, through the filter and the window. */
 static int
 merge_records(const struct lc_merge_opts *o, struct input **heap, unsigned int n,
 	      struct lc_filter *f, uint32_t snaplen, struct output *out,
 	      struct lc_merge_stats *st, char *err, size_t errlen)
 {
-	uint8_t rec_hdr[LC_PCAP_REC_HDR_LEN + 16];
 	int rc;
 
 	while (n > 0) {
@@ -229,14 +331,8 @@ merge_records(const struct lc_merge_opts *o, struct input **heap, unsigned int n
 		} else {
 			uint32_t cap = r->caplen < snaplen ? r->caplen : snaplen;
 
-			/* Header by the same writer the capture uses, then the bytes. */
-			lc_pcap_put_record_bytes(rec_hdr, sizeof(rec_hdr), r->data, 0, r->len,
-						 r->ts_ns);
-			memcpy(rec_hdr + 8, &cap, 4);
-			out_put(out, rec_hdr, LC_PCAP_REC_HDR_LEN);
-			out_put(out, r->data, cap);
+			st->bytes += out_record(out, r, cap);
 			st->written++;
-			st->bytes += LC_PCAP_REC_HDR_LEN + cap;
 		}
 		rc = advance(top, o->inputs[top->index], err, errlen);
 		if (rc < 0)
@@ -248,20 +344,37 @@ merge_records(const struct lc_merge_opts *o, struct input **heap, unsigned int n
 	return 0;
 }
 
-/* Create OUT.part (never over OUT, never through a link) and write the file header. */
+/* Create OUT.part (never over OUT, never through a link; "-": standard output) and write
+ * the file header. */
 static int
 out_open(struct output *out, const char *path, uint32_t snaplen, struct lc_merge_stats *st,
 	 char *err, size_t errlen)
 {
-	uint8_t hdr[LC_PCAP_FILE_HDR_LEN + 16];
-	int rc;
+	const struct lc_file_info info = {
+		.snaplen = snaplen, .port = "merged", .os = "Linux",
+		.application = "linecap " LC_VERSION,
+	};
+	uint8_t hdr[1024];
+	struct stat sb;
+	size_t hlen;
+	int rc = 0;
 
 	out->buf = malloc(OUT_BUF);
 	if (out->buf == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	rc = lc_shard_file_create(&out->f, path, err, errlen);
+	if (strcmp(path, "-") == 0)
+		out->fd = STDOUT_FILENO;
+	else if (lstat(path, &sb) == 0 && S_ISCHR(sb.st_mode)) {	/* /dev/null: a sink */
+		out->fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (out->fd < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		}
+	} else {
+		rc = lc_shard_file_create(&out->f, path, err, errlen);
+	}
 	if (rc == -EEXIST) {
 		size_t l = strlen(err);
 
@@ -270,9 +383,10 @@ out_open(struct output *out, const char *path, uint32_t snaplen, struct lc_merge
 	}
 	if (rc < 0)
 		return rc;
-	lc_pcap_file_header(hdr, snaplen);
-	out_put(out, hdr, LC_PCAP_FILE_HDR_LEN);
-	st->bytes = LC_PCAP_FILE_HDR_LEN;
+	hlen = (out->pcapng ? &lc_format_pcapng : &lc_format_pcap)->header(hdr, sizeof(hdr),
+									     &info);
+	out_put(out, hdr, hlen);
+	st->bytes = hlen;
 	return 0;
 }
 
@@ -285,6 +399,14 @@ out_close(struct output *out, char *err, size_t errlen)
 
 	out_flush(out);
 	rc = out->rc;
+	if (out->fd >= 0) {
+		if (out->fd != STDOUT_FILENO && close(out->fd) != 0 && rc == 0)
+			rc = -errno;
+		out->fd = -1;
+		if (rc < 0)
+			snprintf(err, errlen, "standard output: %s", strerror(-rc));
+		return rc;
+	}
 	if (rc == 0)
 		rc = lc_shard_file_finish(&out->f, sha);
 	if (rc < 0) {
@@ -306,7 +428,7 @@ lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, si
 {
 	struct input *in = calloc(o->ninputs ? o->ninputs : 1, sizeof(*in));
 	struct input **heap = calloc(o->ninputs ? o->ninputs : 1, sizeof(*heap));
-	struct output out = { .f = { .fd = -1 } };
+	struct output out = { .f = { .fd = -1 }, .fd = -1, .pcapng = o->pcapng };
 	struct lc_filter_prog *prog = NULL;
 	struct lc_filter *f = NULL;
 	uint32_t snaplen = 0;
@@ -335,6 +457,8 @@ lc_merge(const struct lc_merge_opts *o, struct lc_merge_stats *st, char *err, si
 		rc = out_close(&out, err, errlen);
 done:
 	lc_shard_file_discard(&out.f);	/* nothing half-written is left */
+	if (out.fd > STDOUT_FILENO)
+		close(out.fd);
 	free(out.buf);
 	for (unsigned int i = 0; in != NULL && i < o->ninputs; i++)
 		lc_reader_close(in[i].r);
@@ -407,6 +531,19 @@ sort_from(struct lc_merge_inputs *in, unsigned int first)
 	return 0;
 }
 
+/* NAME.part of a capture file NAME: one being written. */
+static int
+is_capture_part(const char *name)
+{
+	size_t n = strlen(name);
+	char base[NAME_MAX + 1];
+
+	if (n <= 5 || n > NAME_MAX || strcmp(name + n - 5, ".part") != 0)
+		return 0;
+	snprintf(base, sizeof(base), "%.*s", (int)(n - 5), name);
+	return lc_reader_is_capture_name(base);
+}
+
 /* A directory's capture files, in name order (the descriptors follow their paths). */
 static int
 add_dir(struct lc_merge_inputs *in, const char *path, lc_merge_skip_fn skip, void *arg)
@@ -423,7 +560,8 @@ add_dir(struct lc_merge_inputs *in, const char *path, lc_merge_skip_fn skip, voi
 		char *p;
 		int fd;
 
-		if (!lc_reader_is_capture_name(de->d_name))
+		if (!lc_reader_is_capture_name(de->d_name) &&
+		    !(in->with_parts && is_capture_part(de->d_name)))
 			continue;
 		fd = lc_manifest_open_file(dirfd(d), de->d_name, O_RDONLY, why, sizeof(why));
 		if (fd < 0) {

@@ -109,6 +109,9 @@ const struct lc_format lc_format_pcap = {
 	.len_at = offsetof(struct rec_hdr, caplen),
 	.len_add = LC_PCAP_REC_HDR_LEN,
 	.record_ts = pcap_record_ts,
+	.data_at = LC_PCAP_REC_HDR_LEN,
+	.caplen_at = offsetof(struct rec_hdr, caplen),
+	.wirelen_at = offsetof(struct rec_hdr, len),
 	.trailer = pcap_trailer_op,
 };
 

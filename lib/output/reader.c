@@ -393,6 +393,16 @@ lc_reader_next(struct lc_reader *r, struct lc_record *rec, char *err, size_t err
 	return rc;
 }
 
+int
+lc_reader_seek(struct lc_reader *r, uint64_t off)
+{
+	if (off > (uint64_t)INT64_MAX || fseeko(r->f, (off_t)off, SEEK_SET) != 0)
+		return -EINVAL;
+	r->pos = off;
+	r->good = off;
+	return 0;
+}
+
 uint64_t
 lc_reader_good_offset(const struct lc_reader *r)
 {

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "linecap/reader.h"
+#include "linecap/index.h"
 #include "shard.h"
 
 
@@ -335,6 +336,61 @@ lc_shard_file_finish(struct lc_shard_file *f, uint8_t sha256[LC_SHA256_LEN])
 	EVP_MD_CTX_free(f->sha);
 	f->sha = NULL;
 	return rc;
+}
+
+/* NAME.idx of f into buf. */
+static int
+index_name(const struct lc_shard_file *f, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s" LC_INDEX_EXT, f->path);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int
+lc_shard_index_create(const struct lc_shard_file *f, const struct lc_outpath *op, int *named)
+{
+	char path[PATH_MAX + 8];
+	int fd = open(op->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
+
+	*named = 0;
+	if (fd >= 0)
+		return fd;
+	if (index_name(f, path, sizeof(path)) != 0)
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	*named = 1;
+	return fd;
+}
+
+int
+lc_shard_index_publish(const struct lc_shard_file *f, int fd, int named)
+{
+	char path[PATH_MAX + 8], self[64];
+	int rc = 0;
+
+	if (!named) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		if (index_name(f, path, sizeof(path)) != 0)
+			rc = -ENAMETOOLONG;
+		else if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0)
+			rc = -errno;	/* link never replaces: EEXIST */
+	}
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+void
+lc_shard_index_discard(const struct lc_shard_file *f, int fd, int named)
+{
+	char path[PATH_MAX + 8];
+
+	close(fd);
+	if (named && index_name(f, path, sizeof(path)) == 0)
+		unlink(path);
 }
 
 int

@@ -108,6 +108,25 @@ int lc_shard_file_peek(struct lc_shard_file *f, const void *buf, size_t len);
 int lc_shard_file_finish(struct lc_shard_file *f, uint8_t sha256[LC_SHA256_LEN]);
 int lc_shard_file_publish(struct lc_shard_file *f, const struct lc_outpath *op);
 
+/*
+ * The index beside the file (NAME.idx, linecap/index.h), written once the file is finished:
+ *   lc_shard_index_create   a descriptor to write it to: nameless where the filesystem allows
+ *                           (O_TMPFILE in the file's directory, *named = 0), else NAME.idx
+ *                           created at once (O_EXCL, never through a link; *named = 1);
+ *                           returns it, or -errno;
+ *   lc_shard_index_publish  once the file is recorded, before it takes its name: name the
+ *                           index NAME.idx (never replacing anything) and close fd; the
+ *                           file's publish then fsyncs the directory for both; 0 or -errno;
+ *   lc_shard_index_discard  close fd and remove the name create gave it, if any.
+ * A crash before the index has its name leaves NAME.part without one (its repair builds
+ * it); one between the two names leaves the recorded NAME.part beside its index (the
+ * repair renames the file).
+ */
+int lc_shard_index_create(const struct lc_shard_file *f, const struct lc_outpath *op,
+			  int *named);
+int lc_shard_index_publish(const struct lc_shard_file *f, int fd, int named);
+void lc_shard_index_discard(const struct lc_shard_file *f, int fd, int named);
+
 /* Close and remove a file that never held a packet (a capture that failed to start). */
 void lc_shard_file_discard(struct lc_shard_file *f);
 

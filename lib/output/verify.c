@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "linecap/index.h"
 #include "linecap/manifest.h"
 #include "manifest_record.h"
 #include "linecap/outpath.h"
@@ -103,6 +105,17 @@ verify_is_part(const char *n)
 	size_t l = strlen(n);
 
 	return l > 5 && strcmp(n + l - 5, ".part") == 0;
+}
+
+int
+verify_is_index(const char *n, char file[NAME_MAX + 1])
+{
+	size_t l = strlen(n), e = strlen(LC_INDEX_EXT);
+
+	if (l <= e || l - e > NAME_MAX || strcmp(n + l - e, LC_INDEX_EXT) != 0)
+		return 0;
+	snprintf(file, NAME_MAX + 1, "%.*s", (int)(l - e), n);
+	return lc_reader_is_capture_name(file);
 }
 
 /* Walk a file's records: structure, snaplen, link type, order. Returns records read, or -1
@@ -208,6 +221,81 @@ check_recorded(struct verify_ctx *c, struct verify_entry *e)
 	c->sum->verified++;
 }
 
+/*
+ * The index of a recorded file whose record names one: NAME.idx there (never read through
+ * a link, only a regular file with one link), with the SHA-256 and size of the record, and
+ * the index of its file: built again from the file (when the file is intact), the same
+ * bytes (the index is deterministic).
+ */
+static void
+check_index(struct verify_ctx *c, const struct verify_entry *e)
+{
+	char iname[NAME_MAX + 8], err[600], hex[65], bhex[65];
+	uint8_t sha[LC_INDEX_SHA256_LEN];
+	uint64_t bytes, blen;
+	int fd, cfd, mfd, rc;
+
+	if (e->index != LC_INDEX_WRITTEN || !e->present)
+		return;		/* none recorded (an index there is an extra), or no file */
+	snprintf(iname, sizeof(iname), "%s" LC_INDEX_EXT, e->name);
+	fd = lc_manifest_open_file(c->dirfd, iname, O_RDONLY, err, sizeof(err));
+	if (fd == -ENOENT) {
+		verify_finding(c, "index: %s: missing (manifest line %u records it; a crash before "
+			       "it was named? --repair builds it again)", iname, e->line);
+		return;
+	}
+	if (fd == -EINVAL) {	/* a link, a FIFO, a hard link */
+		verify_finding(c, "index: %s: never read (manifest line %u)", err, e->line);
+		return;
+	}
+	if (fd < 0) {
+		verify_finding(c, "index: unreadable: %s (manifest line %u)", err, e->line);
+		return;
+	}
+	rc = verify_file_sha(fd, hex, &bytes);
+	close(fd);
+	if (rc < 0) {
+		verify_finding(c, "index: %s: unreadable: %s", iname, strerror(-rc));
+		return;
+	}
+	if (strcmp(hex, e->index_sha) != 0) {
+		verify_finding(c, "index: %s: SHA-256 %.16s... differs from manifest line %u "
+			       "(%.16s...)", iname, hex, e->line, e->index_sha);
+		return;
+	}
+	if (bytes != e->index_bytes) {
+		verify_finding(c, "index: %s: %llu bytes, manifest line %u says %llu", iname,
+			       (unsigned long long)bytes, e->line,
+			       (unsigned long long)e->index_bytes);
+		return;
+	}
+	if (!e->checked_ok)
+		return;		/* the file is not what was recorded: said already */
+	cfd = lc_manifest_open_file(c->dirfd, e->name, O_RDONLY, err, sizeof(err));
+	mfd = memfd_create("linecap-verify-index", MFD_CLOEXEC);
+	if (cfd < 0 || mfd < 0) {
+		verify_finding(c, "index: %s: cannot build it again from %s: %s", iname, e->name,
+			       cfd < 0 ? err : strerror(errno));
+		goto out;
+	}
+	rc = lc_index_rebuild(cfd, e->name, mfd, sha, &blen, err, sizeof(err));
+	if (rc < 0) {
+		verify_finding(c, "index: %s: cannot build it again: %s", iname, err);
+		goto out;
+	}
+	lc_sha256_hex(sha, bhex);
+	if (strcmp(bhex, hex) != 0 || blen != bytes)
+		verify_finding(c, "index: %s: not the index of %s (built again from it: SHA-256 "
+			       "%.16s..., %llu bytes; the index and manifest line %u: %.16s..., %llu "
+			       "bytes)", iname, e->name, bhex, (unsigned long long)blen, e->line, hex,
+			       (unsigned long long)bytes);
+out:
+	if (cfd >= 0)
+		close(cfd);
+	if (mfd >= 0)
+		close(mfd);
+}
+
 static int
 by_queue_seq(const void *a, const void *b)
 {
@@ -279,6 +367,10 @@ load_file(struct verify_ctx *c, const struct lc_manifest_line *line)
 	e->queue = (int)r->queue;
 	e->seq = (int)r->seq;
 	e->line = line->lineno;
+	if (r->index)
+		e->index = r->index_missing ? LC_INDEX_MISSING : LC_INDEX_WRITTEN;
+	snprintf(e->index_sha, sizeof(e->index_sha), "%s", r->index_sha256 ?: "");
+	e->index_bytes = r->index_bytes > 0 ? (uint64_t)r->index_bytes : 0;
 	return 0;
 }
 
@@ -306,11 +398,18 @@ load_line(void *arg, const struct lc_manifest_line *line)
 		return load_file(c, line);
 	case LC_RECORD_RETIRED:
 		e = lc_manifest_name_ok(retired) ? verify_find(c, retired) : NULL;
-		if (e == NULL)
+		if (e == NULL) {
 			verify_finding(c, "manifest: line %u retires %s, which it never recorded",
 				       line->lineno, shown(retired, show));
-		else
-			e->retired = 1;
+			return 0;
+		}
+		e->retired = 1;
+		if (line->f.index && !line->f.index_missing) {	/* the index retired with it */
+			e->index = LC_INDEX_WRITTEN;
+			snprintf(e->index_sha, sizeof(e->index_sha), "%s",
+				 line->f.index_sha256 ?: "");
+			e->index_bytes = line->f.index_bytes > 0 ? (uint64_t)line->f.index_bytes : 0;
+		}
 		return 0;
 	default:
 		return 0;
@@ -339,6 +438,30 @@ verify_load(struct verify_ctx *c, const char *mpath, int quiet)
 	return n < 0 ? n : 0;
 }
 
+/* The index of a retired file still there (found by the listing: a long manifest's
+ * retired files cost no look-up each): retention deletes it after the file. */
+static void
+check_retired_index(struct verify_ctx *c, const struct verify_entry *e, const char *iname)
+{
+	char err[600];
+	int fd;
+
+	fd = lc_manifest_open_file(c->dirfd, iname, O_RDONLY, err, sizeof(err));
+	if (fd >= 0)
+		close(fd);
+	if (fd == -ENOENT)
+		return;
+	if (fd == -EINVAL)	/* a link, a FIFO, a hard link: never deleted */
+		verify_finding(c, "retirement pending: %s: left in place (a repair never deletes "
+			       "it; look at it, remove it by hand)", err);
+	else if (e->index != LC_INDEX_WRITTEN)
+		verify_finding(c, "extra: %s (the index of %s, which is retired; no record names "
+			       "this index)", iname, e->name);
+	else
+		verify_finding(c, "retirement pending: %s (retired with %s, not yet deleted: a "
+			       "crash came between; --repair completes it)", iname, e->name);
+}
+
 /* A retired file still there: a retirement a crash cut short (or one never to complete). */
 static void
 check_retired(struct verify_ctx *c, struct verify_entry *e)
@@ -361,6 +484,33 @@ check_retired(struct verify_ctx *c, struct verify_entry *e)
 			       "between; --repair completes it)", e->name);
 }
 
+/* A name in the directory that is an index (NAME.idx): the one a record names is checked
+ * with its file (check_index); the rest is told here. */
+static void
+check_listed_index(struct verify_ctx *c, const char *name, const char *file)
+{
+	const struct verify_entry *e = verify_find(c, file);
+	char part[NAME_MAX + 8];
+	struct stat st;
+
+	if (e != NULL && e->retired) {
+		check_retired_index(c, e, name);
+		return;
+	}
+	if (e != NULL && e->index == LC_INDEX_WRITTEN)
+		return;
+	snprintf(part, sizeof(part), "%s.part", file);
+	if (e != NULL)
+		verify_finding(c, "extra: %s (manifest line %u records no index for %s)", name,
+			       e->line, file);
+	else if (fstatat(c->dirfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		verify_finding(c, "unfinished: %s (the index of %s, which a crash left open; "
+			       "--repair keeps it only if it is the index of the repaired file)",
+			       name, part);
+	else
+		verify_finding(c, "extra: %s (not in the manifest)", name);
+}
+
 /* A name in the directory: a .part left by a crash, or a capture file the manifest lacks. */
 static void
 check_listed(struct verify_ctx *c, const char *name)
@@ -368,6 +518,10 @@ check_listed(struct verify_ctx *c, const char *name)
 	char fin[NAME_MAX + 1], err[600];
 	int fd;
 
+	if (verify_is_index(name, fin)) {
+		check_listed_index(c, name, fin);
+		return;
+	}
 	if (!verify_is_part(name)) {
 		if (lc_reader_is_capture_name(name) && verify_find(c, name) == NULL)
 			verify_finding(c, "extra: %s (not in the manifest)", name);
@@ -440,6 +594,7 @@ lc_verify_dir(const char *dir, int repair, lc_verify_say say, void *arg,
 			}
 			sum->recorded++;
 			check_recorded(&c, &c.e[i]);
+			check_index(&c, &c.e[i]);
 		}
 		check_order(&c);
 		while ((de = readdir(d)) != NULL)

@@ -21,6 +21,11 @@ struct verify_entry {
 	int present;
 	int checked_ok;
 	uint64_t seen_first, seen_last;	/* timestamps found in the file */
+	/* Its index (NAME.idx): LC_INDEX_* of its record; with LC_INDEX_WRITTEN, the SHA-256
+	 * and size the record gives (a retire record's "index", the one it retired, wins). */
+	int index;
+	char index_sha[65];
+	uint64_t index_bytes;
 };
 
 struct verify_ctx {
@@ -60,6 +65,10 @@ int verify_load(struct verify_ctx *c, const char *mpath, int quiet);
 
 /* Does a name end in ".part"? */
 int verify_is_part(const char *name);
+
+/* Is name the index of a capture file (NAME.idx, NAME a capture's name)? Its file's name
+ * into file. */
+int verify_is_index(const char *name, char file[NAME_MAX + 1]);
 
 /* linecap-verify --repair, under the directory's lock: the manifest's cut last line, every
  * .part file of d, every retirement a crash cut short. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "linecap/index.h"
 #include "linecap/manifest.h"
 #include "manifest_record.h"
 #include "linecap/reader.h"
@@ -31,12 +32,146 @@ parse_queue_seq(const char *name, int *queue, int *seq)
 	return last == NULL || sscanf(last, "-q%d-%d", queue, seq) != 2 ? -1 : 0;
 }
 
+/*
+ * The index a repair builds for a capture file (NAME.idx): written to a nameless file of
+ * the directory (O_TMPFILE; where the filesystem has none, to NAME.idx itself, created
+ * O_EXCL|O_NOFOLLOW), fsync-ed, named once the file has its name (index_publish) or
+ * dropped (index_drop).
+ */
+struct built_index {
+	int fd;			/* -1: none */
+	int named;		/* fd was created as NAME.idx */
+	int state;		/* LC_INDEX_WRITTEN (hex, bytes) or LC_INDEX_MISSING (why) */
+	char hex[65];
+	uint64_t bytes;
+	char why[300];
+};
+
+/* Build the index of the capture file name open at fd into bi. 0, or -errno with the
+ * reason in bi->why (bi->fd -1). */
+static int
+index_build(struct verify_ctx *c, int fd, const char *name, struct built_index *bi)
+{
+	char iname[NAME_MAX + 8], err[600];
+	uint8_t sha[LC_INDEX_SHA256_LEN];
+	struct stat st;
+	int rc;
+
+	bi->fd = -1;
+	bi->named = 0;
+	bi->state = LC_INDEX_MISSING;
+	snprintf(iname, sizeof(iname), "%s" LC_INDEX_EXT, name);
+	bi->fd = openat(c->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0640);
+	if (bi->fd < 0) {
+		bi->fd = openat(c->dirfd, iname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0640);
+		bi->named = bi->fd >= 0;
+	}
+	if (bi->fd < 0) {
+		rc = -errno;
+		snprintf(bi->why, sizeof(bi->why), "%s: %s", iname, strerror(-rc));
+		return rc;
+	}
+	/* The file's owner owns its index (a -Z capture's files are that user's). */
+	if (geteuid() == 0 && fstat(fd, &st) == 0 && fchown(bi->fd, st.st_uid, st.st_gid) != 0) {
+		/* it stays root's: readable, just not by that user */
+	}
+	rc = lc_index_rebuild(fd, name, bi->fd, sha, &bi->bytes, err, sizeof(err));
+	if (rc == 0 && fsync(bi->fd) != 0) {
+		rc = -errno;
+		snprintf(err, sizeof(err), "%s: fsync: %s", iname, strerror(-rc));
+	}
+	if (rc < 0) {
+		snprintf(bi->why, sizeof(bi->why), "%s", err);
+		close(bi->fd);
+		if (bi->named)
+			unlinkat(c->dirfd, iname, 0);
+		bi->fd = -1;
+		bi->named = 0;
+		return rc;
+	}
+	lc_sha256_hex(sha, bi->hex);
+	bi->state = LC_INDEX_WRITTEN;
+	return 0;
+}
+
+/* Forget the index built (removing the name index_build gave it, if any). */
+static void
+index_drop(struct verify_ctx *c, const char *name, struct built_index *bi)
+{
+	char iname[NAME_MAX + 8];
+
+	if (bi->fd < 0)
+		return;
+	close(bi->fd);
+	snprintf(iname, sizeof(iname), "%s" LC_INDEX_EXT, name);
+	if (bi->named)
+		unlinkat(c->dirfd, iname, 0);
+	bi->fd = -1;
+}
+
+/* Give the index built its name NAME.idx (never replacing one), fsync the directory. 0 or
+ * -errno. */
+static int
+index_publish(struct verify_ctx *c, const char *name, struct built_index *bi)
+{
+	char iname[NAME_MAX + 8], self[64];
+	int rc = 0;
+
+	if (bi->fd < 0)
+		return 0;
+	snprintf(iname, sizeof(iname), "%s" LC_INDEX_EXT, name);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", bi->fd);
+	if (!bi->named && linkat(AT_FDCWD, self, c->dirfd, iname, AT_SYMLINK_FOLLOW) != 0)
+		rc = -errno;
+	close(bi->fd);
+	bi->fd = -1;
+	if (rc == 0)
+		fsync(c->dirfd);
+	return rc;
+}
+
+/*
+ * The index a repaired file's record names: built from the file open at fd (name). Where
+ * NAME.idx is there already (a capture on a filesystem without O_TMPFILE names it before
+ * the file is recorded), it is kept when it is the same bytes as the one built (a regular
+ * file with one link), else left in place and the record says there is none.
+ */
+static void
+index_for_repair(struct verify_ctx *c, int fd, const char *name, struct built_index *bi)
+{
+	char iname[NAME_MAX + 8], err[600], hex[65];
+	uint64_t bytes;
+	struct stat st;
+	int ifd;
+
+	snprintf(iname, sizeof(iname), "%s" LC_INDEX_EXT, name);
+	if (fstatat(c->dirfd, iname, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		index_build(c, fd, name, bi);
+		return;
+	}
+	ifd = lc_manifest_open_file(c->dirfd, iname, O_RDONLY, err, sizeof(err));
+	if (ifd < 0 || verify_file_sha(ifd, hex, &bytes) < 0 ||
+	    index_build(c, fd, name, bi) < 0 || strcmp(hex, bi->hex) != 0 ||
+	    bytes != bi->bytes) {
+		index_drop(c, name, bi);
+		bi->state = LC_INDEX_MISSING;
+		snprintf(bi->why, sizeof(bi->why), "%s was there before the repair, not the index "
+			 "of the repaired file: left in place", iname);
+	} else {
+		index_drop(c, name, bi);	/* the one there is it */
+	}
+	if (ifd >= 0)
+		close(ifd);
+}
+
 /* Append (and fsync) the record of a file a repair recorded: f (cut back, closed) with its
- * SHA-256 hex; cut: bytes of a cut record removed; from: the cut manifest line it was
- * recovered from (NULL: none). 0 or -errno with the reason in err. */
+ * SHA-256 hex and its index bi; cut: bytes of a cut record removed; from: the cut manifest
+ * line it was recovered from (NULL: none). 0 or -errno with the reason in err. */
 static int
 record_repaired(struct lc_manifest *m, const struct lc_shard_file *f, const char *hex,
-		uint64_t cut, const char *from, char *err, size_t errlen)
+		const struct built_index *bi, uint64_t cut, const char *from, char *err,
+		size_t errlen)
 {
 	const char *name = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
 	struct lc_manifest_record r = {
@@ -53,6 +188,13 @@ record_repaired(struct lc_manifest *m, const struct lc_shard_file *f, const char
 	gethostname(host, sizeof(host) - 1);
 	r.host = host;
 	snprintf(r.sha256, sizeof(r.sha256), "%s", hex);
+	r.index = bi->state;
+	if (bi->state == LC_INDEX_WRITTEN) {
+		snprintf(r.index_sha256, sizeof(r.index_sha256), "%s", bi->hex);
+		r.index_bytes = bi->bytes;
+	} else {
+		r.index_missing = bi->why;
+	}
 	j = lc_manifest_record_build(&r);
 	if (j == NULL) {
 		snprintf(err, errlen, "manifest: cannot encode a record");
@@ -65,8 +207,10 @@ record_repaired(struct lc_manifest *m, const struct lc_shard_file *f, const char
 	return rc;
 }
 
+static void rebuild_index(struct verify_ctx *c, const struct verify_entry *e);
+
 /* Closed and recorded before a crash, cut before its rename: finish the rename when it is
- * the very file recorded. */
+ * the very file recorded (its index, written nameless, is lost then: built again). */
 static void
 complete_recorded(struct verify_ctx *c, struct lc_shard_file *f, const char *part_name,
 		  const char *name, const struct verify_entry *known)
@@ -91,6 +235,7 @@ complete_recorded(struct verify_ctx *c, struct lc_shard_file *f, const char *par
 	}
 	verify_note(c, "completed: %s (closed and recorded before a crash; renamed now)", name);
 	c->sum->repaired++;
+	rebuild_index(c, known);
 }
 
 /* Is name free? 0, or the errno that says why not (no capture runs: we hold the lock). */
@@ -110,6 +255,7 @@ static void
 repair_cut_file(struct verify_ctx *c, struct lc_shard_file *f, const char *part_name,
 		const char *name, struct lc_manifest *m)
 {
+	struct built_index bi = { .fd = -1 };
 	uint8_t sha[LC_SHA256_LEN];
 	struct lc_shard_cut cut;
 	char err[600], hex[65];
@@ -129,7 +275,10 @@ repair_cut_file(struct verify_ctx *c, struct lc_shard_file *f, const char *part_
 		verify_finding(c, "unreadable: %s after repair", part_name);
 		goto done;
 	}
-	if (record_repaired(m, f, hex, cut.size - cut.good, NULL, err, sizeof(err)) < 0) {
+	/* Its index, recorded with it, named after it (a crash between: --repair builds it
+	 * again from the file). */
+	index_for_repair(c, f->fd, name, &bi);
+	if (record_repaired(m, f, hex, &bi, cut.size - cut.good, NULL, err, sizeof(err)) < 0) {
 		verify_finding(c, "%s: %s is left cut back, not renamed", err, part_name);
 		goto done;
 	}
@@ -142,7 +291,11 @@ repair_cut_file(struct verify_ctx *c, struct lc_shard_file *f, const char *part_
 	verify_note(c, "repaired: %s: %llu packets kept, %llu bytes of a cut record removed",
 		    name, (unsigned long long)cut.packets, (unsigned long long)(cut.size - cut.good));
 	c->sum->repaired++;
+	if ((rc = index_publish(c, name, &bi)) < 0)
+		verify_finding(c, "index: %s" LC_INDEX_EXT ": cannot name it: %s (--repair builds "
+			       "it again)", name, strerror(-rc));
 done:
+	index_drop(c, name, &bi);
 	lc_shard_file_finish(f, sha);
 }
 
@@ -179,14 +332,70 @@ repair(struct verify_ctx *c, const char *part_name, struct lc_manifest *m)
 }
 
 /*
+ * The index of a retired file, once the file is gone (retention deletes it after the
+ * file): deleted when it is the very index the manifest recorded (same SHA-256, same
+ * size), a regular file with one link belonging to who wrote the manifest (writer, 0:
+ * anyone). 1 deleted, else 0.
+ */
+static int
+finish_retired_index(struct verify_ctx *c, const struct verify_entry *e, uid_t writer)
+{
+	char iname[NAME_MAX + 8], err[600], hex[65];
+	struct stat fs;
+	uint64_t bytes;
+	int fd, same;
+
+	snprintf(iname, sizeof(iname), "%s" LC_INDEX_EXT, e->name);
+	fd = lc_manifest_open_file(c->dirfd, iname, O_RDONLY, err, sizeof(err));
+	if (fd == -ENOENT || (fd == -EINVAL && c->listing) ||
+	    (fd >= 0 && e->index != LC_INDEX_WRITTEN)) {
+		if (fd >= 0)
+			close(fd);
+		return 0;	/* gone; or told by the listing (no record names it) */
+	}
+	if (fd < 0) {
+		verify_finding(c, "retirement pending: %s: left in place", err);
+		return 0;
+	}
+	if (fstat(fd, &fs) == 0 && writer != 0 && fs.st_uid != writer) {
+		close(fd);
+		verify_finding(c, "retirement pending: %s belongs to uid %u, the manifest to uid %u: "
+			       "left in place", iname, (unsigned int)fs.st_uid, (unsigned int)writer);
+		return 0;
+	}
+	same = verify_file_sha(fd, hex, &bytes) == 0 && strcmp(hex, e->index_sha) == 0 &&
+	       bytes == e->index_bytes;
+	close(fd);
+	if (!same) {
+		verify_finding(c, "conflict: %s was retired with %s but differs from its record: "
+			       "left in place", iname, e->name);
+		return 0;
+	}
+	if (unlinkat(c->dirfd, iname, 0) != 0) {
+		verify_finding(c, "retirement pending: %s: cannot delete it: %s", iname,
+			       strerror(errno));
+		return 0;
+	}
+	verify_note(c, "retirement completed: %s (retired with %s before a crash; deleted now)",
+		    iname, e->name);
+	return 1;
+}
+
+/*
  * Retirements a crash cut short. Retention writes (and fsyncs) the record that retires a
- * file before it deletes the file, so a file can still be there with its retire record:
- * its deletion is completed here, when it is the very file the manifest recorded (same
- * SHA-256, same size). Anything else under that name is left in place, as a finding.
+ * file before it deletes the file (and then its index), so a file can still be there with
+ * its retire record: its deletion is completed here, when it is the very file the manifest
+ * recorded (same SHA-256, same size), and so is its index's. Anything else under those
+ * names is left in place, as a finding.
  */
 static void
-finish_retirements(struct verify_ctx *c)
+finish_retirements(struct verify_ctx *c, DIR *d)
 {
+	/* The indexes there, by their file's name: a long manifest's retired files cost no
+	 * look-up of an index each (NULL, short of memory: every one is looked up). */
+	struct lc_name_index *ixs = lc_name_index_new();
+	char file[NAME_MAX + 1];
+	struct dirent *de;
 	int deleted = 0;
 	struct stat ms;
 	/* Whoever can write the manifest can write a retire record: a file is deleted on its
@@ -194,6 +403,13 @@ finish_retirements(struct verify_ctx *c)
 	 * (a -Z user's manifest never deletes root's files). */
 	uid_t writer = fstatat(c->dirfd, LC_MANIFEST_NAME, &ms, AT_SYMLINK_NOFOLLOW) == 0 ?
 		       ms.st_uid : 0;
+
+	rewinddir(d);
+	while (ixs != NULL && (de = readdir(d)) != NULL)
+		if (verify_is_index(de->d_name, file) && lc_name_index_put(ixs, file, 1) < 0) {
+			lc_name_index_free(ixs);
+			ixs = NULL;
+		}
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct verify_entry *e = &c->e[i];
@@ -204,8 +420,13 @@ finish_retirements(struct verify_ctx *c)
 		if (!e->retired)
 			continue;
 		fd = lc_manifest_open_file(c->dirfd, e->name, O_RDONLY, err, sizeof(err));
-		if (fd == -ENOENT || (fd == -EINVAL && c->listing))
-			continue;	/* retired and gone, as it should be; or told later */
+		if (fd == -ENOENT) {	/* retired and gone, as it should be; its index too? */
+			if (ixs == NULL || lc_name_index_get(ixs, e->name) >= 0)
+				deleted |= finish_retired_index(c, e, writer);
+			continue;
+		}
+		if (fd == -EINVAL && c->listing)
+			continue;	/* told later */
 		if (fd < 0) {
 			verify_finding(c, "retirement pending: %s: left in place", err);
 			continue;
@@ -234,9 +455,12 @@ finish_retirements(struct verify_ctx *c)
 		}
 		deleted = 1;
 		verify_note(c, "retirement completed: %s (retired before a crash; deleted now)", e->name);
+		if (ixs == NULL || lc_name_index_get(ixs, e->name) >= 0)
+			finish_retired_index(c, e, writer);
 	}
 	if (deleted)
 		fsync(c->dirfd);
+	lc_name_index_free(ixs);
 }
 
 /*
@@ -264,6 +488,11 @@ tail_line(struct verify_ctx *c, const char *p, size_t len)
 		e->retired = 1;
 		memcpy(e->sha, r.sha256, sizeof(e->sha));
 		e->bytes = r.bytes;
+		if (r.index == LC_INDEX_WRITTEN) {	/* the index retired with it */
+			e->index = LC_INDEX_WRITTEN;
+			memcpy(e->index_sha, r.index_sha256, sizeof(e->index_sha));
+			e->index_bytes = r.index_bytes;
+		}
 	}
 	lc_manifest_record_release(&r);
 }
@@ -306,6 +535,7 @@ load_tail(struct verify_ctx *c)
 static void
 recover_file(struct verify_ctx *c, const char *mpath, const char *name, const char *aside)
 {
+	struct built_index bi = { .fd = -1 };
 	char err[600], hex[65];
 	struct lc_shard_file f;
 	struct lc_shard_cut cut;
@@ -327,22 +557,82 @@ recover_file(struct verify_ctx *c, const char *mpath, const char *name, const ch
 		lc_shard_file_finish(&f, sha);
 		return;		/* not a whole capture file: left as an extra */
 	}
+	index_for_repair(c, f.fd, name, &bi);
 	lc_shard_file_finish(&f, sha);
 	m = lc_manifest_open(mpath, err, sizeof(err));
-	rc = m != NULL ? record_repaired(m, &f, hex, 0, aside, err, sizeof(err)) : -1;
+	rc = m != NULL ? record_repaired(m, &f, hex, &bi, 0, aside, err, sizeof(err)) : -1;
 	lc_manifest_close(m);
 	if (rc < 0) {
 		verify_finding(c, "unrepairable: %s: not recorded: %s", name, err);
+		index_drop(c, name, &bi);
 		return;
 	}
 	verify_note(c, "recorded: %s (%llu packets; its record was the cut line, now in %s)",
 		    name, (unsigned long long)f.packets, aside);
 	c->sum->repaired++;
+	if ((rc = index_publish(c, name, &bi)) < 0)
+		verify_finding(c, "index: %s" LC_INDEX_EXT ": cannot name it: %s (--repair builds "
+			       "it again)", name, strerror(-rc));
+}
+
+/*
+ * Indexes a crash lost: a file whose record names its index, with no NAME.idx (the file is
+ * named before its index, which is written nameless: a crash between the two loses it).
+ * It is built again from the file and kept (named NAME.idx) only when it is the very index
+ * the record gives: same SHA-256, same size. Nothing there under the name is replaced.
+ */
+static void
+rebuild_index(struct verify_ctx *c, const struct verify_entry *e)
+{
+	struct built_index bi = { .fd = -1 };
+	char iname[NAME_MAX + 8], err[600];
+	struct stat st;
+	int fd, rc;
+
+	if (e->retired || e->index != LC_INDEX_WRITTEN)
+		return;
+	snprintf(iname, sizeof(iname), "%s" LC_INDEX_EXT, e->name);
+	if (fstatat(c->dirfd, iname, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return;		/* there (checked after), or not to be looked at */
+	fd = lc_manifest_open_file(c->dirfd, e->name, O_RDONLY, err, sizeof(err));
+	if (fd < 0)
+		return;		/* no file: the checks say so */
+	rc = index_build(c, fd, e->name, &bi);
+	close(fd);
+	if (rc < 0) {
+		verify_finding(c, "index: %s: missing, and cannot be built again: %s", iname, bi.why);
+		return;
+	}
+	if (strcmp(bi.hex, e->index_sha) != 0 || bi.bytes != e->index_bytes) {
+		verify_finding(c, "index: %s: missing; built again from %s it is not the one "
+			       "manifest line %u records (SHA-256 %.16s..., %llu bytes; recorded "
+			       "%.16s..., %llu bytes): not kept", iname, e->name, e->line, bi.hex,
+			       (unsigned long long)bi.bytes, e->index_sha,
+			       (unsigned long long)e->index_bytes);
+		index_drop(c, e->name, &bi);
+		return;
+	}
+	if ((rc = index_publish(c, e->name, &bi)) < 0) {
+		verify_finding(c, "index: %s: built again, cannot name it: %s", iname,
+			       strerror(-rc));
+		return;
+	}
+	verify_note(c, "rebuilt: %s (lost to a crash before it was named: built again from %s, "
+		    "the SHA-256 manifest line %u records)", iname, e->name, e->line);
+	c->sum->repaired++;
+}
+
+static void
+rebuild_indexes(struct verify_ctx *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		rebuild_index(c, &c->e[i]);
 }
 
 /* Repair every .part file of the directory d (c->dir), then complete the retirements a
  * crash cut short (finish_retirements): with full, every one the manifest records; else
- * (a capture's start) those at its end (load_tail). Leaves c without entries. */
+ * (a capture's start) those at its end (load_tail). With full, the indexes a crash lost
+ * are built again (rebuild_indexes). Leaves c without entries. */
 static void
 repair_parts(struct verify_ctx *c, DIR *d, const char *mpath, int full)
 {
@@ -371,7 +661,9 @@ repair_parts(struct verify_ctx *c, DIR *d, const char *mpath, int full)
 		verify_load(c, mpath, 1);
 	else if (!loaded)
 		load_tail(c);
-	finish_retirements(c);
+	if (full)
+		rebuild_indexes(c);
+	finish_retirements(c, d);
 	verify_clear(c);
 }
 

@@ -147,6 +147,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		.rotate_secs = cfg->rotate_secs,
 		.fsync_tsc = cfg->fsync_ms * (rte_get_tsc_hz() / 1000),
 		.direct = 1,
+		.index_mem = cfg->no_index ? 0 : LC_CAPTURE_INDEX_MEM,
 		.port_name = cap->port.name,
 		.clock = lc_capture_clock_words(cap),
 		.filter_now = &cap->filter_now,

@@ -23,6 +23,10 @@
 #define TICK_US 20000u			/* main lcore wakes every 20 ms */
 #define BALANCE_S 10u			/* RSS balance judged over this many seconds */
 #define BALANCE_MIN_PACKETS 10000u	/* ... when they saw at least this many packets */
+/* Memory a queue's index may take for its open file (flow table and positions, grown as
+ * needed): ~3 bytes a packet, so a file of 60 million packets; past it the file is not
+ * indexed (queryable by scan). */
+#define LC_CAPTURE_INDEX_MEM (192ull << 20)
 
 struct lc_capture {
 	const struct lc_config *cfg;

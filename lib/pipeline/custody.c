@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "custody.h"
 #include "log.h"
+#include "linecap/index.h"
 #include "linecap/manifest.h"
 #include "manifest_record.h"
 #include "linecap/privs.h"
@@ -74,6 +75,7 @@ struct earlier {
 		char *name;
 		unsigned int queue;
 		char sha256[65];
+		char index_sha256[65];	/* its index's, "" when its record names none */
 		int gone;	/* retired since */
 	} *v;
 	size_t n, cap;
@@ -108,6 +110,8 @@ earlier_line(void *arg, const struct lc_manifest_line *line)
 		}
 		f->queue = (unsigned int)line->f.queue % LC_QUEUES_MAX;
 		snprintf(f->sha256, sizeof(f->sha256), "%s", line->f.sha256 ?: "");
+		snprintf(f->index_sha256, sizeof(f->index_sha256), "%s",
+			 line->f.index && !line->f.index_missing ? line->f.index_sha256 ?: "" : "");
 		f->gone = 0;
 		a->n++;
 	} else if (kind == LC_RECORD_RETIRED && (i = lc_name_index_get(a->index, gone)) >= 0) {
@@ -146,6 +150,11 @@ keep_earlier(struct lc_retention *r, const struct lc_outpath *out, struct lc_man
 			snprintf(path, sizeof(path), "%s/%s", out->dir, a.v[i].name);
 			lc_retention_add(r, path, a.v[i].queue, (uint64_t)st.st_size,
 					 a.v[i].sha256);
+			/* Its index, where its record names one: counted, deleted with it. */
+			snprintf(path, sizeof(path), "%s" LC_INDEX_EXT, a.v[i].name);
+			if (a.v[i].index_sha256[0] != '\0' &&
+			    fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+				lc_retention_index(r, (uint64_t)st.st_size, a.v[i].index_sha256);
 		}
 	}
 	if (dirfd >= 0)
@@ -324,6 +333,17 @@ closed_record(const struct lc_custody *c, const struct lc_closed_file *cf, const
 	if (filters == NULL)
 		return NULL;
 	r.nfilters = filters_between(c, cf->opened_ns, cf->closed_ns, filters);
+	if (cf->rc == 0 && cf->index_rc == 0) {
+		r.index = LC_INDEX_WRITTEN;
+		r.index_bytes = cf->index_bytes;
+		lc_sha256_hex(cf->index_sha256, r.index_sha256);
+	} else if (cf->rc == 0) {
+		r.index = LC_INDEX_MISSING;
+		r.index_missing = cf->index_rc == -ENODATA ? "not asked for (--no-index)" :
+				  cf->index_rc == -ECANCELED ? "given up while capturing (memory "
+				  "spent, writer behind, or a salvaged file): read whole" :
+				  strerror(-cf->index_rc);
+	}
 	snprintf(r.sha256, sizeof(r.sha256), "%s", hex);
 	rec = lc_manifest_record_build(&r);
 	free(filters);
@@ -349,9 +369,15 @@ lc_custody_file_closed(void *custody, struct lc_closed_file *cf)
 	c->recorded++;
 	/* Held until its writer has renamed it (make_room): retiring a file that is still
 	 * .part would delete nothing and leave the file, renamed, with a retire record. */
-	if (cf->rc == 0)
-		lc_retention_add_held(&c->retention, cf->path, cf->queue, cf->bytes, hex,
-				      self_token());
+	if (cf->rc == 0 &&
+	    lc_retention_add_held(&c->retention, cf->path, cf->queue, cf->bytes, hex,
+				  self_token()) == 0 && cf->index_rc == 0) {
+		lc_sha256_hex(cf->index_sha256, hex);	/* its index: counted, retired with it */
+		lc_retention_index(&c->retention, cf->index_bytes, hex);
+		/* Room for that index before it is named (an open file is counted at its most,
+		 * its index not): older files go now, not after it has its name. */
+		retain_locked(c);
+	}
 	pthread_mutex_unlock(&c->lock);
 	free(cf);
 }
@@ -407,6 +433,11 @@ retire_locked(struct lc_custody *c, size_t i, const char *why)
 		.bytes = f->bytes, .queue = (int)f->queue, .reason = why,
 		.at_ns = lc_realtime_ns(), .host = c->host };
 	snprintf(r.sha256, sizeof(r.sha256), "%s", f->sha256);
+	if (f->index_sha256[0] != '\0') {	/* its index goes with it */
+		r.index = LC_INDEX_WRITTEN;
+		r.index_bytes = f->index_bytes;
+		snprintf(r.index_sha256, sizeof(r.index_sha256), "%s", f->index_sha256);
+	}
 	rec = lc_manifest_record_build(&r);
 	if (rec == NULL)
 		return -1;
@@ -425,6 +456,10 @@ retire_locked(struct lc_custody *c, size_t i, const char *why)
 	} else if (unlink(f->path) != 0 && errno != ENOENT) {
 		LC_LOG_RL(ERR, "retention: cannot delete %s: %s (retirement pending)", f->path,
 			  strerror(errno));
+	} else if (r.index == LC_INDEX_WRITTEN && (rc = lc_retention_unlink_index(f->path)) < 0) {
+		LC_LOG_RL(ERR, "retention: %s" LC_INDEX_EXT ": %s: left in place (retirement "
+			  "pending)", f->path, rc == -EINVAL ? "not a regular file with one link" :
+			  strerror(-rc));
 	}
 	lc_retention_remove(&c->retention, i);
 	reserve_locked(c);	/* room came back: the reserve is whole again */

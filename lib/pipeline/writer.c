@@ -21,6 +21,7 @@
 #define IDLE_SPINS 256u		/* empty polls before the writer starts napping */
 #define IDLE_NAP_US 50u
 #define NAME_TRIES 1000u	/* names left taken by an earlier capture are skipped */
+#define INDEX_LOOK_MS 100u	/* a filling queue: how often the index's cost is judged */
 
 
 /* Remember the first failure of this writer for the end-of-run message. */
@@ -64,6 +65,8 @@ open_file(struct lc_writer *w, struct lc_writer_shard *s, uint32_t seq, time_t w
 		s->direct = s->file.direct;
 		s->fresh = 1;
 		s->peeked = 0;
+		if (s->ix != NULL)
+			lc_index_builder_reset(s->ix, 1);	/* Ethernet */
 		rc = lc_shard_file_stub(&s->file, s->buf, s->used);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: %s", s->file.part, strerror(-rc));
@@ -102,6 +105,12 @@ lc_writer_shard_init(struct lc_writer *w, struct lc_writer_shard *s, struct lc_q
 	}
 	s->buf = lc_io_buffer(&s->io);
 	s->last_flush_tsc = rte_rdtsc();
+	if (w->policy->index_mem != 0 &&
+	    (s->ix = lc_index_builder_create(w->policy->index_mem)) == NULL) {
+		snprintf(err, errlen, "cannot set up the index of queue %u: %s", q->id,
+			 strerror(errno));
+		return -ENOMEM;
+	}
 	rc = open_file(w, s, seq ? seq : 1, when, err, errlen);
 	s->next_seq = s->file.seq + 1;
 	return rc;
@@ -111,6 +120,8 @@ void
 lc_writer_shard_release(struct lc_writer_shard *s)
 {
 	lc_io_fini(&s->io);
+	lc_index_builder_free(s->ix);
+	s->ix = NULL;
 	rte_free(s->rec_end);
 	s->buf = NULL;
 	s->rec_end = NULL;
@@ -282,6 +293,36 @@ finish_file(struct lc_writer *w, struct lc_writer_shard *s, const struct lc_file
 	return rc;
 }
 
+/* Write the index of the file just finished (its descriptor in *fd, -1 when none: the
+ * reason in cf->index_rc). */
+static void
+write_index(struct lc_writer *w, struct lc_writer_shard *s, struct lc_closed_file *cf,
+	    int *fd, int *named)
+{
+	int rc;
+
+	*fd = -1;
+	if (s->ix == NULL) {
+		cf->index_rc = -ENODATA;
+		return;
+	}
+	if (lc_index_builder_abandoned(s->ix) || s->file.error) {
+		cf->index_rc = -ECANCELED;	/* a salvaged file: its index would be wrong */
+		return;
+	}
+	*fd = lc_shard_index_create(&s->file, w->out, named);
+	rc = *fd < 0 ? *fd : lc_index_builder_write(s->ix, *fd, s->file.bytes,
+						      cf->index_sha256, &cf->index_bytes);
+	if (rc < 0 && *fd >= 0) {
+		lc_shard_index_discard(&s->file, *fd, *named);
+		*fd = -1;
+	}
+	if (rc < 0)
+		LC_LOG(WARNING, "writer %u: %s: its index: %s (the file is whole, queryable by "
+		       "scan)", w->id, s->file.path, strerror(-rc));
+	cf->index_rc = rc;
+}
+
 /* The closed file of s, for the manifest (NULL: out of memory). */
 static struct lc_closed_file *
 describe(struct lc_writer_shard *s, const struct lc_file_stats *st, uint64_t buffer_full,
@@ -324,7 +365,7 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 	uint8_t sha[LC_SHA256_LEN];
 	struct lc_closed_file *cf;
 	struct lc_file_stats st;
-	int rc;
+	int rc, irc, ifd = -1, inamed = 0;
 
 	if (s->file.fd < 0)
 		return 0;
@@ -335,12 +376,21 @@ close_file(struct lc_writer *w, struct lc_writer_shard *s)
 	cf = describe(s, &st, buffer_full, imissed, nombuf, sha, rc);
 	if (cf == NULL)
 		LC_LOG(ERR, "writer %u: out of memory describing %s", w->id, s->file.path);
-	else if (p->on_closed != NULL)
+	else if (rc == 0)
+		write_index(w, s, cf, &ifd, &inamed);
+	if (cf != NULL && p->on_closed != NULL)
 		p->on_closed(p->on_closed_arg, cf);
 	else
 		free(cf);
+	/* The index takes its name before the file does: a crash between the two leaves the
+	 * recorded NAME.part beside its index, and the repair only renames the file. */
+	if (ifd >= 0 && rc == 0 && (irc = lc_shard_index_publish(&s->file, ifd, inamed)) < 0)
+		LC_LOG(WARNING, "writer %u: %s: naming its index: %s (linecap-verify --repair "
+		       "builds it again)", w->id, s->file.path, strerror(-irc));
+	else if (ifd >= 0 && rc != 0)
+		lc_shard_index_discard(&s->file, ifd, inamed);
 	if (rc == 0)
-		rc = lc_shard_file_publish(&s->file, w->out);
+		rc = lc_shard_file_publish(&s->file, w->out);	/* and fsyncs the directory */
 	if (p->on_published != NULL)
 		p->on_published(p->on_closed_arg);
 	if (rc < 0) {
@@ -474,12 +524,23 @@ maybe_rotate(struct lc_writer *w, struct lc_writer_shard *s)
 	}
 }
 
+/* Add the record at rec, at file offset at, to the open file's index. */
+static inline void
+index_record(struct lc_index_builder *ix, const struct lc_format *fmt, const uint8_t *rec,
+	     uint64_t at)
+{
+	uint32_t caplen, wirelen;
+	const uint8_t *pkt = lc_format_record_packet(fmt, rec, &caplen, &wirelen);
+
+	lc_index_add(ix, at, fmt->record_ts(rec), wirelen, pkt, caplen);
+}
+
 /*
  * Of the records at rec..end, the longest run that fits the buffer and does not need a cut
  * first (-C: a record never goes into a file already larger than max, as tcpdump's -C; -G:
  * nor into a file of an earlier period than its timestamp's): its length in bytes, its
  * record count in *k, where it ends in the buffer in rec_end, the start of its last record
- * in *last.
+ * in *last. Each record of the run goes into the file's index here.
  */
 static size_t
 fitting_run(const struct lc_writer *w, struct lc_writer_shard *s, const uint8_t *rec,
@@ -500,6 +561,8 @@ fitting_run(const struct lc_writer *w, struct lc_writer_shard *s, const uint8_t 
 		if (off + len > room ||
 		    (until != UINT64_MAX && fmt->record_ts(rec + off) >= until))
 			break;
+		if (s->ix != NULL)	/* while its bytes are in the cache */
+			index_record(s->ix, fmt, rec + off, at + off);
 		*last = rec + off;
 		off += len;
 		re[n++] = (uint32_t)(s->used + off);
@@ -538,6 +601,8 @@ take_records(struct lc_writer *w, struct lc_writer_shard *s, const uint8_t *rec,
 			else if (!s->fresh)
 				rotate(w, s, period_now(w, s));	/* the file is (-C) */
 			else {	/* a header alone past -C: the record goes in all the same */
+				if (s->ix != NULL)
+					index_record(s->ix, fmt, rec, s->file_bytes + s->used);
 				run = lc_format_record_len(fmt, rec);
 				last = rec;
 				k = 1;
@@ -559,6 +624,29 @@ take_records(struct lc_writer *w, struct lc_writer_shard *s, const uint8_t *rec,
 	}
 }
 
+/* The queue is over half full. Where the writer waited for the disk since the last look
+ * (every INDEX_LOOK_MS), the disk is the limit and the index costs nothing; where it did not,
+ * the writer's CPU is, the index's part of it included: the index of the open file yields
+ * (that file is queryable by scan) so that indexing never costs a packet. */
+static void
+index_check(struct lc_writer *w, struct lc_writer_shard *s)
+{
+	uint64_t now = rte_rdtsc();
+
+	if (lc_index_builder_abandoned(s->ix) ||
+	    now - s->ix_look_tsc < rte_get_tsc_hz() / 1000 * INDEX_LOOK_MS)
+		return;
+	s->ix_look_tsc = now;
+	if (s->io.full_waits != s->ix_full_waits) {
+		s->ix_full_waits = s->io.full_waits;
+		return;
+	}
+	lc_index_builder_abandon(s->ix);
+	LC_LOG(WARNING, "writer %u: %s: the buffer is over half full and the writer is not "
+	       "waiting for the disk: this file is not indexed (linecap-query reads it whole)",
+	       w->id, s->file.part);
+}
+
 unsigned int
 lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 {
@@ -571,6 +659,8 @@ lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 		return 0;
 	c0 = lc_thread_cycles();
 	w0 = s->c.wait_cycles;
+	if (s->ix != NULL && unlikely(lc_queue_in_use(s->q) > s->q->nchunks / 2))
+		index_check(w, s);
 	for (unsigned int i = 0; i < n; i++) {
 		take_records(w, s, chunks[i]->data, chunks[i]->len, chunks[i]->nrec);
 		pkts += chunks[i]->nrec;

@@ -21,7 +21,10 @@
  * Files are written with O_DIRECT where the filesystem allows (the page cache costs more
  * than the disk on the machines we measured): whole 4 KiB blocks from an aligned buffer, the
  * partial block carried to the next buffer, the last one written through the page cache at
- * close. (The records are copied once more for this: a file's header shifts them off the
+ * close. Each file's index (linecap/index.h) is built here as records are taken: off the RX
+ * cores, on records already formatted; it yields (that file is not indexed) when the queue
+ * fills while the writer is not waiting for the disk, so that indexing never costs a packet.
+ * (The records are copied once more for this: a file's header shifts them off the
  * 4 KiB grid the chunks sit on; a copy costs ~0.1 cycle a byte, far below the hash.) A packet
  * counts as written when the last byte of its record reached the file; a failed write counts
  * the records it held as write errors instead.
@@ -34,6 +37,7 @@
 #include <rte_ring.h>
 
 #include "linecap/format.h"
+#include "linecap/index.h"
 #include "linecap/outpath.h"
 #include "queue.h"
 #include "shard.h"
@@ -66,6 +70,12 @@ struct lc_closed_file {
 	uint64_t received, passed, buffer_full;	/* on its queue while it was open */
 	uint64_t imissed, rx_nombuf;		/* on the port while it was open */
 	uint64_t write_errors;
+	/* Its index (NAME.idx): index_rc 0 written (sha and size below), -ECANCELED abandoned
+	 * (memory spent or the writer behind), -ENODATA none asked for, else -errno of writing
+	 * it. Either way the file is whole; without an index it is queryable by scan. */
+	int index_rc;
+	uint8_t index_sha256[LC_SHA256_LEN];
+	uint64_t index_bytes;
 };
 
 /* How files are cut and kept durable; shared by all writers, set before launch. */
@@ -76,6 +86,7 @@ struct lc_writer_policy {
 	uint64_t rotate_secs;		/* -G: its length; 0 = no -G */
 	uint64_t fsync_tsc;		/* --fsync-interval in TSC cycles; 0 = at close only */
 	int direct;			/* write with O_DIRECT where the filesystem allows */
+	size_t index_mem;		/* per shard for its file's index; 0: no index */
 	uint16_t port_id;
 	const char *port_name;
 	const char *clock;		/* where timestamps come from, in words (pcapng) */
@@ -113,6 +124,9 @@ struct lc_writer_shard {
 	int cut_pending;		/* a write failed: close (salvaged) and go on in a new file */
 	int disk_full;			/* ... for want of space */
 	uint32_t next_seq;		/* the number the next file tries first */
+	struct lc_index_builder *ix;	/* the open file's index; NULL: none */
+	uint64_t ix_look_tsc;		/* when the index's cost was last looked at ... */
+	uint64_t ix_full_waits;		/* ... and the I/O's full waits then */
 	uint64_t retry_tsc;		/* when opening a file was last tried, while there is none */
 	struct lc_writer_counters c __rte_cache_aligned;
 } __rte_cache_aligned;

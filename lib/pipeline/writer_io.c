@@ -121,6 +121,8 @@ lc_io_submit(struct lc_io *io, struct lc_shard_file *f, size_t len, uint32_t nre
 	io->submitted++;
 	pthread_cond_broadcast(&io->cv);
 	/* The next slot is free once its last use went through both stages. */
+	if (io->submitted - io->completed >= LC_IO_SLOTS)
+		io->full_waits++;
 	while (io->submitted - io->completed >= LC_IO_SLOTS)
 		pthread_cond_wait(&io->cv, &io->mu);
 	pthread_mutex_unlock(&io->mu);

@@ -68,6 +68,7 @@ struct lc_io {
 	/* Slot counts that only grow: submitted >= written >= completed >= reaped. Each is
 	 * stored by one thread, under mu (reaped: the writer's own, no lock). */
 	uint64_t submitted, written, completed, reaped;
+	uint64_t full_waits;	/* submits that waited for a free slot (the writer's) */
 	int stop, ready;
 	unsigned int started;
 	pthread_mutex_t mu;

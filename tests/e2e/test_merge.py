@@ -68,6 +68,9 @@ def run(t, c):
     ref2 = mergecap(os.path.join(work, "ref2.pcap"), e.shard_files(shards))
     got2 = e.read_pcap(out2)["records"]
     t.check([(r[0], r[3]) for r in got2] == [(r[0], r[3]) for r in ref2], "shard merge order")
+    # The directory holds each file's index (NAME.idx) too: not a capture, passed over.
+    t.check(any(f.endswith(".pcap.idx") for f in os.listdir(shards)),
+            f"no index beside the files: {os.listdir(shards)}")
 
     # Time window and filter.
     ts = sorted(r[0] for r in ours)

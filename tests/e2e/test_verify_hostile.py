@@ -17,6 +17,9 @@ unprivileged user owns it), and against a long one:
   line named, and verify finds nothing after;
 - a .part, a recorded file, a retired file that are hard links to files elsewhere: one
   finding each ("has 2 links"), never cut, renamed, hashed or deleted;
+- indexes (NAME.idx) planted: a FIFO, a hard link, a retired file's index that is a link
+  to a file outside: findings, never read, followed or deleted; a missing index whose
+  record names bytes no rebuild gives: --repair builds it and does not keep it;
 - a hash-chained manifest of 200,000 lines (100,000 files recorded by a -W 8 ring buffer,
   all but 8 retired): verify takes seconds, not minutes, and a capture started in that
   directory takes at most a few seconds more than one started in an empty directory."""
@@ -455,6 +458,48 @@ def long_manifest(t, work, sample):
     t.check(rc == 0 and "0 findings" in out, f"verify after the captures: {out[-400:]}")
 
 
+def hostile_indexes(t, work):
+    """Indexes (NAME.idx) an adversary placed: a FIFO (never opened so as to block), a hard
+    link to a file elsewhere, a missing one whose record names bytes no rebuild gives (never
+    kept), a retired file's index that is a link to a file outside (never deleted)."""
+    d, m = capture_dir(work, "hidx")
+    victim = os.path.join(work, "hidx-victim")
+    with open(victim, "wb") as f:
+        f.write(b"precious")
+    bogus = {"sha256": hashlib.sha256(b"precious").hexdigest(), "bytes": 8}
+    for seq in (2, 3, 4):
+        data = pcap_bytes(T0_NS + 10**6 * seq)
+        name = f"hidx-q00-00000{seq}.pcap"
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+        m.add(dict(file_record(name, data, seq, 2, T0_NS + 10**6 * seq), index=bogus))
+    os.mkfifo(os.path.join(d, "hidx-q00-000002.pcap.idx"))
+    os.link(victim, os.path.join(d, "hidx-q00-000003.pcap.idx"))
+    data = pcap_bytes(T0_NS + 10**9)
+    m.add(dict(file_record("hidx-q00-000005.pcap", data, 5, 2, T0_NS + 10**9), index=bogus))
+    m.add({"retired": "hidx-q00-000005.pcap", "sha256": hashlib.sha256(data).hexdigest(),
+           "bytes": len(data), "queue": 0, "reason": "-W", "at_ns": T0_NS, "host": "h",
+           "index": bogus})
+    os.symlink(victim, os.path.join(d, "hidx-q00-000005.pcap.idx"))
+    m.write(os.path.join(d, "manifest.jsonl"))
+    for extra in ((), ("--repair",)):
+        rc, out, _, _ = verify(d, *extra, timeout=30)
+        t.check(rc == 1, f"hostile indexes {extra}: exit {rc}: {out[-600:]}")
+        lines = out.splitlines()
+        for name, says in (("hidx-q00-000002.pcap.idx", "not a regular file"),
+                           ("hidx-q00-000003.pcap.idx", "has 2 links"),
+                           ("hidx-q00-000005.pcap.idx", "a symbolic link")):
+            t.check(any(name in x and says in x for x in lines),
+                    f"{name} {extra}: {out[-600:]}")
+        t.check(any("index: hidx-q00-000004.pcap.idx: missing" in x for x in lines),
+                f"missing index {extra}: {out[-600:]}")
+    t.check("not kept" in out and not os.path.exists(os.path.join(d, "hidx-q00-000004.pcap.idx")),
+            f"--repair kept an index that is not the one recorded: {out[-600:]}")
+    with open(victim, "rb") as f:
+        t.check(f.read() == b"precious" and os.path.islink(os.path.join(d, "hidx-q00-000005.pcap.idx")),
+                "--repair changed or deleted through an index")
+
+
 def main():
     t = e.Failures("test_verify_hostile")
     work = e.tmpdir()
@@ -467,6 +512,7 @@ def main():
     forged_retirement(t, work)
     cut_manifest(t, work, sample)
     hard_links(t, work)
+    hostile_indexes(t, work)
     long_manifest(t, work, sample)
     subprocess.run(["rm", "-rf", work])
     t.done()

@@ -56,6 +56,7 @@ close_data(struct lc_custody *c, const char *dir, unsigned int seq, const void *
 	snprintf(cf->path, sizeof(cf->path), "%s", path);
 	cf->seq = seq;
 	cf->bytes = n;
+	cf->index_rc = -ENODATA;	/* no index (--no-index): only the file */
 	EVP_Digest(block, n, cf->sha256, NULL, EVP_sha256(), NULL);
 	lc_custody_file_closed(c, cf);
 	lc_custody_make_room(c);	/* as the writer does once the file has its name */
@@ -313,6 +314,116 @@ held_until_named(void)
 	CHECK(rmdir(tmp) == 0);
 }
 
+/* A file of n zeros in dir with an index beside it (NAME.idx, idx_n bytes of 'i'; with
+ * link_to, NAME.idx is a symbolic link to that file instead), recorded as closed with
+ * that index: its path in path. */
+static void
+close_indexed(struct lc_custody *c, const char *dir, unsigned int seq, size_t n, size_t idx_n,
+	      const char *link_to, char *path, size_t len)
+{
+	struct lc_closed_file *cf = calloc(1, sizeof(*cf));
+	static char zeros[100000], ibytes[100000];
+	char ipath[300];
+	int fd;
+
+	memset(ibytes, 'i', sizeof(ibytes));
+	snprintf(path, len, "%s/cap-q00-%06u.pcap", dir, seq);
+	snprintf(ipath, sizeof(ipath), "%s.idx", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	CHECK(fd >= 0 && n <= sizeof(zeros) && write(fd, zeros, n) == (ssize_t)n);
+	close(fd);
+	if (link_to != NULL) {
+		CHECK(symlink(link_to, ipath) == 0);
+	} else {
+		fd = open(ipath, O_WRONLY | O_CREAT | O_EXCL, 0640);
+		CHECK(fd >= 0 && idx_n <= sizeof(ibytes) && write(fd, ibytes, idx_n) == (ssize_t)idx_n);
+		close(fd);
+	}
+	snprintf(cf->path, sizeof(cf->path), "%s", path);
+	cf->seq = seq;
+	cf->bytes = n;
+	EVP_Digest(zeros, n, cf->sha256, NULL, EVP_sha256(), NULL);
+	cf->index_rc = 0;
+	cf->index_bytes = idx_n;
+	EVP_Digest(ibytes, idx_n, cf->index_sha256, NULL, EVP_sha256(), NULL);
+	lc_custody_file_closed(c, cf);
+	lc_custody_make_room(c);
+}
+
+/*
+ * Retention and the index beside each file: --retain-bytes counts an index's bytes with its
+ * file's (two files of 100,000 bytes fit in 260,000, with their indexes of 50,000 they do
+ * not); a retired file's index goes with it, and its retire record says so ("index", the
+ * SHA-256 and size of the index retired); an index that is a symbolic link is never
+ * followed nor deleted (verify finds it pending, --repair leaves it).
+ */
+static void
+index_retired(void)
+{
+	struct lc_config cfg = { .snaplen = 262144, .format = "pcap", .file_bytes = 100000,
+				 .retain_bytes = 260000 };
+	struct lc_verify_summary sum;
+	struct lc_outpath out;
+	char tmp[] = "/tmp/lc_custody_idx_XXXXXX", err[256], path[256], one[256], two[256];
+	char three[256], target[300], ipath[300], manifest[300], said[4096] = "";
+	struct lc_custody *c;
+	int fd;
+
+	CHECK(mkdtemp(tmp) != NULL);
+	snprintf(path, sizeof(path), "%s/cap.pcap", tmp);
+	CHECK(lc_outpath_init(&out, path, ".pcap", err, sizeof(err)) == 0);
+	c = lc_custody_open(&cfg, &out, "net_null0", NULL, NULL, err, sizeof(err));
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	snprintf(manifest, sizeof(manifest), "%s/manifest.jsonl", tmp);
+	snprintf(target, sizeof(target), "%s/elsewhere", tmp);	/* not a capture's name */
+	fd = open(target, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	CHECK(fd >= 0 && write(fd, "keep me", 7) == 7);
+	close(fd);
+	close_indexed(c, tmp, 1, 100000, 50000, NULL, one, sizeof(one));
+	CHECK(exists(one));
+	close_indexed(c, tmp, 2, 100000, 50000, target, two, sizeof(two));
+	/* 2 x (100,000 + 50,000) + the manifest > 260,000: the oldest goes, index and all. */
+	CHECK(!exists(one));
+	snprintf(ipath, sizeof(ipath), "%s.idx", one);
+	CHECK(!exists(ipath));
+	CHECK(exists(two));
+	CHECK_EQ_U64(lines_with(manifest, "\"retired\":\"cap-q00-000001.pcap\""), 1);
+	/* Both files' records and the retirement name the index (its size, 50,000). */
+	CHECK_EQ_U64(lines_with(manifest, "\"at_ns\""), 1);
+	CHECK_EQ_U64(lines_with(manifest, "\"bytes\":50000},\"prev\""), 3);
+	/* The next retires the second: its index is a link, left alone with what it names. */
+	close_indexed(c, tmp, 3, 100000, 50000, NULL, three, sizeof(three));
+	lc_custody_close(c);
+	CHECK(!exists(two) && exists(three));
+	snprintf(ipath, sizeof(ipath), "%s.idx", two);
+	{
+		struct stat st;
+
+		CHECK(lstat(ipath, &st) == 0 && S_ISLNK(st.st_mode));
+	}
+	CHECK(size_of(target) == 7);
+	CHECK_EQ_U64(lines_with(manifest, "\"retired\":\"cap-q00-000002.pcap\""), 1);
+	/* (the files hold zeros, not pcap: only the retirements are looked at) */
+	lc_verify_dir(tmp, 0, say_to, said, &sum);
+	CHECK_STR_HAS(said, "retirement pending: cap-q00-000002.pcap.idx");
+	CHECK(strstr(said, "cap-q00-000001.pcap.idx") == NULL);
+	said[0] = '\0';
+	lc_verify_dir(tmp, 1, say_to, said, &sum);
+	CHECK_STR_HAS(said, "retirement pending: cap-q00-000002.pcap.idx");
+	CHECK(size_of(target) == 7 && access(ipath, F_OK) == 0);
+	unlink(ipath);
+	unlink(three);
+	snprintf(ipath, sizeof(ipath), "%s.idx", three);
+	unlink(ipath);
+	unlink(target);
+	unlink(manifest);
+	snprintf(path, sizeof(path), "%s/.linecap.lock", tmp);
+	unlink(path);
+	CHECK(rmdir(tmp) == 0);
+}
+
 /* -Z: a kept file this process cannot delete (another user's, in a sticky directory) gets
  * no retire record (it would stay "retirement pending" for ever): it is left out of
  * retention; the process's own files are still retired. lc_custody_undeletable names it. */
@@ -386,6 +497,7 @@ main(void)
 	pending_retirement();
 	held_until_named();
 	undeletable();
+	index_retired();
 	umount2(mnt, MNT_DETACH);
 	rmdir(mnt);
 	return lc_test_done("test_custody");

@@ -9,6 +9,9 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lc_test.h"
@@ -19,6 +22,7 @@
 #include "queue.h"
 #include "rx.h"
 #include "linecap/format.h"
+#include "linecap/index.h"
 #include "writer.h"
 
 #define POOL 1024u
@@ -358,6 +362,42 @@ collect(void *arg, struct lc_closed_file *cf)
 		free(cf);
 }
 
+/* The index beside a closed file: named NAME.idx once the file has its name, its SHA-256 and
+ * size those of the description, its bytes the ones built again from the file (the records
+ * the writer indexed are the file's, at their offsets). */
+static size_t index_mem = 1 << 20;	/* the writers' index memory (tiny: given up) */
+
+static void
+check_index(const struct lc_closed_file *cf)
+{
+	char idx[PATH_MAX + 8], hex[65], want[65], err[512];
+	uint8_t sha[32];
+	uint64_t len = 0;
+	struct stat st;
+	int cfd, mfd;
+
+	snprintf(idx, sizeof(idx), "%s.idx", cf->path);
+	if (index_mem < 4096) {		/* given up: no index, the file whole all the same */
+		CHECK_EQ_U64(cf->index_rc, (uint64_t)-ECANCELED);
+		CHECK(stat(idx, &st) != 0);
+		return;
+	}
+	CHECK_EQ_U64(cf->index_rc, 0);
+	CHECK(stat(idx, &st) == 0 && (uint64_t)st.st_size == cf->index_bytes);
+	file_sha(idx, want);
+	lc_sha256_hex(cf->index_sha256, hex);
+	CHECK(strcmp(hex, want) == 0);
+	cfd = open(cf->path, O_RDONLY);
+	mfd = memfd_create("rebuilt", 0);
+	CHECK(cfd >= 0 && mfd >= 0);
+	CHECK(lc_index_rebuild(cfd, cf->path, mfd, sha, &len, err, sizeof(err)) == 0);
+	lc_sha256_hex(sha, hex);
+	CHECK(strcmp(hex, want) == 0 && len == cf->index_bytes);
+	close(cfd);
+	close(mfd);
+	unlink(idx);
+}
+
 static void
 test_writer(uint64_t max_bytes)
 {
@@ -369,7 +409,7 @@ test_writer(uint64_t max_bytes)
 	struct rte_ring *closed = rte_ring_create(max_bytes ? "closed1" : "closed0", 1024,
 						  SOCKET_ID_ANY, RING_F_SC_DEQ);
 	struct lc_writer_policy pol = { .fmt = &lc_format_pcap, .max_bytes = max_bytes,
-					.direct = 1,
+					.direct = 1, .index_mem = index_mem,
 					.port_name = "test0", .on_closed = collect,
 					.on_closed_arg = closed };
 	struct rte_mbuf *pkts[LC_RX_BURST];
@@ -430,6 +470,7 @@ test_writer(uint64_t max_bytes)
 		if (rd)
 			pcap_close(rd);
 		CHECK_EQ_U64(n, cf->packets);
+		check_index(cf);
 		packets += n;
 		bytes += cf->bytes;
 		files++;
@@ -524,6 +565,9 @@ main(void)
 	test_writer(0);
 	test_writer(4096);	/* -C: 320 records of 56 bytes cut into files of ~4 KB */
 	test_writer(1000);	/* -C: cuts within chunks, several a chunk */
+	index_mem = 200;	/* an index past its memory: not written, nothing else changes */
+	test_writer(4096);
+	index_mem = 1 << 20;
 	test_writer_periods();
 	return lc_test_done("test_handoff");
 }

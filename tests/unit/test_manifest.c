@@ -450,7 +450,80 @@ test_record_round_trip(void)
 	CHECK(strncmp(line, "{\"retired\":\"x-q00-000001.pcap\",", 31) == 0);
 	CHECK(b.kind == LC_RECORD_RETIRED && strcmp(b.file, ret.file) == 0 && b.bytes == 4 &&
 	      b.at_ns == 77 && strcmp(b.reason, ret.reason) == 0 && strcmp(b.sha256, SHA_A) == 0);
+	CHECK(b.index == LC_INDEX_UNRECORDED && strstr(line, "\"index\"") == NULL);
 	lc_manifest_record_release(&b);
+
+	/* A retirement that deleted the file's index too: "index", the one it deleted. */
+	ret.index = LC_INDEX_WRITTEN;
+	ret.index_bytes = 4096;
+	snprintf(ret.index_sha256, sizeof(ret.index_sha256), PREV0);
+	ret.index_sha256[0] = 'b';
+	CHECK(round_trip(&ret, &b, line, sizeof(line), why, sizeof(why)) == 0);
+	CHECK_STR_HAS(line, "\"host\":\"h\",\"index\":{\"sha256\":\"b000");
+	CHECK_STR_HAS(line, "\"bytes\":4096},\"prev\"");
+	CHECK(b.kind == LC_RECORD_RETIRED && b.index == LC_INDEX_WRITTEN &&
+	      b.index_bytes == 4096 && strcmp(b.index_sha256, ret.index_sha256) == 0);
+	{
+		/* The fast reader sees it too (verify and retention read a manifest with it). */
+		static char scratch[4096];
+		struct lc_manifest_fields f;
+
+		CHECK(lc_manifest_parse_line(line, strlen(line), scratch, &f) == 1);
+		CHECK(f.retired != NULL && f.index && !f.index_missing &&
+		      f.index_bytes == 4096 && f.index_sha256 != NULL &&
+		      strcmp(f.index_sha256, ret.index_sha256) == 0 &&
+		      strcmp(f.sha256, SHA_A) == 0 && f.bytes == 4);
+	}
+	lc_manifest_record_release(&b);
+	/* A retirement's "index" is read as strictly as a file's. */
+	{
+		static const char bad[] = "{\"retired\":\"a.pcap\",\"sha256\":\"" SHA_A "\","
+			"\"bytes\":1,\"queue\":0,\"reason\":\"r\",\"at_ns\":1,\"host\":\"h\","
+			"\"index\":{\"sha256\":\"5f\",\"bytes\":1},\"prev\":\"" PREV0 "\"}";
+
+		CHECK(lc_manifest_record_parse(bad, strlen(bad), &b, why, sizeof(why)) == -EINVAL);
+	}
+	CHECK_STR_HAS(why, "sha256");
+}
+
+/* The fast reader's "index" of a file's record, against what the line says. */
+static void
+test_fields_index(void)
+{
+	static const struct {
+		const char *line;
+		int index, missing;
+		const char *sha;
+		long long bytes;
+		const char *file;
+	} lines[] = {
+		{ "{\"file\":\"a.pcap\",\"index\":{\"sha256\":\"" SHA_A "\",\"bytes\":77},"
+		  "\"sha256\":\"x\",\"bytes\":5}", 1, 0, SHA_A, 77, "a.pcap" },
+		{ "{\"file\":\"a.pcap\",\"index\":{\"missing\":\"--no-index\"}}", 1, 1, NULL, 0,
+		  "a.pcap" },
+		{ "{\"file\":\"a.pcap\"}", 0, 0, NULL, 0, "a.pcap" },
+		{ "{\"file\":\"a.pcap\",\"index\":7}", 0, 0, NULL, 0, "a.pcap" },
+		/* The last "index" counts, as in jansson; an inner one is not the record's. */
+		{ "{\"index\":{\"sha256\":\"s\",\"bytes\":1},\"file\":\"b.pcap\",\"index\":"
+		  "{\"bytes\":2}}", 1, 0, NULL, 2, "b.pcap" },
+		{ "{\"file\":\"c.pcap\",\"x\":{\"index\":{\"sha256\":\"s\",\"bytes\":1}}}", 0, 0,
+		  NULL, 0, "c.pcap" },
+		{ "{\"file\":\"d.pcap\",\"index\":{\"sha256\":\"s\",\"bytes\":1,\"file\":\"e\","
+		  "\"inner\":{\"bytes\":9}}}", 1, 0, "s", 1, "d.pcap" },
+	};
+	static char scratch[512];
+	struct lc_manifest_fields f;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		CHECK(lc_manifest_parse_line(lines[i].line, strlen(lines[i].line), scratch, &f) == 1);
+		CHECK(f.index == lines[i].index && f.index_missing == lines[i].missing &&
+		      f.index_bytes == lines[i].bytes && f.file != NULL &&
+		      strcmp(f.file, lines[i].file) == 0);
+		CHECK((f.index_sha256 == NULL) == (lines[i].sha == NULL) &&
+		      (f.index_sha256 == NULL || strcmp(f.index_sha256, lines[i].sha) == 0));
+		if (i == 0)
+			CHECK(strcmp(f.sha256, "x") == 0 && f.bytes == 5);
+	}
 }
 
 /* A line with member key's value replaced by repl (a JSON value), or removed (repl NULL). */
@@ -555,6 +628,7 @@ main(void)
 	test_record_round_trip();
 	test_record_strict();
 	test_record_kind();
+	test_fields_index();
 	test_parse_table();
 	test_parse_mutations();
 	test_names();

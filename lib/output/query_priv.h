@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef LINECAP_QUERY_PRIV_H
+#define LINECAP_QUERY_PRIV_H
+
+/* What query.c (records to read) and query_flows.c (--flows) share. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "linecap/index.h"
+#include "linecap/query.h"
+
+/* What the program sees of a flow: its key and the TCP flags it could carry. Compared as
+ * bytes (lc_query_flow_sig zeroes the padding). */
+struct lc_query_flow_sig {
+	uint16_t ethertype;
+	uint8_t nvlan, flags;
+	uint16_t tpid[2], vid[2];
+	uint8_t proto, ihl;
+	uint16_t sport, dport;
+	uint8_t src[16], dst[16];
+	uint8_t tcp_flags;
+};
+
+void lc_query_flow_sig(const struct lc_index_flow *f, struct lc_query_flow_sig *s);
+
+/* The program's verdicts on flows, remembered by signature. */
+struct lc_query_judge {
+	const struct bpf_insn *insns;	/* NULL: every flow ALWAYS */
+	unsigned int ninsns;
+	void *slots;
+	size_t cap, n;
+	uint64_t judged;		/* verdicts computed (not remembered) */
+};
+
+enum lc_verdict lc_query_judge(struct lc_query_judge *j, const struct lc_index_flow *f);
+void lc_query_judge_free(struct lc_query_judge *j);
+
+/* The index beside the capture file path (open on fd, or -1), when it is there, valid and
+ * of a file of this size; else NULL (warn tells why, except for a missing one). */
+struct lc_index *lc_query_open_index(const char *path, int fd, lc_query_warn_fn warn,
+				     void *arg);
+
+/* Do records stamped first_ns..last_ns meet the window? */
+int lc_query_in_window(const struct lc_query_opts *o, uint64_t first_ns, uint64_t last_ns);
+
+#endif
