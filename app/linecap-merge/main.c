@@ -115,10 +115,11 @@ main(int argc, char **argv)
 	rc = parse_options(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? 2 : 0;
+	lc_merge_raise_files();
 	rc = lc_merge_args(argc, argv, optind, &inputs, &filter, skipped, NULL, err, sizeof(err));
 	if (rc < 0) {
 		lc_merge_inputs_free(&inputs);
-		return die(rc == -ENOMEM ? 1 : 2, err);
+		return die(rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE ? 1 : 2, err);
 	}
 	o.inputs = (const char *const *)inputs.paths;
 	o.ninputs = inputs.n;

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pcap/bpf.h>
+
 #include "lc_version.h"
 #include "linecap/filter.h"
 #include "linecap/flows.h"
@@ -46,8 +48,9 @@ static const char usage[] =
 "                       choose): first and last time, VLAN, protocol, both endpoints,\n"
 "                       packets and bytes each way, TCP flags seen, and a state\n"
 "                       (established, refused, unanswered, reset, icmp-unreachable,\n"
-"                       one-way). Counts are the conversation's in the files the window\n"
-"                       touches\n"
+"                       one-way; unknown for non-IP). A conversation is listed when one\n"
+"                       of its packets in the window matches; its counts are those of its\n"
+"                       flows in each file that has packets of them in the window\n"
 "      --json, --table  the form of --flows\n"
 "      --no-index       read every file whole (the reference the index is checked against)\n"
 "  -v, --verbose        say on stderr what the index spared: files and flows skipped,\n"
@@ -78,7 +81,7 @@ static void
 warned(void *arg, const char *line)
 {
 	(void)arg;
-	fprintf(stderr, "linecap-query: %s; read whole\n", line);
+	fprintf(stderr, "linecap-query: %s\n", line);
 }
 
 static void
@@ -135,8 +138,11 @@ parse_when(const char *opt, const char *s, uint64_t *ns)
 	char err[600];
 	int rc = parse_relative(s, ns);
 
-	if (rc == 1 || (rc == 0 && lc_merge_parse_time(s, ns) == 0))
+	if (rc == 1 || (rc == 0 && lc_merge_parse_time(s, ns) == 0)) {
+		if (*ns == 0)
+			*ns = 1;	/* the epoch itself, not "no bound" */
 		return 0;
+	}
 	snprintf(err, sizeof(err), "--%s '%s': not a time (RFC 3339, seconds since the epoch, "
 		 "now, or -15m: see --help)", opt, s);
 	return die(-1, err);
@@ -178,7 +184,10 @@ apply_option(struct query *qy, int c, char **argv)
 	case OPT_TABLE: qy->form = 't'; return 0;
 	case OPT_NO_INDEX: qy->q.no_index = 1; return 0;
 	case 'v': qy->verbose++; return 0;
-	case 'h': fputs(usage, stdout); return 1;
+	case 'h':
+		if (fputs(usage, stdout) < 0 || fflush(stdout) != 0)
+			exit(die(1, "standard output: cannot write the help"));
+		return 1;
 	case OPT_VERSION: printf("linecap-query %s\n", LC_VERSION); return 1;
 	}
 	return bad_option(argv, c);
@@ -209,14 +218,29 @@ parse_options(int argc, char **argv, struct query *qy)
 			return rc;
 	if (qy->q.start_ns && qy->q.end_ns && qy->q.end_ns <= qy->q.start_ns)
 		return die(-1, "--end must be after --start");
-	if (qy->flows && qy->m.out != NULL)
-		return die(-1, "--flows prints conversations: -w is for packets");
+	if (qy->flows && (qy->m.out != NULL || qy->m.pcapng))
+		return die(-1, "--flows prints conversations: -w and --format are for packets");
+	if (!qy->flows && qy->form != 0)
+		return die(-1, "--json and --table are the forms of --flows");
 	if (!qy->flows && qy->m.out == NULL) {
 		if (isatty(STDOUT_FILENO))
 			return die(-1, "no output: -w OUT, or -w - to pipe the packets (e.g. into "
 				   "tshark -r -), or --flows for the conversations");
 		qy->m.out = "-";
 	}
+	return 0;
+}
+
+/* Does the program read what only a live Linux socket knows (inbound, outbound, ifindex:
+ * loads at the ancillary offsets, from 0xfffff000)? tcpdump -r refuses those. */
+static int
+ancillary(const struct bpf_insn *p, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if ((BPF_CLASS(p[i].code) == BPF_LD || BPF_CLASS(p[i].code) == BPF_LDX) &&
+		    (BPF_MODE(p[i].code) == BPF_ABS || BPF_MODE(p[i].code) == BPF_IND) &&
+		    p[i].k >= 0xfffff000u)
+			return 1;
 	return 0;
 }
 
@@ -232,6 +256,11 @@ compile(const char *expr, struct lc_filter_prog **prog, struct query *qy)
 	if (*prog == NULL)
 		return die(-1, err);
 	qy->q.insns = lc_filter_prog_insns(*prog, &qy->q.ninsns);
+	if (ancillary(qy->q.insns, qy->q.ninsns)) {
+		snprintf(err, sizeof(err), "filter '%s': reads what only a live interface knows "
+			 "(inbound, outbound, ifindex): not in a capture file", expr);
+		return die(-1, err);
+	}
 	return 0;
 }
 
@@ -300,12 +329,11 @@ run_flows(struct query *qy, struct lc_merge_inputs *in, const char *filter)
 	rc = lc_query_flows(&qy->q, filter, (const char *const *)in->paths, in->fds, in->n, t,
 			    &st, warned, NULL, err, sizeof(err));
 	if (rc == 0) {
-		if (table)
-			lc_conv_print_table(stdout, t);
-		else
-			lc_conv_print_json(stdout, t);
-		if (fflush(stdout) != 0)
+		rc = table ? lc_conv_print_table(stdout, t) : lc_conv_print_json(stdout, t);
+		if (rc == 0 && fflush(stdout) != 0)
 			rc = -errno;
+		if (rc < 0)
+			snprintf(err, sizeof(err), "standard output: %s", strerror(-rc));
 	}
 	if (rc == 0 && qy->verbose)
 		tell(qy, &st, lc_conv_count(t), (double)(now_ns() - t0) / 1e9);
@@ -327,10 +355,11 @@ main(int argc, char **argv)
 	rc = parse_options(argc, argv, &qy);
 	if (rc != 0)
 		return rc < 0 ? 2 : 0;
+	lc_merge_raise_files();
 	rc = lc_merge_args(argc, argv, optind, &inputs, &filter, skipped, NULL, err, sizeof(err));
 	if (rc < 0) {
 		lc_merge_inputs_free(&inputs);
-		return die(rc == -ENOMEM ? 1 : 2, err);
+		return die(rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE ? 1 : 2, err);
 	}
 	if (compile(filter, &prog, &qy) < 0)
 		rc = 2;

@@ -62,7 +62,8 @@ typedef void (*lc_merge_skip_fn)(void *arg, const char *line);
  * capture files (.pcap, .pcapng) in name order. A file found in a directory (which may be
  * another user's, under -Z) is opened here, through the directory, only if it is a regular
  * file with one link: a FIFO, a device, a symbolic link or a second link to a file elsewhere
- * is skipped, told through skip. 0 or -errno (-ENOENT: path is not there).
+ * is skipped, told through skip. 0 or -errno (-ENOENT: path is not there; -EMFILE: more
+ * files than descriptors, see lc_merge_raise_files).
  */
 int lc_merge_inputs_add(struct lc_merge_inputs *in, const char *path, lc_merge_skip_fn skip,
 			void *arg);
@@ -79,6 +80,11 @@ void lc_merge_inputs_free(struct lc_merge_inputs *in);
  */
 int lc_merge_args(int argc, char **argv, int from, struct lc_merge_inputs *in, char **filter,
 		  lc_merge_skip_fn skip, void *arg, char *err, size_t errlen);
+
+/* Every input is open at once (a directory's files from the listing on): raise the soft
+ * limit on open files to the hard one (the default soft limit, 1024, is a few minutes of a
+ * rotated capture). Past the hard limit, lc_merge_inputs_add fails with -EMFILE. */
+void lc_merge_raise_files(void);
 
 /* "2026-11-26T14:30:00.5Z", "2026-11-26 14:30:00" (UTC) or seconds since the epoch with a
  * fraction. Returns 0 or -EINVAL. */

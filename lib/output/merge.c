@@ -106,28 +106,68 @@ advance(struct input *in, const char *path, char *err, size_t errlen)
 
 	if (rc == 1 && in->rec.linktype != 1) {
 		snprintf(err, errlen, "%s: byte %llu: link type %u is not Ethernet; "
-			 "linecap-merge merges Ethernet captures only", path,
+			 "only Ethernet captures are merged", path,
 			 (unsigned long long)in->rec.offset, in->rec.linktype);
 		return -EINVAL;
 	}
 	return rc;
 }
 
+/* A time zone after an RFC 3339 time: "Z" (or "z"), "+HH:MM" or "-HH:MM", as seconds east
+ * of UTC into *off; the rest after it. NULL when there is none of those. */
+static const char *
+zone(const char *s, long *off)
+{
+	int sign = s[0] == '+' ? 1 : s[0] == '-' ? -1 : 0;
+
+	*off = 0;
+	if (s[0] == 'Z' || s[0] == 'z')
+		return s + 1;
+	if (sign == 0 || strlen(s) < 6 || s[3] != ':')
+		return NULL;
+	for (int i = 1; i < 6; i++)
+		if (i != 3 && (s[i] < '0' || s[i] > '9'))
+			return NULL;
+	long h = (s[1] - '0') * 10 + (s[2] - '0'), m = (s[4] - '0') * 10 + (s[5] - '0');
+
+	if (h > 23 || m > 59)
+		return NULL;
+	*off = sign * (h * 3600 + m * 60);
+	return s + 6;
+}
+
+/* The calendar time tm (UTC) as seconds since the epoch, or -1 when tm is no such time
+ * (February 30th: timegm would roll it into March). */
+static time_t
+exact_timegm(struct tm *tm)
+{
+	struct tm in = *tm, back;
+	time_t t = timegm(tm);
+
+	if (t < 0 || gmtime_r(&t, &back) == NULL || back.tm_year != in.tm_year ||
+	    back.tm_mon != in.tm_mon || back.tm_mday != in.tm_mday || back.tm_hour != in.tm_hour ||
+	    back.tm_min != in.tm_min || back.tm_sec != in.tm_sec)
+		return -1;
+	return t;
+}
+
 int
 lc_merge_parse_time(const char *s, uint64_t *ns)
 {
+	static const char *const forms[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dt%H:%M:%S",
+					     "%Y-%m-%d %H:%M:%S" };
 	struct tm tm;
-	const char *rest;
+	const char *rest = NULL;
 	uint64_t secs, frac = 0;
+	long off = 0;
 	bool iso;
 
 	memset(&tm, 0, sizeof(tm));
-	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (rest == NULL)
-		rest = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]) && rest == NULL; i++)
+		rest = strptime(s, forms[i], &tm);
 	iso = rest != NULL;
 	if (iso) {
-		time_t t = timegm(&tm);
+		time_t t = exact_timegm(&tm);
 
 		if (t < 0)
 			return -EINVAL;
@@ -156,11 +196,11 @@ lc_merge_parse_time(const char *s, uint64_t *ns)
 		for (; digits < 9; digits++)
 			frac *= 10;
 	}
-	if (iso && *rest == 'Z')
-		rest++;
-	if (*rest != '\0')
+	if (iso && *rest != '\0' && (rest = zone(rest, &off)) == NULL)
 		return -EINVAL;
-	*ns = secs * 1000000000ull + frac;
+	if (*rest != '\0' || (off > 0 && secs < (uint64_t)off))
+		return -EINVAL;
+	*ns = (uint64_t)((int64_t)secs - off) * 1000000000ull + frac;
 	return 0;
 }
 
@@ -240,6 +280,27 @@ merge_filter(const struct lc_merge_opts *o, struct lc_filter_prog **prog, struct
 	return 0;
 }
 
+/* The snaplen of a classic pcap file's header into *snaplen when larger: 1, or 0 when fd does
+ * not start with one (pcapng: its interface says, once read). */
+static int
+pcap_snaplen(int fd, uint32_t *snaplen)
+{
+	uint8_t h[24];
+	uint32_t magic, v;
+
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return 0;
+	memcpy(&magic, h, 4);
+	memcpy(&v, h + 16, 4);
+	if (magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1)
+		v = __builtin_bswap32(v);
+	else if (magic != 0xa1b2c3d4 && magic != 0xa1b23c4d)
+		return 0;
+	if (v > *snaplen)
+		*snaplen = v;
+	return 1;
+}
+
 /* Open input i and read its first record (onto the heap when there is one). */
 static int
 open_input(const struct lc_merge_opts *o, unsigned int i, struct input *in,
@@ -264,13 +325,23 @@ open_input(const struct lc_merge_opts *o, unsigned int i, struct input *in,
 	in->sel = o->select != NULL && o->select[i].offsets != NULL ? &o->select[i] : NULL;
 	in->part = strlen(o->inputs[i]) > 5 &&
 		   strcmp(o->inputs[i] + strlen(o->inputs[i]) - 5, ".part") == 0;
-	if (in->sel != NULL && in->sel->n == 0) {	/* nothing of it is wanted */
-		close(ifd);
+	if (in->sel != NULL && in->sel->n == 0 && pcap_snaplen(ifd, snaplen)) {
+		close(ifd);	/* nothing of it is wanted: only its snaplen, for the header */
 		return 0;
 	}
 	in->r = lc_reader_fdopen(ifd, o->inputs[i], err, errlen);
+	if (in->r == NULL && in->part && errno == EINVAL)
+		return 0;	/* a file being written, cut inside its header: empty so far */
 	if (in->r == NULL)
 		return errno == EINVAL ? -EINVAL : -errno;
+	if (in->sel != NULL && in->sel->n == 0) {	/* pcapng: its first interface says */
+		struct lc_record rec;
+
+		lc_reader_next(in->r, &rec, err, errlen);
+		if (lc_reader_snaplen(in->r) > *snaplen)
+			*snaplen = lc_reader_snaplen(in->r);
+		return 0;
+	}
 	rc = advance(in, o->inputs[i], err, errlen);
 	if (rc < 0)
 		return rc;
@@ -378,8 +449,8 @@ out_open(struct output *out, const char *path, uint32_t snaplen, struct lc_merge
 	if (rc == -EEXIST) {
 		size_t l = strlen(err);
 
-		snprintf(err + l, errlen - l, " (linecap-merge never overwrites a file nor writes "
-			 "through a link)");
+		snprintf(err + l, errlen - l, " (never overwritten, nor written through a "
+			 "link)");
 	}
 	if (rc < 0)
 		return rc;
@@ -564,6 +635,22 @@ add_dir(struct lc_merge_inputs *in, const char *path, lc_merge_skip_fn skip, voi
 		    !(in->with_parts && is_capture_part(de->d_name)))
 			continue;
 		fd = lc_manifest_open_file(dirfd(d), de->d_name, O_RDONLY, why, sizeof(why));
+		if (fd == -ENOENT && in->with_parts && is_capture_part(de->d_name)) {
+			/* Published since the listing (NAME.part became NAME): read it there. */
+			snprintf(line, sizeof(line), "%.*s", (int)strlen(de->d_name) - 5,
+				 de->d_name);
+			fd = lc_manifest_open_file(dirfd(d), line, O_RDONLY, why, sizeof(why));
+			if (fd >= 0) {
+				if (asprintf(&p, "%s/%s", path, line) < 0)
+					p = NULL;
+				rc = push(in, p, fd);	/* closes fd when it cannot */
+				continue;
+			}
+		}
+		if (fd == -EMFILE || fd == -ENFILE) {	/* not a file to skip: out of descriptors */
+			rc = fd;
+			break;
+		}
 		if (fd < 0) {
 			snprintf(line, sizeof(line), "%s/%s", path, why);
 			skip(arg, line);

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "linecap/manifest.h"
 #include "linecap/query.h"
 #include "query_priv.h"
@@ -34,18 +36,8 @@ sig_hash(const struct lc_query_flow_sig *s)
 void
 lc_query_flow_sig(const struct lc_index_flow *f, struct lc_query_flow_sig *s)
 {
-	memset(s, 0, sizeof(*s));	/* padding too: signatures are compared as bytes */
-	s->ethertype = f->key.ethertype;
-	s->nvlan = f->key.nvlan;
-	s->flags = f->key.flags;
-	memcpy(s->tpid, f->key.tpid, sizeof(s->tpid));
-	memcpy(s->vid, f->key.vid, sizeof(s->vid));
-	s->proto = f->key.proto;
-	s->ihl = f->key.ihl;
-	s->sport = f->key.sport;
-	s->dport = f->key.dport;
-	memcpy(s->src, f->key.src, sizeof(s->src));
-	memcpy(s->dst, f->key.dst, sizeof(s->dst));
+	memset(s, 0, sizeof(*s));	/* the padding too: signatures are compared as bytes */
+	memcpy(&s->key, &f->key, sizeof(s->key));	/* the reader zeroes what a key lacks */
 	s->tcp_flags = f->key.flags & LC_FLOW_TCPFL ? f->tcp_flags : 0;
 }
 
@@ -111,15 +103,151 @@ lc_query_judge_free(struct lc_query_judge *j)
 	j->cap = j->n = 0;
 }
 
-/* --- a file's index --- */
+/* --- a file's index, checked against its manifest record --- */
+
+struct dir_record {
+	char sha[65];
+	uint64_t bytes;
+};
+
+/* The manifest line of a file that names its index: the last one counts (a repair's). */
+static int
+record_line(void *arg, const struct lc_manifest_line *line)
+{
+	struct lc_query_dirs *d = arg;
+	const struct lc_manifest_fields *f = &line->f;
+	struct dir_record *v;
+	long i;
+
+	if (!f->object || f->file == NULL || f->error || !f->index || f->index_missing ||
+	    f->index_sha256 == NULL || strlen(f->index_sha256) != 64 || f->index_bytes < 0)
+		return 0;
+	i = lc_name_index_get(d->names, f->file);
+	if (i < 0) {
+		if (d->n == d->cap) {
+			size_t cap = d->cap ? 2 * d->cap : 256;
+
+			v = realloc(d->v, cap * sizeof(*v));
+			if (v == NULL)
+				return -ENOMEM;
+			d->v = v;
+			d->cap = cap;
+		}
+		if (lc_name_index_put(d->names, f->file, d->n) < 0)
+			return -ENOMEM;
+		i = (long)d->n++;
+	}
+	v = &((struct dir_record *)d->v)[i];
+	memcpy(v->sha, f->index_sha256, 65);
+	v->bytes = (uint64_t)f->index_bytes;
+	return 0;
+}
+
+/* Load the records of dir's manifest (once a directory). No manifest, or one that cannot
+ * be read: no record (its indexes are not used; told once). */
+static void
+dirs_load(struct lc_query_dirs *d, const char *dir, lc_query_warn_fn warn, void *arg)
+{
+	char err[PATH_MAX + 600];
+	int dfd, fd, rc;
+
+	if (d->names != NULL && strcmp(d->dir, dir) == 0)
+		return;
+	lc_name_index_free(d->names);
+	d->names = lc_name_index_new();
+	d->n = 0;
+	snprintf(d->dir, sizeof(d->dir), "%s", dir);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = dfd < 0 ? -errno : lc_manifest_open_read(dfd, "manifest.jsonl", err, sizeof(err));
+	if (dfd >= 0)
+		close(dfd);
+	rc = fd < 0 || d->names == NULL ? fd : lc_manifest_scan(fd, "manifest.jsonl", 0,
+								 record_line, d, err,
+								 sizeof(err));
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0 && warn != NULL) {
+		char line[PATH_MAX + 800];
+
+		if (fd == -ENOENT)
+			snprintf(err, sizeof(err), "no manifest.jsonl");
+		snprintf(line, sizeof(line), "%s: %s to check its indexes against: its files are "
+			 "read whole", dir, err);
+		warn(arg, line);
+		d->n = 0;
+	}
+}
+
+void
+lc_query_dirs_free(struct lc_query_dirs *d)
+{
+	lc_name_index_free(d->names);
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Is the index open on fd the one the record names (size and SHA-256)? 0, or the reason. */
+static const char *
+index_matches(int fd, const struct dir_record *r, char *why, size_t len)
+{
+	static const char hexd[] = "0123456789abcdef";
+	uint8_t buf[1 << 16], md[32];
+	char hex[65];
+	unsigned int mdlen = 0;
+	uint64_t total = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	ssize_t n;
+
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return "out of memory";
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	if (n < 0)
+		return strerror(errno);
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = hexd[md[i] >> 4];
+		hex[2 * i + 1] = hexd[md[i] & 15];
+	}
+	hex[64] = '\0';
+	if (total != r->bytes || strcmp(hex, r->sha) != 0) {
+		snprintf(why, len, "not the index the manifest records (%llu bytes, SHA-256 "
+			 "%.16s...; recorded %llu, %.16s...)", (unsigned long long)total, hex,
+			 (unsigned long long)r->bytes, r->sha);
+		return why;
+	}
+	return lseek(fd, 0, SEEK_SET) == 0 ? NULL : strerror(errno);
+}
+
+/* Tell why an index in dir is not used ("NAME.idx: reason"). */
+static void
+told(lc_query_warn_fn warn, void *arg, const char *dir, const char *why)
+{
+	char line[PATH_MAX + 1400];
+
+	if (warn == NULL)
+		return;
+	snprintf(line, sizeof(line), "%s%s%s; its file is read whole", dir ? dir : "",
+		 dir ? "/" : "", why);
+	warn(arg, line);
+}
 
 struct lc_index *
-lc_query_open_index(const char *path, int fd, lc_query_warn_fn warn, void *arg)
+lc_query_open_index(struct lc_query_dirs *d, const char *path, int fd, lc_query_warn_fn warn,
+		    void *arg)
 {
 	char dir[PATH_MAX], base[NAME_MAX + 1], name[NAME_MAX + 8], err[PATH_MAX + 600];
-	const char *slash = strrchr(path, '/');
+	char why[300];
+	const char *slash = strrchr(path, '/'), *bad;
+	const struct dir_record *rec;
 	struct lc_index *ix;
 	struct stat st;
+	long i;
 	int dfd, ifd;
 
 	if (slash == NULL)
@@ -129,6 +257,13 @@ lc_query_open_index(const char *path, int fd, lc_query_warn_fn warn, void *arg)
 	snprintf(base, sizeof(base), "%s", slash ? slash + 1 : path);
 	if (snprintf(name, sizeof(name), "%s" LC_INDEX_EXT, base) >= (int)sizeof(name))
 		return NULL;
+	/* Only an index the manifest records, by its SHA-256: the chain of custody vouches for
+	 * it; anything else beside the file could be anyone's. */
+	dirs_load(d, dir, warn, arg);
+	i = d->names != NULL ? lc_name_index_get(d->names, base) : -1;
+	if (i < 0)
+		return NULL;
+	rec = &((const struct dir_record *)d->v)[i];
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return NULL;
@@ -137,25 +272,26 @@ lc_query_open_index(const char *path, int fd, lc_query_warn_fn warn, void *arg)
 	ifd = lc_manifest_open_file(dfd, name, O_RDONLY, err, sizeof(err));
 	close(dfd);
 	if (ifd < 0) {
-		if (ifd != -ENOENT && warn != NULL)
-			warn(arg, err);
+		told(warn, arg, dir, err);
+		return NULL;
+	}
+	if ((bad = index_matches(ifd, rec, why, sizeof(why))) != NULL) {
+		close(ifd);
+		snprintf(err, sizeof(err), "%s: %s", name, bad);
+		told(warn, arg, dir, err);
 		return NULL;
 	}
 	ix = lc_index_open_fd(ifd, name, err, sizeof(err));
 	if (ix == NULL) {
-		if (warn != NULL)
-			warn(arg, err);
+		told(warn, arg, dir, err);
 		return NULL;
 	}
 	/* The index describes a file of its size: one that grew or was cut is read whole. */
 	if ((fd >= 0 ? fstat(fd, &st) : stat(path, &st)) != 0 ||
 	    (uint64_t)st.st_size != lc_index_info(ix)->file_bytes) {
-		if (warn != NULL) {
-			snprintf(err, sizeof(err), "%s: describes a file of %llu bytes, not this one: "
-				 "read whole", name,
-				 (unsigned long long)lc_index_info(ix)->file_bytes);
-			warn(arg, err);
-		}
+		snprintf(err, sizeof(err), "%s: describes a file of %llu bytes, not this one", name,
+			 (unsigned long long)lc_index_info(ix)->file_bytes);
+		told(warn, arg, dir, err);
 		lc_index_close(ix);
 		return NULL;
 	}
@@ -253,6 +389,7 @@ lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int
 	      lc_query_warn_fn warn, void *arg)
 {
 	struct lc_query_judge j = { .insns = o->insns, .ninsns = o->ninsns };
+	struct lc_query_dirs dirs = { 0 };
 	char err[PATH_MAX + 600];
 	int rc = 0;
 
@@ -261,7 +398,7 @@ lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int
 	st->files = n;
 	for (unsigned int i = 0; i < n && rc == 0; i++) {
 		struct lc_index *ix = o->no_index ? NULL :
-			lc_query_open_index(paths[i], fds ? fds[i] : -1, warn, arg);
+			lc_query_open_index(&dirs, paths[i], fds ? fds[i] : -1, warn, arg);
 		const struct lc_index_info *info;
 		struct offsets a = { 0 };
 
@@ -280,8 +417,7 @@ lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int
 		rc = plan_file(o, &j, ix, &a, st, err, sizeof(err));
 		lc_index_close(ix);
 		if (rc == -EINVAL) {	/* a bad index: the file is read whole */
-			if (warn != NULL)
-				warn(arg, err);
+			told(warn, arg, NULL, err);
 			free(a.v);
 			st->indexed--;
 			st->whole++;
@@ -300,6 +436,7 @@ lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int
 	}
 	st->flows_judged = j.judged;
 	lc_query_judge_free(&j);
+	lc_query_dirs_free(&dirs);
 	return rc;
 }
 

@@ -27,6 +27,7 @@
 
 struct flows_run {
 	const struct lc_query_opts *o;
+	struct lc_query_dirs dirs;
 	struct lc_query_judge judge;
 	struct lc_filter_prog *prog;
 	struct lc_filter *filter;	/* NULL: every packet */
@@ -218,7 +219,7 @@ lc_query_flows(const struct lc_query_opts *o, const char *expr, const char *cons
 	for (unsigned int i = 0; i < n && rc == 0; i++) {
 		int fd = fds ? fds[i] : -1;
 		struct lc_index *ix = o->no_index ? NULL :
-			lc_query_open_index(paths[i], fd, warn, arg);
+			lc_query_open_index(&fx.dirs, paths[i], fd, warn, arg);
 
 		if (ix != NULL) {
 			st->indexed++;
@@ -237,6 +238,7 @@ lc_query_flows(const struct lc_query_opts *o, const char *expr, const char *cons
 		lc_conv_keep_touched(t);
 	st->flows_judged = fx.judge.judged;
 	lc_query_judge_free(&fx.judge);
+	lc_query_dirs_free(&fx.dirs);
 	lc_filter_free(fx.filter);
 	lc_filter_prog_free(fx.prog);
 	return rc;

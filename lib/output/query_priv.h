@@ -12,12 +12,7 @@
 /* What the program sees of a flow: its key and the TCP flags it could carry. Compared as
  * bytes (lc_query_flow_sig zeroes the padding). */
 struct lc_query_flow_sig {
-	uint16_t ethertype;
-	uint8_t nvlan, flags;
-	uint16_t tpid[2], vid[2];
-	uint8_t proto, ihl;
-	uint16_t sport, dport;
-	uint8_t src[16], dst[16];
+	struct lc_flow_key key;
 	uint8_t tcp_flags;
 };
 
@@ -35,10 +30,23 @@ struct lc_query_judge {
 enum lc_verdict lc_query_judge(struct lc_query_judge *j, const struct lc_index_flow *f);
 void lc_query_judge_free(struct lc_query_judge *j);
 
-/* The index beside the capture file path (open on fd, or -1), when it is there, valid and
- * of a file of this size; else NULL (warn tells why, except for a missing one). */
-struct lc_index *lc_query_open_index(const char *path, int fd, lc_query_warn_fn warn,
-				     void *arg);
+/* The manifests' records of the indexes, one directory at a time (inputs come directory by
+ * directory). Zeroed to start; lc_query_dirs_free at the end. */
+struct lc_query_dirs {
+	char dir[4096];
+	struct lc_name_index *names;	/* file name -> record */
+	void *v;
+	size_t n, cap;
+};
+
+void lc_query_dirs_free(struct lc_query_dirs *d);
+
+/* The index beside the capture file path (open on fd, or -1) when its directory's manifest
+ * records it and it is that one (size and SHA-256: the chain of custody vouches for it), it
+ * reads as valid and describes a file of this size; else NULL (warn tells why, except for a
+ * file whose manifest names no index). */
+struct lc_index *lc_query_open_index(struct lc_query_dirs *d, const char *path, int fd,
+				     lc_query_warn_fn warn, void *arg);
 
 /* Do records stamped first_ns..last_ns meet the window? */
 int lc_query_in_window(const struct lc_query_opts *o, uint64_t first_ns, uint64_t last_ns);

@@ -291,12 +291,57 @@ def bad_usage(t, cap):
     for args, what in [(["-w", "-", "--start", "yesterday", cap], "not a time"),
                        (["-w", "-", "--start", "-5x", cap], "not a time"),
                        (["-w", "-", cap, "hots 1.2.3.4"], "syntax error"),
-                       (["--flows", "-w", "x", cap], "-w is for packets"),
+                       (["--flows", "-w", "x", cap], "are for packets"),
+                      (["--json", "-w", "-", cap], "forms of --flows"),
+                      (["-w", "-", cap, "inbound"], "live interface"),
                        (["-w", "-", "/nonexistent/dir"], "No such file")]:
         p = query(*args, text=True)
         lines = p.stderr.strip().splitlines()
         t.check(p.returncode == 2 and len(lines) == 1 and what in lines[0],
                 f"{args}: exit {p.returncode}: {p.stderr[-200:]}")
+
+
+def untrusted_index(t, cap, work):
+    """An index that is not the one the manifest records (another file's, one byte changed
+    with its CRC still right, or a directory without a manifest) is not used: one warning
+    line, the file read whole, the same answer."""
+    files = e.shard_files(cap)
+    want = query("-w", "-", cap, "udp").stdout
+    d = os.path.join(work, "swapped")
+    shutil.copytree(cap, d)
+    a, b = [os.path.join(d, os.path.basename(f)) for f in files[:2]]
+    shutil.copyfile(b + ".idx", a + ".idx")
+    p = query("-w", "-", d, "udp", text=False)
+    err = p.stderr.decode()
+    t.check(p.returncode == 0 and p.stdout == want and
+            "not the index the manifest records" in err and "read whole" in err,
+            f"another file's index: {err[-300:]}")
+    shutil.rmtree(d)
+    d = os.path.join(work, "nomanifest")
+    shutil.copytree(cap, d)
+    os.unlink(os.path.join(d, "manifest.jsonl"))
+    p = query("-w", "-", d, "udp")
+    err = p.stderr.decode()
+    t.check(p.returncode == 0 and p.stdout == want and err.count("\n") == 1 and
+            "no manifest.jsonl" in err, f"no manifest: {err[-300:]}")
+    shutil.rmtree(d)
+    # More files than the soft limit on descriptors: raised to the hard one, all read.
+    import resource
+    n = len(files)
+
+    def low():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n // 2, resource.getrlimit(
+            resource.RLIMIT_NOFILE)[1]))
+    p = subprocess.run([QUERY, "-w", "-", cap, "udp"], capture_output=True, timeout=120,
+                       preexec_fn=low)
+    t.check(p.returncode == 0 and p.stdout == want, f"{n} files, soft limit {n // 2}: "
+            f"{p.stderr[-200:]}")
+    # Output that cannot be written: exit 1, one line.
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([QUERY, "--flows", cap], stdout=full, stderr=subprocess.PIPE,
+                           timeout=60, text=True)
+    t.check(p.returncode == 1 and "standard output" in p.stderr, f"--flows > /dev/full: "
+            f"{p.returncode} {p.stderr[-200:]}")
 
 
 def main():
@@ -312,6 +357,7 @@ def main():
         files = check_indexes(t, cap)
         packets_and_windows(t, c, cap, files, work)
         open_part(t, files, work)
+        untrusted_index(t, cap, work)
         cut_capture(t, corpus, work)
         if c.label == "generated":
             flows(t, work)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * linecap-merge's --start/--end times: every form to the nanosecond (a double is not exact
- * there: 1767225600.173014122 came out a few hundred ns off), and bad forms refused.
+ * linecap-merge's and linecap-query's --start/--end times: every form to the nanosecond (a
+ * double is not exact there: 1767225600.173014122 came out a few hundred ns off), RFC 3339
+ * offsets, and bad forms (a day that does not exist among them) refused.
  */
 #include "lc_test.h"
 
@@ -42,6 +43,10 @@ main(void)
 	good("2026-01-01T00:00:00.173014122Z", 1767225600173014122ull);
 	good("2026-01-01T00:00:00Z", 1767225600000000000ull);
 	good("2026-01-01 00:00:00.5", 1767225600500000000ull);
+	/* RFC 3339 offsets and its lower-case t and z (linecap-query) */
+	good("2026-01-01T01:30:00+01:30", 1767225600000000000ull);
+	good("2025-12-31T19:00:00.000000001-05:00", 1767225600000000001ull);
+	good("2026-01-01t00:00:00z", 1767225600000000000ull);
 	bad("");
 	bad("-5");
 	bad("1e9");
@@ -52,5 +57,10 @@ main(void)
 	bad("2026-01-01T00:00:00.Z");
 	bad("2026-01-01T00:00:00Zjunk");
 	bad("now");
+	bad("2026-02-30T10:00:00Z");		/* no such day: not rolled into March */
+	bad("2026-01-01T00:00:00+25:00");
+	bad("2026-01-01T00:00:00+0100");
+	bad("2026-01-01T00:00:00+01:00junk");
+	bad("1767225600+01:00");		/* an offset on seconds since the epoch */
 	return lc_test_done("test_merge");
 }
