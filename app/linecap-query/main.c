@@ -267,10 +267,11 @@ compile(const char *expr, struct lc_filter_prog **prog, struct query *qy)
 static void
 tell(const struct query *qy, const struct lc_query_stats *st, uint64_t written, double secs)
 {
-	fprintf(stderr, "linecap-query: %u file%s: %u by index (%u not read), %u read whole; "
+	fprintf(stderr, "linecap-query: %u file%s: %u by index (%u not read, %u mostly "
+		"matching read whole), %u read whole; "
 		"%llu flows, %llu outside the window, %llu never matching (%llu judged); "
 		"%llu records chosen; %llu %s in %.3f s\n", st->files, st->files == 1 ? "" : "s",
-		st->indexed, st->skipped, st->whole, (unsigned long long)st->flows,
+		st->indexed, st->skipped, st->dense, st->whole, (unsigned long long)st->flows,
 		(unsigned long long)st->flows_outside, (unsigned long long)st->flows_never,
 		(unsigned long long)st->flows_judged, (unsigned long long)st->records,
 		(unsigned long long)written, qy->flows ? "conversations" : "packets written", secs);

@@ -95,6 +95,17 @@ void lc_index_add(struct lc_index_builder *b, uint64_t off, uint64_t ts_ns, uint
 void lc_index_builder_abandon(struct lc_index_builder *b);
 int lc_index_builder_abandoned(const struct lc_index_builder *b);
 
+/* The SHA-256 of the header and flow table of the index lc_index_builder_write wrote last
+ * (what linecap-query checks against the manifest before it trusts the table; the
+ * positions it reads are checked record by record). */
+void lc_index_builder_table_sha256(const struct lc_index_builder *b,
+				   uint8_t sha256[LC_INDEX_SHA256_LEN]);
+
+/* The key of the flow a record belongs to (its captured bytes, of a file of linktype): the
+ * builder's own (a position whose record has another key is not the flow's). */
+void lc_index_record_key(uint32_t linktype, const uint8_t *pkt, uint32_t caplen,
+			 struct lc_flow_key *key);
+
 /* Records added to the current file's index. */
 uint64_t lc_index_builder_packets(const struct lc_index_builder *b);
 
@@ -128,6 +139,9 @@ struct lc_index *lc_index_open_fd(int fd, const char *name, char *err, size_t er
 void lc_index_close(struct lc_index *ix);
 
 const struct lc_index_info *lc_index_info(const struct lc_index *ix);
+
+/* The SHA-256 of its header and flow table (as lc_index_builder_table_sha256). */
+const uint8_t *lc_index_table_sha256(const struct lc_index *ix);
 
 /* The flows, in the order of their first packet. */
 const struct lc_index_flow *lc_index_flows(const struct lc_index *ix, uint32_t *n);

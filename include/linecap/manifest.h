@@ -76,13 +76,14 @@ struct lc_manifest_fields {
 	const char *file, *retired, *sha256, *prev;
 	int error;		/* a top-level "error" member is there (of any type) */
 	/* Top-level integer members, 0 when absent or not an integer. */
-	long long bytes, packets, queue, seq;
+	long long bytes, packets, queue, seq, first_ns, last_ns;
 	/* The top-level "index" member (a file's index, or the one a retirement deleted):
 	 * index is set when it is an object; then index_sha256 is its "sha256" string (NULL
 	 * when absent or not a string), index_bytes its "bytes" integer (0 likewise), and
 	 * index_missing says it has a "missing" member (no index was written). */
 	int index, index_missing;
 	const char *index_sha256;
+	const char *index_table_sha256;	/* its "table_sha256" (NULL when absent) */
 	long long index_bytes;
 };
 

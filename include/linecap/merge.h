@@ -15,9 +15,16 @@
 
 /* Of one input, the records to read (an index chose them): their file offsets, increasing.
  * offsets NULL: every record. */
+struct lc_record;
+
 struct lc_merge_select {
 	const uint64_t *offsets;
 	uint64_t n;
+	/* NULL, or called for the record read at offsets[k]: nonzero means it is not the
+	 * record the index promised (the index does not match its file): the merge fails,
+	 * naming it. */
+	int (*check)(const void *arg, uint64_t k, const struct lc_record *rec);
+	const void *check_arg;
 };
 
 struct lc_merge_opts {

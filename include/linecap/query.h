@@ -36,6 +36,7 @@ struct lc_query_stats {
 	unsigned int indexed;		/* ... planned from their index */
 	unsigned int whole;		/* ... read whole (no index, an open .part, a bad one) */
 	unsigned int skipped;		/* ... of the indexed, not read at all */
+	unsigned int dense;		/* ... of the indexed, read whole: most records chosen */
 	uint64_t flows;			/* flows in the indexes read */
 	uint64_t flows_never;		/* ... the program can never keep */
 	uint64_t flows_outside;		/* ... outside the window */

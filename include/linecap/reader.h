@@ -33,6 +33,11 @@ struct lc_reader *lc_reader_open(const char *path, char *err, size_t errlen);
  * is closed); path only names it in messages. */
 struct lc_reader *lc_reader_fdopen(int fd, const char *path, char *err, size_t errlen);
 
+/* The same, reading bufsize bytes at a time (lc_reader_fdopen: 256 KiB): a reader that seeks
+ * to records far apart (an index's positions) reads little around each. */
+struct lc_reader *lc_reader_fdopen_sized(int fd, const char *path, size_t bufsize, char *err,
+					 size_t errlen);
+
 /* Next record: 1, 0 at a clean end, or -EINVAL (corrupt or cut) / -EIO with a reason. */
 int lc_reader_next(struct lc_reader *r, struct lc_record *rec, char *err, size_t errlen);
 

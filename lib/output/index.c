@@ -61,6 +61,7 @@ struct ix_slot {
 };
 
 struct lc_index_builder {
+	uint8_t table_sha[LC_INDEX_SHA256_LEN];	/* of the last index written: header + table */
 	size_t max_mem, used;	/* what the current file holds: FLOW_COST a flow, chunks */
 	int abandoned;
 	uint32_t linktype;
@@ -580,6 +581,30 @@ mark_unreach(struct lc_index_builder *b, const struct pk *outer, const uint8_t *
 }
 
 void
+lc_index_record_key(uint32_t linktype, const uint8_t *pkt, uint32_t caplen,
+		    struct lc_flow_key *key)
+{
+	struct pk p;
+	union ix_key k;
+	uint8_t fl = 0;
+	uint32_t l4 = 0;
+
+	if (linktype == LINKTYPE_ETHERNET)
+		parse_frame(&p, pkt, caplen, &fl, &l4);
+	else
+		memset(&p, 0, sizeof(p));
+	key_make(&p, &k);
+	memcpy(key, &k.k, sizeof(*key));
+}
+
+void
+lc_index_builder_table_sha256(const struct lc_index_builder *b,
+			      uint8_t sha256[LC_INDEX_SHA256_LEN])
+{
+	memcpy(sha256, b->table_sha, LC_INDEX_SHA256_LEN);
+}
+
+void
 lc_index_add(struct lc_index_builder *b, uint64_t off, uint64_t ts_ns, uint32_t wirelen,
 	     const uint8_t *pkt, uint32_t caplen)
 {
@@ -788,6 +813,7 @@ lc_index_builder_write(struct lc_index_builder *b, int fd, uint64_t file_bytes,
 	crc = lc_idx_crc32c(0, hdr, LC_IDX_O_CRC);
 	crc = lc_idx_crc32c(crc, table, tlen);
 	lc_idx_put32(hdr + LC_IDX_O_CRC, crc);
+	lc_index_table_digest(hdr, table, tlen, b->table_sha);
 	if (out_put(&o, hdr, sizeof(hdr)) != 0 || out_put(&o, table, tlen) != 0) {
 		rc = o.err;
 		goto out;

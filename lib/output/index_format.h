@@ -132,4 +132,9 @@ lc_idx_varint_get(const uint8_t *p, size_t avail, uint64_t *v)
 /* CRC-32C (Castagnoli, reflected), continued from crc (start with 0). */
 uint32_t lc_idx_crc32c(uint32_t crc, const void *buf, size_t len);
 
+/* The SHA-256 of a header (LC_IDX_HDR_LEN bytes) and a flow table of tlen bytes
+ * (lc_index_builder_table_sha256, lc_index_table_sha256). */
+void lc_index_table_digest(const uint8_t *hdr, const uint8_t *table, size_t tlen,
+			   uint8_t sha256[LC_INDEX_SHA256_LEN]);
+
 #endif

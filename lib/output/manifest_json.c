@@ -264,6 +264,8 @@ jp_container(struct jp *j, struct lc_manifest_fields *top, int in_index)
 			if (top != NULL && in_index) {
 				if (strcmp(key, "sha256") == 0)
 					keep = &top->index_sha256;
+				else if (strcmp(key, "table_sha256") == 0)
+					keep = &top->index_table_sha256;
 				else if (strcmp(key, "bytes") == 0)
 					num = &top->index_bytes;
 				else if (strcmp(key, "missing") == 0)
@@ -285,6 +287,10 @@ jp_container(struct jp *j, struct lc_manifest_fields *top, int in_index)
 					num = &top->queue;
 				else if (strcmp(key, "seq") == 0)
 					num = &top->seq;
+				else if (strcmp(key, "first_ns") == 0)
+					num = &top->first_ns;
+				else if (strcmp(key, "last_ns") == 0)
+					num = &top->last_ns;
 				else if (strcmp(key, "error") == 0)
 					top->error = 1;
 				else if (strcmp(key, "index") == 0)
@@ -302,6 +308,7 @@ jp_container(struct jp *j, struct lc_manifest_fields *top, int in_index)
 			/* The last "index" counts: what an earlier one said is forgotten. */
 			top->index = top->index_missing = 0;
 			top->index_sha256 = NULL;
+			top->index_table_sha256 = NULL;
 			top->index_bytes = 0;
 			if (*j->p == '{') {
 				top->index = 1;

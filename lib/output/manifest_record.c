@@ -81,7 +81,10 @@ index_tail(json_t *o, const struct lc_manifest_record *r)
 {
 	json_t *t = NULL;
 
-	if (r->index == LC_INDEX_WRITTEN)
+	if (r->index == LC_INDEX_WRITTEN && r->index_table_sha256[0] != '\0')
+		t = json_pack("{s:s, s:I, s:s}", "sha256", r->index_sha256, "bytes",
+			      J(r->index_bytes), "table_sha256", r->index_table_sha256);
+	else if (r->index == LC_INDEX_WRITTEN)
 		t = json_pack("{s:s, s:I}", "sha256", r->index_sha256, "bytes", J(r->index_bytes));
 	else if (r->index == LC_INDEX_MISSING)
 		t = json_pack("{s:s}", "missing", r->index_missing);
@@ -298,6 +301,8 @@ get_index(struct rd *d, struct lc_manifest_record *r)
 	r->index = LC_INDEX_WRITTEN;
 	get_hex(d, o, "sha256", r->index_sha256);
 	r->index_bytes = get_u64(d, o, "bytes");
+	if (json_object_get(o, "table_sha256") != NULL)
+		get_hex(d, o, "table_sha256", r->index_table_sha256);
 }
 
 static void

@@ -81,6 +81,7 @@ struct lc_manifest_record {
 	 * LC_INDEX_WRITTEN when the index is deleted with the file (never MISSING). */
 	enum lc_record_index { LC_INDEX_UNRECORDED = 0, LC_INDEX_WRITTEN, LC_INDEX_MISSING } index;
 	char index_sha256[65];
+	char index_table_sha256[65];	/* of its header and flow table; "" when not recorded */
 	uint64_t index_bytes;
 	const char *index_missing;
 	/* RETIRED. */

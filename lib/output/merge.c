@@ -83,7 +83,8 @@ next_selected(struct input *in, const char *path, char *err, size_t errlen)
 		if (rc != 1 || in->rec.offset == want)
 			return rc;
 	}
-	if (lc_reader_seek(in->r, want) != 0) {
+	/* The next record in the file is read as it comes; another is gone to. */
+	if (lc_reader_good_offset(in->r) != want && lc_reader_seek(in->r, want) != 0) {
 		snprintf(err, errlen, "%s: byte %llu: cannot go there (a position of its index)",
 			 path, (unsigned long long)want);
 		return -EINVAL;
@@ -97,11 +98,33 @@ next_selected(struct input *in, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/* The next selected record, checked against what the index said of it. */
+static int
+next_checked(struct input *in, const char *path, char *err, size_t errlen)
+{
+	int rc = next_selected(in, path, err, errlen);
+	size_t l;
+
+	if (rc < 0 && (l = strlen(err)) < errlen) {
+		snprintf(err + l, errlen - l, " (at a position of its index: the index does not "
+			 "match the file: linecap-verify; --no-index reads it whole)");
+		return rc;
+	}
+	if (rc == 1 && in->sel->check != NULL &&
+	    in->sel->check(in->sel->check_arg, in->next - 1, &in->rec) != 0) {
+		snprintf(err, errlen, "%s: byte %llu: the record there is not of the flow its "
+			 "index says (the index does not match the file: linecap-verify; "
+			 "--no-index reads it whole)", path, (unsigned long long)in->rec.offset);
+		return -EINVAL;
+	}
+	return rc;
+}
+
 /* Advance an input; 1 record ready, 0 done, < 0 error ("FILE: byte N: reason" in err). */
 static int
 advance(struct input *in, const char *path, char *err, size_t errlen)
 {
-	int rc = in->sel != NULL ? next_selected(in, path, err, errlen) :
+	int rc = in->sel != NULL ? next_checked(in, path, err, errlen) :
 				   next_record(in, err, errlen);
 
 	if (rc == 1 && in->rec.linktype != 1) {
@@ -301,6 +324,21 @@ pcap_snaplen(int fd, uint32_t *snaplen)
 	return 1;
 }
 
+/* How much to read at a time of an input: records chosen far apart (an index's positions,
+ * a rare host) are read with little around them; a whole file, or dense choices, in large
+ * reads. */
+static size_t
+read_size(int fd, const struct lc_merge_select *sel)
+{
+	struct stat st;
+	uint64_t gap;
+
+	if (sel == NULL || sel->n == 0 || fstat(fd, &st) != 0)
+		return 256u << 10;
+	gap = (uint64_t)st.st_size / sel->n;
+	return gap >= (16u << 10) ? 4096u : gap >= (4u << 10) ? 32768u : 256u << 10;
+}
+
 /* Open input i and read its first record (onto the heap when there is one). */
 static int
 open_input(const struct lc_merge_opts *o, unsigned int i, struct input *in,
@@ -329,7 +367,7 @@ open_input(const struct lc_merge_opts *o, unsigned int i, struct input *in,
 		close(ifd);	/* nothing of it is wanted: only its snaplen, for the header */
 		return 0;
 	}
-	in->r = lc_reader_fdopen(ifd, o->inputs[i], err, errlen);
+	in->r = lc_reader_fdopen_sized(ifd, o->inputs[i], read_size(ifd, in->sel), err, errlen);
 	if (in->r == NULL && in->part && errno == EINVAL)
 		return 0;	/* a file being written, cut inside its header: empty so far */
 	if (in->r == NULL)

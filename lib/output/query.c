@@ -12,6 +12,7 @@
 
 #include "linecap/manifest.h"
 #include "linecap/query.h"
+#include "linecap/reader.h"
 #include "query_priv.h"
 
 /* --- verdicts, cached by what the program sees of a flow --- */
@@ -26,11 +27,17 @@ static uint64_t
 sig_hash(const struct lc_query_flow_sig *s)
 {
 	const uint8_t *p = (const uint8_t *)s;
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull, w;
+	size_t i;
 
-	for (size_t i = 0; i < sizeof(*s); i++)
+	for (i = 0; i + 8 <= sizeof(*s); i += 8) {	/* a word at a time */
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	for (; i < sizeof(*s); i++)
 		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
+	return h ^ (h >> 29);
 }
 
 void
@@ -107,7 +114,10 @@ lc_query_judge_free(struct lc_query_judge *j)
 
 struct dir_record {
 	char sha[65];
+	char table_sha[65];	/* of its header and table; "" when not recorded */
 	uint64_t bytes;
+	uint64_t first_ns, last_ns;	/* of the file's records, as recorded */
+	uint64_t packets;
 };
 
 /* The manifest line of a file that names its index: the last one counts (a repair's). */
@@ -139,7 +149,13 @@ record_line(void *arg, const struct lc_manifest_line *line)
 	}
 	v = &((struct dir_record *)d->v)[i];
 	memcpy(v->sha, f->index_sha256, 65);
+	snprintf(v->table_sha, sizeof(v->table_sha), "%s",
+		 f->index_table_sha256 != NULL && strlen(f->index_table_sha256) == 64 ?
+		 f->index_table_sha256 : "");
 	v->bytes = (uint64_t)f->index_bytes;
+	v->first_ns = f->first_ns > 0 ? (uint64_t)f->first_ns : 0;
+	v->last_ns = f->last_ns > 0 ? (uint64_t)f->last_ns : UINT64_MAX;
+	v->packets = f->packets > 0 ? (uint64_t)f->packets : 0;
 	return 0;
 }
 
@@ -184,6 +200,18 @@ lc_query_dirs_free(struct lc_query_dirs *d)
 	lc_name_index_free(d->names);
 	free(d->v);
 	memset(d, 0, sizeof(*d));
+}
+
+/* Does a SHA-256 equal the lower-case hex one? */
+static int
+same_sha(const uint8_t *md, const char *hex)
+{
+	static const char hexd[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++)
+		if (hex[2 * i] != hexd[md[i] >> 4] || hex[2 * i + 1] != hexd[md[i] & 15])
+			return 0;
+	return 1;
 }
 
 /* Is the index open on fd the one the record names (size and SHA-256)? 0, or the reason. */
@@ -237,33 +265,62 @@ told(lc_query_warn_fn warn, void *arg, const char *dir, const char *why)
 	warn(arg, line);
 }
 
+/* path's directory and file name; 0, or -1 when the name is too long. */
+static int
+split_path(const char *path, char dir[PATH_MAX], char base[NAME_MAX + 1])
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, PATH_MAX, ".");
+	else
+		snprintf(dir, PATH_MAX, "%.*s", (int)(slash - path ? slash - path : 1), path);
+	return snprintf(base, NAME_MAX + 1, "%s", slash ? slash + 1 : path) > NAME_MAX ? -1 : 0;
+}
+
+/* The manifest's record of path's index, or NULL (dir: path's directory). */
+static const struct dir_record *
+recorded(struct lc_query_dirs *d, const char *path, char dir[PATH_MAX],
+	 char base[NAME_MAX + 1], lc_query_warn_fn warn, void *arg)
+{
+	long i;
+
+	if (split_path(path, dir, base) != 0)
+		return NULL;
+	dirs_load(d, dir, warn, arg);
+	i = d->names != NULL ? lc_name_index_get(d->names, base) : -1;
+	return i < 0 ? NULL : &((const struct dir_record *)d->v)[i];
+}
+
+int
+lc_query_recorded_outside(struct lc_query_dirs *d, const struct lc_query_opts *o,
+			  const char *path, lc_query_warn_fn warn, void *arg)
+{
+	char dir[PATH_MAX], base[NAME_MAX + 1];
+	const struct dir_record *rec = recorded(d, path, dir, base, warn, arg);
+
+	return rec != NULL && (rec->packets == 0 ||
+			       !lc_query_in_window(o, rec->first_ns, rec->last_ns));
+}
+
 struct lc_index *
 lc_query_open_index(struct lc_query_dirs *d, const char *path, int fd, lc_query_warn_fn warn,
 		    void *arg)
 {
 	char dir[PATH_MAX], base[NAME_MAX + 1], name[NAME_MAX + 8], err[PATH_MAX + 600];
 	char why[300];
-	const char *slash = strrchr(path, '/'), *bad;
+	const char *bad;
 	const struct dir_record *rec;
 	struct lc_index *ix;
 	struct stat st;
-	long i;
 	int dfd, ifd;
 
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path ? slash - path : 1), path);
-	snprintf(base, sizeof(base), "%s", slash ? slash + 1 : path);
-	if (snprintf(name, sizeof(name), "%s" LC_INDEX_EXT, base) >= (int)sizeof(name))
-		return NULL;
 	/* Only an index the manifest records, by its SHA-256: the chain of custody vouches for
 	 * it; anything else beside the file could be anyone's. */
-	dirs_load(d, dir, warn, arg);
-	i = d->names != NULL ? lc_name_index_get(d->names, base) : -1;
-	if (i < 0)
+	rec = recorded(d, path, dir, base, warn, arg);
+	if (rec == NULL ||
+	    snprintf(name, sizeof(name), "%s" LC_INDEX_EXT, base) >= (int)sizeof(name))
 		return NULL;
-	rec = &((const struct dir_record *)d->v)[i];
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return NULL;
@@ -275,7 +332,14 @@ lc_query_open_index(struct lc_query_dirs *d, const char *path, int fd, lc_query_
 		told(warn, arg, dir, err);
 		return NULL;
 	}
-	if ((bad = index_matches(ifd, rec, why, sizeof(why))) != NULL) {
+	/* With the SHA-256 of its header and table recorded, those are checked (the positions
+	 * read are checked record by record); else the whole index is. */
+	if (rec->table_sha[0] != '\0')
+		bad = fstat(ifd, &st) != 0 || (uint64_t)st.st_size != rec->bytes ?
+		      "not the index the manifest records (another size)" : NULL;
+	else
+		bad = index_matches(ifd, rec, why, sizeof(why));
+	if (bad != NULL) {
 		close(ifd);
 		snprintf(err, sizeof(err), "%s: %s", name, bad);
 		told(warn, arg, dir, err);
@@ -284,6 +348,13 @@ lc_query_open_index(struct lc_query_dirs *d, const char *path, int fd, lc_query_
 	ix = lc_index_open_fd(ifd, name, err, sizeof(err));
 	if (ix == NULL) {
 		told(warn, arg, dir, err);
+		return NULL;
+	}
+	if (rec->table_sha[0] != '\0' && !same_sha(lc_index_table_sha256(ix), rec->table_sha)) {
+		snprintf(err, sizeof(err), "%s: not the index the manifest records (its header "
+			 "and flow table differ)", name);
+		told(warn, arg, dir, err);
+		lc_index_close(ix);
 		return NULL;
 	}
 	/* The index describes a file of its size: one that grew or was cut is read whole. */
@@ -306,16 +377,32 @@ lc_query_in_window(const struct lc_query_opts *o, uint64_t first_ns, uint64_t la
 
 /* --- the plan --- */
 
-struct offsets {
-	uint64_t *v;
+/* What the plan chose of one file: the records' offsets, and for the check of each record
+ * read (check_pick), the flow it must belong to. */
+struct pick {
+	uint64_t off;
+	uint32_t flow;		/* in flows[] */
+};
+
+struct pick_check {
+	uint32_t linktype;
+	struct lc_index_flow *flows;	/* the chosen flows (copies) */
+	uint32_t nflows;
+	uint32_t *flow_of;		/* per record chosen, in offset order */
+};
+
+struct picks {
+	struct pick *v;
 	uint64_t n, cap;
+	struct pick_check c;
+	uint32_t fcap;
 };
 
 static int
-offsets_room(struct offsets *a, uint64_t more)
+picks_room(struct picks *a, uint64_t more)
 {
 	uint64_t cap = a->cap ? a->cap : 1024;
-	uint64_t *v;
+	struct pick *v;
 
 	if (a->n + more <= a->cap)
 		return 0;
@@ -330,23 +417,64 @@ offsets_room(struct offsets *a, uint64_t more)
 }
 
 static int
+picks_flow(struct picks *a, const struct lc_index_flow *f)
+{
+	if (a->c.nflows == a->fcap) {
+		uint32_t cap = a->fcap ? 2 * a->fcap : 64;
+		struct lc_index_flow *v = realloc(a->c.flows, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		a->c.flows = v;
+		a->fcap = cap;
+	}
+	a->c.flows[a->c.nflows++] = *f;
+	return 0;
+}
+
+static int
 by_offset(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t x = ((const struct pick *)a)->off, y = ((const struct pick *)b)->off;
 
 	return x < y ? -1 : x > y;
 }
 
-/* The records to read of one indexed file into a (sorted). 0, -ENOMEM, or -EINVAL with the
- * reason in err (a flow's positions are not valid). */
+/* Is the record read at the k-th offset one of the flow the index put it in (its key, a
+ * time within the flow's)? The index's table is vouched for by the manifest; its positions
+ * are checked here, record by record: together, no packet of a chosen flow is missed or
+ * taken from elsewhere. */
+static int
+check_pick(const void *arg, uint64_t k, const struct lc_record *rec)
+{
+	const struct pick_check *c = arg;
+	const struct lc_index_flow *f = &c->flows[c->flow_of[k]];
+	struct lc_flow_key key;
+
+	lc_index_record_key(c->linktype, rec->data, rec->caplen, &key);
+	return memcmp(&key, &f->key, sizeof(key)) != 0 || rec->ts_ns < f->first_ns ||
+	       rec->ts_ns > f->last_ns;
+}
+
+/* A file whose chosen records are more than this share of its records is read whole
+ * (sorting and seeking to most of them costs more than reading past the others). */
+#define DENSE_SHARE 8u
+
+/* The records to read of one indexed file into a (sorted). 0, 1 when most of its records
+ * are chosen (read it whole), -ENOMEM, or -EINVAL with the reason in err (a flow's
+ * positions are not valid). */
 static int
 plan_file(const struct lc_query_opts *o, struct lc_query_judge *j, struct lc_index *ix,
-	  struct offsets *a, struct lc_query_stats *st, char *err, size_t errlen)
+	  struct picks *a, struct lc_query_stats *st, char *err, size_t errlen)
 {
 	uint32_t nf;
 	const struct lc_index_flow *fl = lc_index_flows(ix, &nf);
-	int rc;
+	uint64_t *pos = NULL, chosen = 0;
+	uint8_t *take = calloc(nf ? nf : 1, 1);
+	int rc = 0;
 
+	if (take == NULL)
+		return -ENOMEM;
 	for (uint32_t i = 0; i < nf; i++) {
 		const struct lc_index_flow *f = &fl[i];
 
@@ -361,24 +489,78 @@ plan_file(const struct lc_query_opts *o, struct lc_query_judge *j, struct lc_ind
 			st->flows_never++;
 			continue;
 		}
-		if ((rc = offsets_room(a, f->packets)) < 0)
-			return rc;
-		rc = lc_index_positions(ix, f, a->v + a->n, err, errlen);
-		if (rc < 0)
-			return rc;
-		a->n += f->packets;
+		take[i] = 1;
+		chosen += f->packets;
 	}
-	qsort(a->v, a->n, sizeof(*a->v), by_offset);
-	/* A record is one flow's: the same offset twice is a bad index, read once. */
-	if (a->n > 1) {
-		uint64_t m = 1;
+	if (chosen * DENSE_SHARE > lc_index_info(ix)->packets) {
+		free(take);
+		return 1;
+	}
+	a->c.linktype = lc_index_info(ix)->linktype;
+	for (uint32_t i = 0; i < nf && rc == 0; i++) {
+		const struct lc_index_flow *f = &fl[i];
+		uint64_t *p;
 
-		for (uint64_t k = 1; k < a->n; k++)
-			if (a->v[k] != a->v[m - 1])
-				a->v[m++] = a->v[k];
-		a->n = m;
+		if (!take[i])
+			continue;
+		if ((rc = picks_room(a, f->packets)) < 0 || (rc = picks_flow(a, f)) < 0)
+			break;
+		p = realloc(pos, f->packets * sizeof(*pos));
+		if (p == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		pos = p;
+		rc = lc_index_positions(ix, f, pos, err, errlen);
+		for (uint64_t k = 0; rc == 0 && k < f->packets; k++)
+			a->v[a->n++] = (struct pick){ pos[k], a->c.nflows - 1 };
 	}
+	free(pos);
+	free(take);
+	if (rc < 0)
+		return rc;
+	qsort(a->v, a->n, sizeof(*a->v), by_offset);
+	for (uint64_t k = 1; k < a->n; k++)
+		if (a->v[k].off == a->v[k - 1].off) {
+			snprintf(err, errlen, "byte %llu of its file in two flows of its index",
+				 (unsigned long long)a->v[k].off);
+			return -EINVAL;
+		}
 	return 0;
+}
+
+/* The picks as lc_merge takes them: offsets (in place of the pairs) and the check. */
+static int
+picks_select(struct picks *a, struct lc_merge_select *sel)
+{
+	uint64_t *off = (uint64_t *)a->v;	/* 8 bytes of each 16: in place, in order */
+
+	a->c.flow_of = malloc((a->n ? a->n : 1) * sizeof(*a->c.flow_of));
+	if (a->c.flow_of == NULL)
+		return -ENOMEM;
+	for (uint64_t k = 0; k < a->n; k++) {
+		uint64_t o = a->v[k].off;
+
+		a->c.flow_of[k] = a->v[k].flow;
+		off[k] = o;
+	}
+	sel->offsets = off;
+	sel->n = a->n;
+	sel->check = check_pick;
+	sel->check_arg = malloc(sizeof(a->c));
+	if (sel->check_arg == NULL)
+		return -ENOMEM;
+	memcpy((void *)sel->check_arg, &a->c, sizeof(a->c));
+	return 0;
+}
+
+static void
+picks_free(struct picks *a)
+{
+	free(a->v);
+	free(a->c.flows);
+	free(a->c.flow_of);
+	memset(a, 0, sizeof(*a));
 }
 
 static const uint64_t nothing[1];
@@ -397,11 +579,18 @@ lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int
 	memset(sel, 0, n * sizeof(*sel));
 	st->files = n;
 	for (unsigned int i = 0; i < n && rc == 0; i++) {
-		struct lc_index *ix = o->no_index ? NULL :
-			lc_query_open_index(&dirs, paths[i], fds ? fds[i] : -1, warn, arg);
+		struct lc_index *ix;
 		const struct lc_index_info *info;
-		struct offsets a = { 0 };
+		struct picks a = { 0 };
 
+		if (!o->no_index && lc_query_recorded_outside(&dirs, o, paths[i], warn, arg)) {
+			sel[i].offsets = nothing;	/* its records, as recorded, miss the window */
+			st->indexed++;
+			st->skipped++;
+			continue;
+		}
+		ix = o->no_index ? NULL :
+			lc_query_open_index(&dirs, paths[i], fds ? fds[i] : -1, warn, arg);
 		if (ix == NULL) {
 			st->whole++;
 			continue;
@@ -417,22 +606,35 @@ lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int
 		rc = plan_file(o, &j, ix, &a, st, err, sizeof(err));
 		lc_index_close(ix);
 		if (rc == -EINVAL) {	/* a bad index: the file is read whole */
-			told(warn, arg, NULL, err);
-			free(a.v);
+			char line[PATH_MAX + 700];
+
+			snprintf(line, sizeof(line), "%s" LC_INDEX_EXT ": %s", paths[i], err);
+			told(warn, arg, NULL, line);
+			picks_free(&a);
 			st->indexed--;
 			st->whole++;
 			rc = 0;
 			continue;
 		}
+		if (rc == 1) {		/* most of it: read whole, the filter decides */
+			picks_free(&a);
+			st->dense++;
+			rc = 0;
+			continue;
+		}
 		if (rc == 0 && a.n == 0) {
-			free(a.v);
+			picks_free(&a);
 			sel[i].offsets = nothing;
 			st->skipped++;
 			continue;
 		}
-		sel[i].offsets = a.v;
-		sel[i].n = a.n;
-		st->records += a.n;
+		if (rc == 0 && (rc = picks_select(&a, &sel[i])) == 0) {
+			a.v = NULL;		/* the offsets are sel's now */
+			a.c.flows = NULL;	/* ... and the check's */
+			a.c.flow_of = NULL;
+		}
+		picks_free(&a);
+		st->records += sel[i].n;
 	}
 	st->flows_judged = j.judged;
 	lc_query_judge_free(&j);
@@ -443,7 +645,15 @@ lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int
 void
 lc_query_plan_free(struct lc_merge_select *sel, unsigned int n)
 {
-	for (unsigned int i = 0; sel != NULL && i < n; i++)
+	for (unsigned int i = 0; sel != NULL && i < n; i++) {
+		const struct pick_check *c = sel[i].check_arg;
+
 		if (sel[i].offsets != nothing)
 			free((void *)sel[i].offsets);
+		if (c != NULL) {
+			free(c->flows);
+			free(c->flow_of);
+			free((void *)c);
+		}
+	}
 }

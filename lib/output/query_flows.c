@@ -60,7 +60,7 @@ reader_at(struct file_reader *fr, uint64_t off, struct lc_record *rec, char *err
 				close(fd);
 			return -EIO;
 		}
-		fr->r = lc_reader_fdopen(fd, fr->path, err, errlen);
+		fr->r = lc_reader_fdopen_sized(fd, fr->path, 16384, err, errlen);
 		if (fr->r == NULL)
 			return -EINVAL;
 	}
@@ -100,10 +100,23 @@ flow_touches(struct flows_run *fx, struct lc_index *ix, struct file_reader *fr,
 	for (uint64_t k = 0; rc == 0 && k < f->packets; k++) {
 		struct lc_record rec;
 
+		struct lc_flow_key key;
+
 		rc = reader_at(fr, pos[k], &rec, fx->err, fx->errlen);
 		if (rc < 0)
 			break;
 		rc = 0;
+		/* The positions are checked as they are used: the record's flow and time. */
+		lc_index_record_key(rec.linktype, rec.data, rec.caplen, &key);
+		if (memcmp(&key, &f->key, sizeof(key)) != 0 || rec.ts_ns < f->first_ns ||
+		    rec.ts_ns > f->last_ns) {
+			snprintf(fx->err, fx->errlen, "%s: byte %llu: the record there is not of the "
+				 "flow its index says (the index does not match the file: "
+				 "linecap-verify; --no-index reads it whole)", fr->path,
+				 (unsigned long long)pos[k]);
+			rc = -EINVAL;
+			break;
+		}
 		fx->st->records++;
 		if (!lc_query_in_window(o, rec.ts_ns, rec.ts_ns))
 			continue;
@@ -218,8 +231,14 @@ lc_query_flows(const struct lc_query_opts *o, const char *expr, const char *cons
 	rc = flows_setup(&fx, expr);
 	for (unsigned int i = 0; i < n && rc == 0; i++) {
 		int fd = fds ? fds[i] : -1;
-		struct lc_index *ix = o->no_index ? NULL :
-			lc_query_open_index(&fx.dirs, paths[i], fd, warn, arg);
+		struct lc_index *ix;
+
+		if (!o->no_index && lc_query_recorded_outside(&fx.dirs, o, paths[i], warn, arg)) {
+			st->indexed++;
+			st->skipped++;
+			continue;
+		}
+		ix = o->no_index ? NULL : lc_query_open_index(&fx.dirs, paths[i], fd, warn, arg);
 
 		if (ix != NULL) {
 			st->indexed++;

@@ -48,6 +48,11 @@ void lc_query_dirs_free(struct lc_query_dirs *d);
 struct lc_index *lc_query_open_index(struct lc_query_dirs *d, const char *path, int fd,
 				     lc_query_warn_fn warn, void *arg);
 
+/* Does the manifest record path's index, and path's records (their times, as recorded) all
+ * lie outside the window, or is it recorded with no record? Then nothing of it is read. */
+int lc_query_recorded_outside(struct lc_query_dirs *d, const struct lc_query_opts *o,
+			      const char *path, lc_query_warn_fn warn, void *arg);
+
 /* Do records stamped first_ns..last_ns meet the window? */
 int lc_query_in_window(const struct lc_query_opts *o, uint64_t first_ns, uint64_t last_ns);
 

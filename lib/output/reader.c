@@ -88,8 +88,10 @@ grow(struct lc_reader *r, size_t n)
 	return 0;
 }
 
-static struct lc_reader *reader_start(struct lc_reader *r, const char *path, char *err,
-				      size_t errlen);
+static struct lc_reader *reader_start(struct lc_reader *r, const char *path, size_t bufsize,
+				      char *err, size_t errlen);
+
+#define READ_BUF (256u << 10)
 
 struct lc_reader *
 lc_reader_open(const char *path, char *err, size_t errlen)
@@ -110,11 +112,17 @@ lc_reader_open(const char *path, char *err, size_t errlen)
 		errno = e;
 		return NULL;
 	}
-	return reader_start(r, path, err, errlen);
+	return reader_start(r, path, READ_BUF, err, errlen);
 }
 
 struct lc_reader *
 lc_reader_fdopen(int fd, const char *path, char *err, size_t errlen)
+{
+	return lc_reader_fdopen_sized(fd, path, READ_BUF, err, errlen);
+}
+
+struct lc_reader *
+lc_reader_fdopen_sized(int fd, const char *path, size_t bufsize, char *err, size_t errlen)
 {
 	struct lc_reader *r = calloc(1, sizeof(*r));
 
@@ -127,20 +135,20 @@ lc_reader_fdopen(int fd, const char *path, char *err, size_t errlen)
 		errno = e;
 		return NULL;
 	}
-	return reader_start(r, path, err, errlen);
+	return reader_start(r, path, bufsize, err, errlen);
 }
 
 static struct lc_reader *
-reader_start(struct lc_reader *r, const char *path, char *err, size_t errlen)
+reader_start(struct lc_reader *r, const char *path, size_t bufsize, char *err, size_t errlen)
 {
 	uint8_t hdr[24];
 	uint32_t magic;
 	int rc;
 
 	snprintf(r->path, sizeof(r->path), "%s", path);
-	r->iobuf = malloc(256 << 10);
+	r->iobuf = malloc(bufsize);
 	if (r->iobuf != NULL)
-		setvbuf(r->f, r->iobuf, _IOFBF, 256 << 10);
+		setvbuf(r->f, r->iobuf, _IOFBF, bufsize);
 	rc = take(r, hdr, 4);
 	if (rc != 1)
 		goto notcap;

@@ -337,6 +337,7 @@ closed_record(const struct lc_custody *c, const struct lc_closed_file *cf, const
 		r.index = LC_INDEX_WRITTEN;
 		r.index_bytes = cf->index_bytes;
 		lc_sha256_hex(cf->index_sha256, r.index_sha256);
+		lc_sha256_hex(cf->index_table_sha256, r.index_table_sha256);
 	} else if (cf->rc == 0) {
 		r.index = LC_INDEX_MISSING;
 		r.index_missing = cf->index_rc == -ENODATA ? "not asked for (--no-index)" :

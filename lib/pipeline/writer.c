@@ -320,6 +320,8 @@ write_index(struct lc_writer *w, struct lc_writer_shard *s, struct lc_closed_fil
 	if (rc < 0)
 		LC_LOG(WARNING, "writer %u: %s: its index: %s (the file is whole, queryable by "
 		       "scan)", w->id, s->file.path, strerror(-rc));
+	else
+		lc_index_builder_table_sha256(s->ix, cf->index_table_sha256);
 	cf->index_rc = rc;
 }
 

@@ -75,6 +75,7 @@ struct lc_closed_file {
 	 * it. Either way the file is whole; without an index it is queryable by scan. */
 	int index_rc;
 	uint8_t index_sha256[LC_SHA256_LEN];
+	uint8_t index_table_sha256[LC_SHA256_LEN];	/* of its header and flow table */
 	uint64_t index_bytes;
 };
 
