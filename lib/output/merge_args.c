@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The command line of the tools that read a capture's files (linecap-merge, linecap-query):
- * inputs first, then the filter expression. */
+ * inputs first, then the filter expression; the times of --start and --end. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "linecap/filter.h"
 #include "linecap/merge.h"
@@ -100,5 +102,96 @@ lc_merge_args(int argc, char **argv, int from, struct lc_merge_inputs *in, char 
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* A time zone after an RFC 3339 time: "Z" (or "z"), "+HH:MM" or "-HH:MM", as seconds east
+ * of UTC into *off; the rest after it. NULL when there is none of those. */
+static const char *
+zone(const char *s, long *off)
+{
+	int sign = s[0] == '+' ? 1 : s[0] == '-' ? -1 : 0;
+
+	*off = 0;
+	if (s[0] == 'Z' || s[0] == 'z')
+		return s + 1;
+	if (sign == 0 || strlen(s) < 6 || s[3] != ':')
+		return NULL;
+	for (int i = 1; i < 6; i++)
+		if (i != 3 && (s[i] < '0' || s[i] > '9'))
+			return NULL;
+	long h = (s[1] - '0') * 10 + (s[2] - '0'), m = (s[4] - '0') * 10 + (s[5] - '0');
+
+	if (h > 23 || m > 59)
+		return NULL;
+	*off = sign * (h * 3600 + m * 60);
+	return s + 6;
+}
+
+/* The calendar time tm (UTC) as seconds since the epoch, or -1 when tm is no such time
+ * (February 30th: timegm would roll it into March). */
+static time_t
+exact_timegm(struct tm *tm)
+{
+	struct tm in = *tm, back;
+	time_t t = timegm(tm);
+
+	if (t < 0 || gmtime_r(&t, &back) == NULL || back.tm_year != in.tm_year ||
+	    back.tm_mon != in.tm_mon || back.tm_mday != in.tm_mday || back.tm_hour != in.tm_hour ||
+	    back.tm_min != in.tm_min || back.tm_sec != in.tm_sec)
+		return -1;
+	return t;
+}
+
+int
+lc_merge_parse_time(const char *s, uint64_t *ns)
+{
+	static const char *const forms[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dt%H:%M:%S",
+					     "%Y-%m-%d %H:%M:%S" };
+	struct tm tm;
+	const char *rest = NULL;
+	uint64_t secs, frac = 0;
+	long off = 0;
+	bool iso;
+
+	memset(&tm, 0, sizeof(tm));
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]) && rest == NULL; i++)
+		rest = strptime(s, forms[i], &tm);
+	iso = rest != NULL;
+	if (iso) {
+		time_t t = exact_timegm(&tm);
+
+		if (t < 0)
+			return -EINVAL;
+		secs = (uint64_t)t;
+	} else {
+		/* Seconds since the epoch, digits only: no sign, no exponent, no float. */
+		secs = 0;
+		for (rest = s; *rest >= '0' && *rest <= '9'; rest++) {
+			secs = secs * 10 + (uint64_t)(*rest - '0');
+			if (secs > 10000000000ull)
+				return -EINVAL;
+		}
+		if (rest == s)
+			return -EINVAL;
+	}
+	/* The fraction digit by digit, so a nanosecond is a nanosecond (a double is not):
+	 * digits past the ninth are below a nanosecond and left out. */
+	if (*rest == '.') {
+		int digits = 0;
+
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
+			if (digits < 9)
+				frac = frac * 10 + (uint64_t)(*rest - '0');
+		if (digits == 0)
+			return -EINVAL;
+		for (; digits < 9; digits++)
+			frac *= 10;
+	}
+	if (iso && *rest != '\0' && (rest = zone(rest, &off)) == NULL)
+		return -EINVAL;
+	if (*rest != '\0' || (off > 0 && secs < (uint64_t)off))
+		return -EINVAL;
+	*ns = (uint64_t)((int64_t)secs - off) * 1000000000ull + frac;
 	return 0;
 }
