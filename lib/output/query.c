@@ -534,23 +534,23 @@ static int
 picks_select(struct picks *a, struct lc_merge_select *sel)
 {
 	uint64_t *off = (uint64_t *)a->v;	/* 8 bytes of each 16: in place, in order */
+	struct pick_check *c = malloc(sizeof(*c));
 
 	a->c.flow_of = malloc((a->n ? a->n : 1) * sizeof(*a->c.flow_of));
-	if (a->c.flow_of == NULL)
-		return -ENOMEM;
+	if (c == NULL || a->c.flow_of == NULL) {
+		free(c);
+		return -ENOMEM;		/* a keeps what it has: picks_free */
+	}
 	for (uint64_t k = 0; k < a->n; k++) {
 		uint64_t o = a->v[k].off;
 
 		a->c.flow_of[k] = a->v[k].flow;
 		off[k] = o;
 	}
-	sel->offsets = off;
-	sel->n = a->n;
-	sel->check = check_pick;
-	sel->check_arg = malloc(sizeof(a->c));
-	if (sel->check_arg == NULL)
-		return -ENOMEM;
-	memcpy((void *)sel->check_arg, &a->c, sizeof(a->c));
+	*c = a->c;
+	*sel = (struct lc_merge_select){ .offsets = off, .n = a->n, .check = check_pick,
+					 .check_arg = c };
+	memset(a, 0, sizeof(*a));	/* all of it is sel's now */
 	return 0;
 }
 
@@ -565,6 +565,43 @@ picks_free(struct picks *a)
 
 static const uint64_t nothing[1];
 
+/* What to read of the indexed file path (its index ix) into sel. 0 or -ENOMEM. */
+static int
+plan_indexed(const struct lc_query_opts *o, struct lc_query_judge *j, struct lc_index *ix,
+	     const char *path, struct lc_merge_select *sel, struct lc_query_stats *st,
+	     lc_query_warn_fn warn, void *arg)
+{
+	const struct lc_index_info *info = lc_index_info(ix);
+	char err[PATH_MAX + 600], line[2 * PATH_MAX + 700];
+	struct picks a = { 0 };
+	int rc;
+
+	if (info->packets == 0 || !lc_query_in_window(o, info->first_ns, info->last_ns)) {
+		sel->offsets = nothing;		/* nothing of it is wanted */
+		st->skipped++;
+		return 0;
+	}
+	rc = plan_file(o, j, ix, &a, st, err, sizeof(err));
+	if (rc == 0 && a.n == 0) {
+		sel->offsets = nothing;
+		st->skipped++;
+	} else if (rc == 0) {
+		rc = picks_select(&a, sel);
+		st->records += sel->n;
+	} else if (rc == 1) {		/* most of it: read whole, the filter decides */
+		st->dense++;
+		rc = 0;
+	} else if (rc == -EINVAL) {	/* a bad index: the file is read whole */
+		snprintf(line, sizeof(line), "%s" LC_INDEX_EXT ": %s", path, err);
+		told(warn, arg, NULL, line);
+		st->indexed--;
+		st->whole++;
+		rc = 0;
+	}
+	picks_free(&a);
+	return rc;
+}
+
 int
 lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int *fds,
 	      unsigned int n, struct lc_merge_select *sel, struct lc_query_stats *st,
@@ -572,7 +609,6 @@ lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int
 {
 	struct lc_query_judge j = { .insns = o->insns, .ninsns = o->ninsns };
 	struct lc_query_dirs dirs = { 0 };
-	char err[PATH_MAX + 600];
 	int rc = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -580,8 +616,6 @@ lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int
 	st->files = n;
 	for (unsigned int i = 0; i < n && rc == 0; i++) {
 		struct lc_index *ix;
-		const struct lc_index_info *info;
-		struct picks a = { 0 };
 
 		if (!o->no_index && lc_query_recorded_outside(&dirs, o, paths[i], warn, arg)) {
 			sel[i].offsets = nothing;	/* its records, as recorded, miss the window */
@@ -596,45 +630,8 @@ lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int
 			continue;
 		}
 		st->indexed++;
-		info = lc_index_info(ix);
-		if (info->packets == 0 || !lc_query_in_window(o, info->first_ns, info->last_ns)) {
-			sel[i].offsets = nothing;	/* nothing of it is wanted */
-			st->skipped++;
-			lc_index_close(ix);
-			continue;
-		}
-		rc = plan_file(o, &j, ix, &a, st, err, sizeof(err));
+		rc = plan_indexed(o, &j, ix, paths[i], &sel[i], st, warn, arg);
 		lc_index_close(ix);
-		if (rc == -EINVAL) {	/* a bad index: the file is read whole */
-			char line[PATH_MAX + 700];
-
-			snprintf(line, sizeof(line), "%s" LC_INDEX_EXT ": %s", paths[i], err);
-			told(warn, arg, NULL, line);
-			picks_free(&a);
-			st->indexed--;
-			st->whole++;
-			rc = 0;
-			continue;
-		}
-		if (rc == 1) {		/* most of it: read whole, the filter decides */
-			picks_free(&a);
-			st->dense++;
-			rc = 0;
-			continue;
-		}
-		if (rc == 0 && a.n == 0) {
-			picks_free(&a);
-			sel[i].offsets = nothing;
-			st->skipped++;
-			continue;
-		}
-		if (rc == 0 && (rc = picks_select(&a, &sel[i])) == 0) {
-			a.v = NULL;		/* the offsets are sel's now */
-			a.c.flows = NULL;	/* ... and the check's */
-			a.c.flow_of = NULL;
-		}
-		picks_free(&a);
-		st->records += sel[i].n;
 	}
 	st->flows_judged = j.judged;
 	lc_query_judge_free(&j);
