@@ -97,9 +97,17 @@ d3 = os.path.join(work, "killed")
 rng = random.Random(1234)
 seen = {}
 cut = 0
+prev_parts = []
 for i in range(KILLS):
     p = e.start_linecap(["-i", loop, "-w", d3, "-C", "1", "-s", "128"])
-    time.sleep(rng.uniform(0.4, 1.5))
+    # Once it writes (a .part of its own is there: start-up takes longer on a loaded
+    # machine), at a random moment.
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 10 and p.poll() is None and not [
+            f for f in (os.listdir(d3) if os.path.isdir(d3) else [])
+            if f.endswith(".part") and f not in prev_parts]:
+        time.sleep(0.02)
+    time.sleep(rng.uniform(0.05, 1.0))
     p.send_signal(signal.SIGKILL)
     _, err = p.communicate(timeout=30)
     if i > 0:
