@@ -39,10 +39,11 @@ static const char usage[] =
 "                       standard output\n"
 "      --start TIME     packets at or after TIME\n"
 "      --end TIME       packets before TIME\n"
-"                       TIME: RFC 3339 (2026-11-26T14:30:00.5Z, 2026-11-26T15:30:00+01:00),\n"
-"                       '2026-11-26 14:30:00' (UTC), seconds since the epoch, now, or\n"
-"                       relative to now: -15m, -2h, -30s, -1d\n"
-"      --format F       pcap (nanosecond, default) or pcapng\n"
+"                       TIME: RFC 3339 (2026-11-26T14:30:00.5Z, 2026-11-26T15:30:00+01:00;\n"
+"                       without an offset: UTC), '2026-11-26 14:30:00' (UTC), seconds\n"
+"                       since the epoch, now, or relative to now: -15m, -2h, -30s, -1d\n"
+"      --format F       pcap (nanosecond; the default) or pcapng (the default when OUT\n"
+"                       ends in .pcapng)\n"
 "      --flows          the conversations the expression touches instead of packets, one\n"
 "                       a line: a table on a terminal, else JSON lines (--json, --table\n"
 "                       choose): first and last time, VLAN, protocol, both endpoints,\n"
@@ -68,6 +69,7 @@ struct query {
 	int flows;		/* --flows */
 	int form;		/* 0 by the terminal, 'j' JSON lines, 't' table */
 	int verbose;
+	int format_given;	/* --format */
 };
 
 static int
@@ -178,6 +180,7 @@ apply_option(struct query *qy, int c, char **argv)
 		if (strcmp(optarg, "pcap") != 0 && strcmp(optarg, "pcapng") != 0)
 			return die(-1, "--format: pcap or pcapng");
 		qy->m.pcapng = strcmp(optarg, "pcapng") == 0;
+		qy->format_given = 1;
 		return 0;
 	case OPT_FLOWS: qy->flows = 1; return 0;
 	case OPT_JSON: qy->form = 'j'; return 0;
@@ -218,10 +221,13 @@ parse_options(int argc, char **argv, struct query *qy)
 			return rc;
 	if (qy->q.start_ns && qy->q.end_ns && qy->q.end_ns <= qy->q.start_ns)
 		return die(-1, "--end must be after --start");
-	if (qy->flows && (qy->m.out != NULL || qy->m.pcapng))
+	if (qy->flows && (qy->m.out != NULL || qy->format_given))
 		return die(-1, "--flows prints conversations: -w and --format are for packets");
 	if (!qy->flows && qy->form != 0)
 		return die(-1, "--json and --table are the forms of --flows");
+	if (!qy->flows && !qy->format_given && qy->m.out != NULL && strlen(qy->m.out) > 7 &&
+	    strcmp(qy->m.out + strlen(qy->m.out) - 7, ".pcapng") == 0)
+		qy->m.pcapng = 1;	/* as linecap -w NAME.pcapng */
 	if (!qy->flows && qy->m.out == NULL) {
 		if (isatty(STDOUT_FILENO))
 			return die(-1, "no output: -w OUT, or -w - to pipe the packets (e.g. into "

@@ -118,9 +118,13 @@ struct dir_record {
 	uint64_t bytes;
 	uint64_t first_ns, last_ns;	/* of the file's records, as recorded */
 	uint64_t packets;
+	uint64_t file_bytes;	/* the capture file's size, as recorded */
+	int twice;		/* recorded more than once: its records are not used */
 };
 
-/* The manifest line of a file that names its index: the last one counts (a repair's). */
+/* Each manifest line in its chain (a line changed, removed or reordered stops the scan:
+ * none of the directory's records is used), and one record a file: a file recorded twice
+ * is read whole. */
 static int
 record_line(void *arg, const struct lc_manifest_line *line)
 {
@@ -129,25 +133,31 @@ record_line(void *arg, const struct lc_manifest_line *line)
 	struct dir_record *v;
 	long i;
 
-	if (!f->object || f->file == NULL || f->error || !f->index || f->index_missing ||
-	    f->index_sha256 == NULL || strlen(f->index_sha256) != 64 || f->index_bytes < 0)
+	if (lc_manifest_line_chained(line, d->why, sizeof(d->why)) != 0)
+		return -EBADMSG;
+	if (f->file == NULL || f->error)
 		return 0;
 	i = lc_name_index_get(d->names, f->file);
-	if (i < 0) {
-		if (d->n == d->cap) {
-			size_t cap = d->cap ? 2 * d->cap : 256;
-
-			v = realloc(d->v, cap * sizeof(*v));
-			if (v == NULL)
-				return -ENOMEM;
-			d->v = v;
-			d->cap = cap;
-		}
-		if (lc_name_index_put(d->names, f->file, d->n) < 0)
-			return -ENOMEM;
-		i = (long)d->n++;
+	if (i >= 0) {
+		((struct dir_record *)d->v)[i].twice = 1;
+		return 0;
 	}
-	v = &((struct dir_record *)d->v)[i];
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 256;
+
+		v = realloc(d->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	if (lc_name_index_put(d->names, f->file, d->n) < 0)
+		return -ENOMEM;
+	v = &((struct dir_record *)d->v)[d->n++];
+	memset(v, 0, sizeof(*v));
+	if (!f->index || f->index_missing || f->index_sha256 == NULL ||
+	    strlen(f->index_sha256) != 64 || f->index_bytes < 0)
+		return 0;	/* no index: sha "" */
 	memcpy(v->sha, f->index_sha256, 65);
 	snprintf(v->table_sha, sizeof(v->table_sha), "%s",
 		 f->index_table_sha256 != NULL && strlen(f->index_table_sha256) == 64 ?
@@ -156,6 +166,7 @@ record_line(void *arg, const struct lc_manifest_line *line)
 	v->first_ns = f->first_ns > 0 ? (uint64_t)f->first_ns : 0;
 	v->last_ns = f->last_ns > 0 ? (uint64_t)f->last_ns : UINT64_MAX;
 	v->packets = f->packets > 0 ? (uint64_t)f->packets : 0;
+	v->file_bytes = f->bytes > 0 ? (uint64_t)f->bytes : 0;
 	return 0;
 }
 
@@ -177,19 +188,25 @@ dirs_load(struct lc_query_dirs *d, const char *dir, lc_query_warn_fn warn, void 
 	fd = dfd < 0 ? -errno : lc_manifest_open_read(dfd, "manifest.jsonl", err, sizeof(err));
 	if (dfd >= 0)
 		close(dfd);
-	rc = fd < 0 || d->names == NULL ? fd : lc_manifest_scan(fd, "manifest.jsonl", 0,
-								 record_line, d, err,
-								 sizeof(err));
+	rc = fd < 0 || d->names == NULL ? fd :
+	     lc_manifest_scan(fd, "manifest.jsonl", LC_MANIFEST_SCAN_HASH, record_line, d, err,
+			      sizeof(err));
 	if (fd >= 0)
 		close(fd);
+	if (rc == -EBADMSG)
+		snprintf(err, sizeof(err), "manifest.jsonl: %s", d->why);
 	if (rc < 0 && warn != NULL) {
 		char line[PATH_MAX + 800];
 
 		if (fd == -ENOENT)
 			snprintf(err, sizeof(err), "no manifest.jsonl");
-		snprintf(line, sizeof(line), "%s: %s to check its indexes against: its files are "
+		snprintf(line, sizeof(line), "%s: %s: its indexes are not used, its files are "
 			 "read whole", dir, err);
 		warn(arg, line);
+	}
+	if (rc < 0) {
+		lc_name_index_free(d->names);
+		d->names = lc_name_index_new();
 		d->n = 0;
 	}
 }
@@ -289,18 +306,24 @@ recorded(struct lc_query_dirs *d, const char *path, char dir[PATH_MAX],
 		return NULL;
 	dirs_load(d, dir, warn, arg);
 	i = d->names != NULL ? lc_name_index_get(d->names, base) : -1;
-	return i < 0 ? NULL : &((const struct dir_record *)d->v)[i];
+	if (i < 0 || (size_t)i >= d->n || ((const struct dir_record *)d->v)[i].twice ||
+	    ((const struct dir_record *)d->v)[i].sha[0] == '\0')
+		return NULL;
+	return &((const struct dir_record *)d->v)[i];
 }
 
 int
 lc_query_recorded_outside(struct lc_query_dirs *d, const struct lc_query_opts *o,
-			  const char *path, lc_query_warn_fn warn, void *arg)
+			  const char *path, int fd, lc_query_warn_fn warn, void *arg)
 {
 	char dir[PATH_MAX], base[NAME_MAX + 1];
 	const struct dir_record *rec = recorded(d, path, dir, base, warn, arg);
+	struct stat st;
 
-	return rec != NULL && (rec->packets == 0 ||
-			       !lc_query_in_window(o, rec->first_ns, rec->last_ns));
+	/* The file there must be the size recorded (another file under its name is read). */
+	return rec != NULL && (fd >= 0 ? fstat(fd, &st) : stat(path, &st)) == 0 &&
+	       (uint64_t)st.st_size == rec->file_bytes &&
+	       (rec->packets == 0 || !lc_query_in_window(o, rec->first_ns, rec->last_ns));
 }
 
 struct lc_index *
@@ -617,7 +640,8 @@ lc_query_plan(const struct lc_query_opts *o, const char *const *paths, const int
 	for (unsigned int i = 0; i < n && rc == 0; i++) {
 		struct lc_index *ix;
 
-		if (!o->no_index && lc_query_recorded_outside(&dirs, o, paths[i], warn, arg)) {
+		if (!o->no_index && lc_query_recorded_outside(&dirs, o, paths[i],
+							      fds ? fds[i] : -1, warn, arg)) {
 			sel[i].offsets = nothing;	/* its records, as recorded, miss the window */
 			st->indexed++;
 			st->skipped++;

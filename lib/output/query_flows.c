@@ -233,7 +233,8 @@ lc_query_flows(const struct lc_query_opts *o, const char *expr, const char *cons
 		int fd = fds ? fds[i] : -1;
 		struct lc_index *ix;
 
-		if (!o->no_index && lc_query_recorded_outside(&fx.dirs, o, paths[i], warn, arg)) {
+		if (!o->no_index && lc_query_recorded_outside(&fx.dirs, o, paths[i], fd, warn,
+							      arg)) {
 			st->indexed++;
 			st->skipped++;
 			continue;

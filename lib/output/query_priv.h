@@ -34,6 +34,7 @@ void lc_query_judge_free(struct lc_query_judge *j);
  * directory). Zeroed to start; lc_query_dirs_free at the end. */
 struct lc_query_dirs {
 	char dir[4096];
+	char why[300];			/* a broken chain */
 	struct lc_name_index *names;	/* file name -> record */
 	void *v;
 	size_t n, cap;
@@ -51,7 +52,7 @@ struct lc_index *lc_query_open_index(struct lc_query_dirs *d, const char *path, 
 /* Does the manifest record path's index, and path's records (their times, as recorded) all
  * lie outside the window, or is it recorded with no record? Then nothing of it is read. */
 int lc_query_recorded_outside(struct lc_query_dirs *d, const struct lc_query_opts *o,
-			      const char *path, lc_query_warn_fn warn, void *arg);
+			      const char *path, int fd, lc_query_warn_fn warn, void *arg);
 
 /* Do records stamped first_ns..last_ns meet the window? */
 int lc_query_in_window(const struct lc_query_opts *o, uint64_t first_ns, uint64_t last_ns);

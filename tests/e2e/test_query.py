@@ -342,6 +342,40 @@ def untrusted_index(t, cap, work):
             wrong += 1
     t.check(wrong == 0, f"{wrong} changed positions gave another answer")
     shutil.rmtree(d)
+    # One manifest line edited (a file said to hold no packet): the chain is broken, no
+    # record of the directory is used, the same answer.
+    d = os.path.join(work, "edited")
+    shutil.copytree(cap, d)
+    man = os.path.join(d, "manifest.jsonl")
+    lines = open(man).read().splitlines(True)
+    import re
+    k = next(i for i, ln in enumerate(lines) if '"file"' in ln)
+    lines[k] = re.sub(r'"packets":\d+', '"packets":0', lines[k], count=1)
+    open(man, "w").write("".join(lines))
+    p = query("-w", "-", d, "udp")
+    err = p.stderr.decode()
+    t.check(p.returncode == 0 and p.stdout == want and "chain broken" in err,
+            f"an edited manifest line: {err[-300:]}")
+    shutil.rmtree(d)
+    # Two files' names swapped: a window on one's recorded time is not answered from the
+    # other's record.
+    d = os.path.join(work, "renamed")
+    shutil.copytree(cap, d)
+    recs = {json.loads(ln).get("file"): json.loads(ln) for ln in open(man.replace(
+        "edited", "renamed"))}
+    q0 = [f for f in files if "-q00-" in os.path.basename(f)]
+    a, b = [os.path.join(d, os.path.basename(f)) for f in (q0[0], q0[3])]
+    os.rename(a, a + ".tmp")
+    os.rename(b, a)
+    os.rename(a + ".tmp", b)
+    r = recs[os.path.basename(b)]
+    window = ["--start", secs(r["first_ns"]), "--end", secs(r["last_ns"] + 1)]
+    p = query("-w", "-", *window, d, "udp")
+    ref = query("-w", "-", "--no-index", *window, d, "udp")
+    t.check(p.returncode == 0 and ref.returncode == 0 and p.stdout == ref.stdout and
+            len(ref.stdout) > 24, f"swapped names: {len(p.stdout)} bytes, --no-index "
+            f"{len(ref.stdout)}: {p.stderr.decode()[-300:]}")
+    shutil.rmtree(d)
     d = os.path.join(work, "nomanifest")
     shutil.copytree(cap, d)
     os.unlink(os.path.join(d, "manifest.jsonl"))
