@@ -37,7 +37,7 @@ clang $cflags $inc_output $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz
   tests/fuzz/fuzz_manifest_line.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c lib/output/shard.c \
   lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
 # The index beside each capture file, as linecap-query reads it (seeds: test_index --write-seeds).
-clang $cflags $inc_output -o "$out/fuzz_index" tests/fuzz/fuzz_index.c lib/output/index_read.c
+clang $cflags $inc_output $(pkg-config --cflags libcrypto) -o "$out/fuzz_index" tests/fuzz/fuzz_index.c lib/output/index_read.c $(pkg-config --libs libcrypto)
 
 for h in filter_expr reader verify seqcheck manifest_line index; do
   work=$(mktemp -d)

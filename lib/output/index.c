@@ -833,7 +833,7 @@ lc_index_builder_write(struct lc_index_builder *b, int fd, uint64_t file_bytes,
 				goto out;
 			}
 			left -= n;
-			memcpy(&c, c, sizeof(c));
+			memcpy(&c, c, sizeof(const uint8_t *));	/* the next chunk */
 		}
 	}
 	if (out_flush(&o) != 0) {
