@@ -542,7 +542,8 @@ plan_file(const struct lc_query_opts *o, struct lc_query_judge *j, struct lc_ind
 	free(take);
 	if (rc < 0)
 		return rc;
-	qsort(a->v, a->n, sizeof(*a->v), by_offset);
+	if (a->n > 1)
+		qsort(a->v, a->n, sizeof(*a->v), by_offset);
 	for (uint64_t k = 1; k < a->n; k++)
 		if (a->v[k].off == a->v[k - 1].off) {
 			snprintf(err, errlen, "byte %llu of its file in two flows of its index",
