@@ -14,8 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <pcap/bpf.h>
-
 #include "lc_version.h"
 #include "linecap/filter.h"
 #include "linecap/flows.h"
@@ -102,45 +100,13 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* "now", or "-N" with a unit s, m, h or d: a time relative to now. 1 parsed, 0 not that
- * form, -1 that form but bad. */
-static int
-parse_relative(const char *s, uint64_t *ns)
-{
-	static const struct { char unit; uint64_t secs; } units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
-	};
-	uint64_t n = 0, now = now_ns();
-	const char *p;
-
-	if (strcmp(s, "now") == 0) {
-		*ns = now;
-		return 1;
-	}
-	if (s[0] != '-' || s[1] < '0' || s[1] > '9')
-		return 0;
-	for (p = s + 1; *p >= '0' && *p <= '9'; p++)
-		if ((n = n * 10 + (uint64_t)(*p - '0')) > 100000000ull)
-			return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (p[0] == units[i].unit && p[1] == '\0') {
-			uint64_t back = n * units[i].secs * 1000000000ull;
-
-			*ns = back < now ? now - back : 1;
-			return 1;
-		}
-	}
-	return -1;
-}
-
 /* --start/--end: 0, or -1 (told). */
 static int
 parse_when(const char *opt, const char *s, uint64_t *ns)
 {
 	char err[600];
-	int rc = parse_relative(s, ns);
 
-	if (rc == 1 || (rc == 0 && lc_merge_parse_time(s, ns) == 0)) {
+	if (lc_merge_parse_when(s, now_ns(), ns) == 0) {
 		if (*ns == 0)
 			*ns = 1;	/* the epoch itself, not "no bound" */
 		return 0;
@@ -237,19 +203,6 @@ parse_options(int argc, char **argv, struct query *qy)
 	return 0;
 }
 
-/* Does the program read what only a live Linux socket knows (inbound, outbound, ifindex:
- * loads at the ancillary offsets, from 0xfffff000)? tcpdump -r refuses those. */
-static int
-ancillary(const struct bpf_insn *p, unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++)
-		if ((BPF_CLASS(p[i].code) == BPF_LD || BPF_CLASS(p[i].code) == BPF_LDX) &&
-		    (BPF_MODE(p[i].code) == BPF_ABS || BPF_MODE(p[i].code) == BPF_IND) &&
-		    p[i].k >= 0xfffff000u)
-			return 1;
-	return 0;
-}
-
 /* The expression's program, for the index (NULL without one). 0, or -1 (told). */
 static int
 compile(const char *expr, struct lc_filter_prog **prog, struct query *qy)
@@ -262,7 +215,7 @@ compile(const char *expr, struct lc_filter_prog **prog, struct query *qy)
 	if (*prog == NULL)
 		return die(-1, err);
 	qy->q.insns = lc_filter_prog_insns(*prog, &qy->q.ninsns);
-	if (ancillary(qy->q.insns, qy->q.ninsns)) {
+	if (lc_filter_prog_live_only(*prog)) {
 		snprintf(err, sizeof(err), "filter '%s': reads what only a live interface knows "
 			 "(inbound, outbound, ifindex): not in a capture file", expr);
 		return die(-1, err);

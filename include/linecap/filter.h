@@ -143,6 +143,10 @@ enum lc_verdict { LC_VERDICT_NEVER = 0, LC_VERDICT_MAYBE = 1, LC_VERDICT_ALWAYS 
 enum lc_verdict lc_filter_3v(const struct bpf_insn *insns, unsigned int len,
 			     const struct lc_partial *p);
 
+/* Does the program read what only a live Linux socket knows (inbound, outbound, ifindex:
+ * loads at the ancillary offsets)? tcpdump -r refuses those: no capture file holds them. */
+int lc_filter_prog_live_only(const struct lc_filter_prog *prog);
+
 /* Engine by name ("jit", "interp"); NULL if unknown or not built for this CPU.
  * lc_filter_default_engine() names the default: "jit" on x86-64, "interp" elsewhere. */
 const struct lc_filter_ops *lc_filter_engine(const char *name);

@@ -93,6 +93,10 @@ int lc_merge_args(int argc, char **argv, int from, struct lc_merge_inputs *in, c
  * rotated capture). Past the hard limit, lc_merge_inputs_add fails with -EMFILE. */
 void lc_merge_raise_files(void);
 
+/* As lc_merge_parse_time, and also "now" and "-N" with a unit s, m, h or d (-15m): times
+ * relative to now (ns since the epoch). Returns 0 or -EINVAL. */
+int lc_merge_parse_when(const char *s, uint64_t now, uint64_t *ns);
+
 /* "2026-11-26T14:30:00.5Z", "2026-11-26 14:30:00" (UTC) or seconds since the epoch with a
  * fraction. Returns 0 or -EINVAL. */
 int lc_merge_parse_time(const char *s, uint64_t *ns);

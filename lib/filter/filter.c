@@ -114,6 +114,19 @@ lc_filter_prog_insns(const struct lc_filter_prog *prog, unsigned int *len)
 	return prog->bpf.bf_insns;
 }
 
+int
+lc_filter_prog_live_only(const struct lc_filter_prog *prog)
+{
+	const struct bpf_insn *p = prog->bpf.bf_insns;
+
+	for (unsigned int i = 0; i < prog->bpf.bf_len; i++)
+		if ((BPF_CLASS(p[i].code) == BPF_LD || BPF_CLASS(p[i].code) == BPF_LDX) &&
+		    (BPF_MODE(p[i].code) == BPF_ABS || BPF_MODE(p[i].code) == BPF_IND) &&
+		    p[i].k >= 0xfffff000u)	/* Linux's ancillary offsets (SKF_AD_OFF) */
+			return 1;
+	return 0;
+}
+
 const struct lc_filter_ops *
 lc_filter_engine(const char *name)
 {

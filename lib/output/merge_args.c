@@ -144,6 +144,35 @@ exact_timegm(struct tm *tm)
 }
 
 int
+lc_merge_parse_when(const char *s, uint64_t now, uint64_t *ns)
+{
+	static const struct { char unit; uint64_t secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	uint64_t n = 0;
+	const char *p;
+
+	if (strcmp(s, "now") == 0) {
+		*ns = now;
+		return 0;
+	}
+	if (s[0] != '-')
+		return lc_merge_parse_time(s, ns);
+	for (p = s + 1; *p >= '0' && *p <= '9'; p++)
+		if ((n = n * 10 + (uint64_t)(*p - '0')) > 100000000ull)
+			return -EINVAL;
+	for (size_t i = 0; p > s + 1 && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (p[0] == units[i].unit && p[1] == '\0') {
+			uint64_t back = n * units[i].secs * 1000000000ull;
+
+			*ns = back < now ? now - back : 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int
 lc_merge_parse_time(const char *s, uint64_t *ns)
 {
 	static const char *const forms[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dt%H:%M:%S",

@@ -57,6 +57,19 @@ main(void)
 	bad("2026-01-01T00:00:00.Z");
 	bad("2026-01-01T00:00:00Zjunk");
 	bad("now");
+	/* linecap-query's relative times, against a fixed now */
+	{
+		const uint64_t now = 1767225600000000000ull;
+		uint64_t ns = 0;
+
+		CHECK(lc_merge_parse_when("now", now, &ns) == 0 && ns == now);
+		CHECK(lc_merge_parse_when("-15m", now, &ns) == 0 && ns == now - 900000000000ull);
+		CHECK(lc_merge_parse_when("-2d", now, &ns) == 0 && ns == now - 172800000000000ull);
+		CHECK(lc_merge_parse_when("2026-01-01T00:00:00Z", now, &ns) == 0 && ns == now);
+		CHECK(lc_merge_parse_when("-5x", now, &ns) == -EINVAL);
+		CHECK(lc_merge_parse_when("-m", now, &ns) == -EINVAL);
+		CHECK(lc_merge_parse_when("-15m ", now, &ns) == -EINVAL);
+	}
 	bad("2026-02-30T10:00:00Z");		/* no such day: not rolled into March */
 	bad("2026-01-01T00:00:00+25:00");
 	bad("2026-01-01T00:00:00+0100");
