@@ -35,6 +35,7 @@ PUBLIC = {
     'control.h': 'control',
     'diskcheck.h': 'output',
     'eal_args.h': 'core',
+    'feed.h': 'pipeline',
     'filter.h': 'filter',
     'format.h': 'output',
     'gen.h': 'gen',

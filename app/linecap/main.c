@@ -19,6 +19,7 @@
 #include "linecap/config.h"
 #include "linecap/control.h"
 #include "linecap/eal_args.h"
+#include "linecap/feed.h"
 #include "linecap/filter.h"
 #include "linecap/format.h"
 #include "linecap/outpath.h"
@@ -76,6 +77,7 @@ publish_live(const struct lc_live *live, void *arg)
 }
 
 static struct lc_prometheus *metrics;	/* --prometheus, served while capturing */
+static struct lc_feeds *feeds;		/* --feed, served while capturing */
 
 static int
 run(struct lc_config *cfgp, int argc, char **argv)
@@ -131,6 +133,9 @@ run(struct lc_config *cfgp, int argc, char **argv)
 	if (cfg.prometheus != NULL &&
 	    (metrics = lc_prometheus_bind(cfg.prometheus, err, sizeof(err))) == NULL)
 		return die(EXIT_USAGE, err);
+	if (cfg.nfeeds != 0 && !cfg.check_disk &&
+	    (feeds = lc_feeds_create(&cfg, err, sizeof(err))) == NULL)
+		return die(EXIT_USAGE, err);
 	if (!cfg.check_disk)
 		lc_app_catch_signals();	/* a stop asked while starting stops cleanly once running */
 	rc = lc_app_start_eal(&cfg, &plan, err, sizeof(err));
@@ -146,6 +151,11 @@ run(struct lc_config *cfgp, int argc, char **argv)
 		rc = status_for(errno);
 		lc_eal_stop();
 		return die(rc, err);
+	}
+	if (lc_capture_attach_feeds(cap, feeds, err, sizeof(err)) < 0) {
+		lc_capture_free(cap);
+		lc_eal_stop();
+		return die(1, err);
 	}
 	lc_control_start(cap);	/* telemetry: /linecap/stats, queues, filter... */
 	if (cfg.user != NULL && lc_app_check_retention(cap, &user, err, sizeof(err)) < 0) {
@@ -175,12 +185,16 @@ run(struct lc_config *cfgp, int argc, char **argv)
 		fprintf(stderr, "linecap: Prometheus metrics at http://%s%s/metrics\n",
 			strchr(cfg.prometheus, ':') ? "" : "127.0.0.1:", cfg.prometheus);
 
+	if (lc_feeds_start(feeds) < 0)
+		fprintf(stderr, "linecap: cannot start the feed thread: no live feed\n");
+
 	struct lc_capture_signals sig = lc_app_signals();
 
 	struct lc_capture_hooks hooks = { .tick = serve_control, .second = publish_live,
 					  .status = print_status, .arg = &tty };
 
 	rc = lc_capture_run(cap, &sig, &hooks, err, sizeof(err));
+	lc_feeds_stop(feeds);	/* the writers are done: the rest goes out, then clients go */
 	lc_control_stop();
 	if (tty)
 		fputc('\n', stderr);
@@ -196,6 +210,8 @@ run(struct lc_config *cfgp, int argc, char **argv)
 	lc_prometheus_free(metrics);	/* its thread logs through EAL: stop it first */
 	metrics = NULL;
 	lc_capture_free(cap);
+	lc_feeds_free(feeds);
+	feeds = NULL;
 	lc_eal_stop();
 	return rc < 0 ? 1 : 0;
 #undef cfg
@@ -210,6 +226,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);	/* a peer that leaves is EPIPE to count, never the end */
 	rc = run(&cfg, argc, argv);
 	lc_prometheus_free(metrics);	/* on every path out */
+	lc_feeds_free(feeds);
 	lc_config_release(&cfg);
 	return rc;
 }

@@ -54,6 +54,12 @@ struct lc_capture *lc_capture_create(const struct lc_config *cfg,
 				     const struct lc_capture_plan *plan,
 				     const struct lc_outpath *out, char *err, size_t errlen);
 
+struct lc_feeds;
+/* Offer the writers' records to feeds (linecap/feed.h), before the run; feeds must outlive
+ * the capture. 0, or -errno with a reason in err. */
+int lc_capture_attach_feeds(struct lc_capture *cap, struct lc_feeds *feeds, char *err,
+			    size_t errlen);
+
 /* The most a file (and the manifest records it brings) can go past -C: one record, its
  * trailer and its records (the margin of every size bound). */
 uint64_t lc_capture_file_margin(const struct lc_config *cfg);

@@ -22,10 +22,39 @@
 #define LC_BUFFER_ROUND (1ull << 20)
 #define LC_MBUFS_MAX (64u << 20)
 #define LC_ERRLEN 512
-#define LC_CONFIG_OPTS 32
+#define LC_CONFIG_OPTS 48
 
 /* The least --retain-bytes taken: less would delete every file as soon as it closes. */
 #define LC_RETAIN_MIN_BYTES (1ull << 20)
+
+/* --feed (live PCAP-over-IP feeds, linecap/feed.h): its spec. */
+#define LC_FEEDS_MAX 8u
+#define LC_FEED_PORT 57012u			/* PCAP-over-IP's conventional port */
+#define LC_FEED_MAX_CLIENTS 16u			/* default max-clients */
+#define LC_FEED_CLIENTS_LIMIT 4096u		/* the most max-clients takes */
+#define LC_FEED_STALL_MS 10000u			/* default stall */
+#define LC_FEED_BUFFER (8ull << 20)		/* default buffer, per client */
+#define LC_FEED_BUFFER_MIN (64ull << 10)
+#define LC_FEED_BUFFER_MAX (1ull << 30)
+
+/* One --feed [ADDR:]PORT[,connect][,usec][,snaplen=N][,max-clients=N][,stall=SECS]
+ * [,buffer=SIZE][,filter=EXPR] (filter last: the expression runs to the end). */
+struct lc_feed_spec {
+	char host[64];		/* numeric IPv4 or IPv6 address */
+	uint16_t port;
+	bool connect;		/* connect out to host:port instead of listening */
+	bool usec;		/* microsecond pcap (magic a1b2c3d4) instead of nanosecond */
+	uint32_t snaplen;	/* 0: the capture's */
+	unsigned int max_clients;
+	uint32_t stall_ms;
+	uint64_t buffer;	/* bytes per client */
+	const char *filter;	/* points into the spec string; NULL: every packet kept */
+};
+
+/* Parse one spec (label names the option in messages: "--feed"). 0, or -EINVAL with one
+ * line in err: "--feed 70000: the port must be 1..65535". */
+int lc_feed_spec_parse(const char *s, const char *label, struct lc_feed_spec *spec, char *err,
+		       size_t errlen);
 
 struct lc_config {
 	const char *interface;	/* -i: PCI address or vdev spec */
@@ -40,6 +69,8 @@ struct lc_config {
 	const char *eal_args;	/* --eal passthrough, split on blanks */
 	const char *stats_file;	/* --stats-file: final numbers as JSON */
 	int no_index;		/* --no-index: no NAME.idx beside the files */
+	const char *feed[LC_FEEDS_MAX];	/* --feed specs, as given (linecap/feed.h) */
+	unsigned int nfeeds;
 	char *filter;		/* trailing arguments joined by spaces; NULL = no filter */
 	const char *filter_file;	/* -F: read the expression from this file */
 	const char *format;	/* --format: "pcap" (default) or "pcapng" */
@@ -48,6 +79,9 @@ struct lc_config {
 	unsigned int max_files;	/* -W: keep at most this many files per queue */
 	uint64_t retain_bytes;	/* --retain-bytes: bound on the capture's files; 0 = none */
 	uint64_t fsync_ms;	/* --fsync-interval: fdatasync open files this often */
+	const char *postrotate_cmd;	/* -z: run on every closed file (words split on blanks) */
+	unsigned int postrotate_jobs;	/* --postrotate-jobs: at most this many at a time */
+	unsigned int postrotate_timeout;	/* --postrotate-timeout: seconds a command may run; 0 = no limit */
 	const char *filter_engine;	/* --filter-engine; NULL = the default for this CPU */
 	const char *user;	/* -Z: drop root for this user once the port is started */
 	const char *prometheus;	/* --prometheus [ADDR:]PORT; NULL = none */

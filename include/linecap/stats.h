@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "linecap/config.h"
+#include "linecap/feed.h"
 #include "filter_set.h"
 
 struct lc_queue_stats {
@@ -36,6 +37,11 @@ struct lc_stats {
 	struct lc_queue_stats q[LC_QUEUES_MAX];
 	const struct lc_filter_era *filters;	/* which filter was in force when */
 	unsigned int nfilters;
+	unsigned int nfeeds;			/* --feed: live feeds and their clients */
+	struct lc_feed_stats feeds[LC_FEEDS_MAX];
+	/* -z: commands ended (or not started), of them failed, and killed for time. */
+	int postrotate;			/* 1: a -z command was given */
+	uint64_t postrotate_run, postrotate_failed, postrotate_timed_out;
 };
 
 #define LC_LIVE_XSTATS 32

@@ -270,6 +270,54 @@ port_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* /linecap/feeds: per feed its counters and its clients (connected first). */
+static int
+feeds_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct lc_stats *s = &pub.live.now;
+
+	(void)cmd;
+	(void)params;
+	if (!begin(d))
+		return 0;
+	for (unsigned int i = 0; i < s->nfeeds; i++) {
+		const struct lc_feed_stats *f = &s->feeds[i];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		char name[16];
+
+		if (c == NULL)
+			break;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "feed", f->name);
+		rte_tel_data_add_dict_string(c, "filter", f->filter);
+		add_u64(c, "sent", f->sent);
+		add_u64(c, "sent_bytes", f->sent_bytes);
+		add_u64(c, "feed_drops", f->drops);
+		add_u64(c, "ring_drops", f->ring_drops);
+		add_u64(c, "clients_now", f->clients_now);
+		add_u64(c, "clients", f->clients);
+		add_u64(c, "refused", f->refused);
+		for (unsigned int k = 0; k < f->nshown; k++) {
+			struct rte_tel_data *cl = rte_tel_data_alloc();
+
+			if (cl == NULL)
+				break;
+			rte_tel_data_start_dict(cl);
+			rte_tel_data_add_dict_string(cl, "peer", f->shown[k].peer);
+			add_u64(cl, "sent", f->shown[k].sent);
+			add_u64(cl, "feed_drops", f->shown[k].drops);
+			rte_tel_data_add_dict_string(cl, "state", f->shown[k].connected ?
+						     "connected" : f->shown[k].ended);
+			snprintf(name, sizeof(name), "client%u", k);
+			rte_tel_data_add_dict_container(c, name, cl, 0);
+		}
+		snprintf(name, sizeof(name), "feed%u", i);
+		rte_tel_data_add_dict_container(d, name, c, 0);
+	}
+	pthread_mutex_unlock(&pub.lock);
+	return 0;
+}
+
 static int
 config_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -295,6 +343,7 @@ static const struct {
 	{ "/linecap/queues", queues_cmd, "Per RX queue: counters, buffer use, rates" },
 	{ "/linecap/writers", writers_cmd, "Per writer: counters and the files open now" },
 	{ "/linecap/port", port_cmd, "Link and the port's loss counters (xstats)" },
+	{ "/linecap/feeds", feeds_cmd, "Live feeds (--feed): counters, clients and their drops" },
 	{ "/linecap/config", config_cmd, "The configuration in effect" },
 };
 

@@ -170,6 +170,36 @@ metric(FILE *f, const char *name, const char *help, const char *type)
 	fprintf(f, "# HELP linecap_%s %s\n# TYPE linecap_%s %s\n", name, help, name, type);
 }
 
+/* --feed: per feed, and per client connected now (labels are ADDR:PORT, nothing to
+ * escape). */
+static void
+format_feeds(FILE *f, const struct lc_stats *s)
+{
+	if (s->nfeeds == 0)
+		return;
+	metric(f, "feed_sent_packets_total", "Packets a live feed sent, all clients.", "counter");
+	for (unsigned int i = 0; i < s->nfeeds; i++)
+		fprintf(f, "linecap_feed_sent_packets_total{feed=\"%s\"} %" PRIu64 "\n",
+			s->feeds[i].name, s->feeds[i].sent);
+	metric(f, "feed_drops_total", "Packets a live feed lost (its buffer or its clients' "
+	       "full), all clients; never the capture's.", "counter");
+	for (unsigned int i = 0; i < s->nfeeds; i++)
+		fprintf(f, "linecap_feed_drops_total{feed=\"%s\"} %" PRIu64 "\n",
+			s->feeds[i].name, s->feeds[i].drops);
+	metric(f, "feed_clients", "Clients connected to a live feed now.", "gauge");
+	for (unsigned int i = 0; i < s->nfeeds; i++)
+		fprintf(f, "linecap_feed_clients{feed=\"%s\"} %" PRIu64 "\n", s->feeds[i].name,
+			s->feeds[i].clients_now);
+	metric(f, "feed_client_drops_total", "Packets a connected client of a live feed lost.",
+	       "counter");
+	for (unsigned int i = 0; i < s->nfeeds; i++)
+		for (unsigned int k = 0; k < s->feeds[i].nshown; k++)
+			if (s->feeds[i].shown[k].connected)
+				fprintf(f, "linecap_feed_client_drops_total{feed=\"%s\",client="
+					"\"%s\"} %" PRIu64 "\n", s->feeds[i].name,
+					s->feeds[i].shown[k].peer, s->feeds[i].shown[k].drops);
+}
+
 void
 lc_prometheus_format(FILE *f, const struct lc_live *l)
 {
@@ -212,6 +242,7 @@ lc_prometheus_format(FILE *f, const struct lc_live *l)
 	fprintf(f, "linecap_bytes_on_disk %" PRIu64 "\n", l->bytes_on_disk);
 	metric(f, "uptime_seconds", "Seconds since the capture started.", "gauge");
 	fprintf(f, "linecap_uptime_seconds %.3f\n", s->seconds);
+	format_feeds(f, s);
 }
 
 static void

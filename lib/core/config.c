@@ -9,6 +9,7 @@
 #include <rte_common.h>
 
 #include "linecap/config.h"
+#include "command.h"
 #include "ini_scan.h"
 #include "parse.h"
 
@@ -29,9 +30,12 @@ enum {
 	OPT_FILTER,		/* the trailing expression; "filter" in a config file */
 	OPT_PROMETHEUS,
 	OPT_CHECK_DISK,
+	OPT_POSTROTATE_JOBS,
+	OPT_POSTROTATE_TIMEOUT,
 	OPT_TIMESTAMPS,
 	OPT_STATUS_INTERVAL,
 	OPT_NO_INDEX,
+	OPT_FEED,
 	OPT_RETIRED = 512,	/* + the index in retired[] */
 };
 
@@ -65,7 +69,11 @@ static const struct opt {
 	{ "retain-bytes", required_argument, OPT_RETAIN_BYTES, "output", "no limit" },
 	{ "fsync-interval", required_argument, OPT_FSYNC_INTERVAL, "output", "at close only" },
 	{ "stats-file", required_argument, OPT_STATS_FILE, "output", "none" },
+	{ "postrotate-command", required_argument, 'z', "output", "none" },
+	{ "postrotate-jobs", required_argument, OPT_POSTROTATE_JOBS, "output", NULL },
+	{ "postrotate-timeout", required_argument, OPT_POSTROTATE_TIMEOUT, "output", NULL },
 	{ "no-index", no_argument, OPT_NO_INDEX, "output", NULL },
+	{ "feed", required_argument, OPT_FEED, "output", "no live feed" },
 	{ "writers", required_argument, OPT_WRITERS, "tuning", "one per 4 queues" },
 	{ "buffer-size", required_argument, 'B', "tuning",
 	  "sized from free hugepages, up to 256 MiB" },
@@ -133,9 +141,33 @@ static const char usage_text[] =
 "                        .pcapng)\n"
 "      --fsync-interval SECS\n"
 "                        force open files to disk this often (default: only at close)\n"
+"  -z, --postrotate-command COMMAND\n"
+"                        after each file is closed, recorded in the manifest and named,\n"
+"                        run COMMAND FILE (its full path last), as the -Z user if any:\n"
+"                        -z 'gzip -9' runs gzip -9 FILE. COMMAND is split on blanks,\n"
+"                        no shell, no quoting, no expansion (write a script for more);\n"
+"                        its program is looked up in PATH. Its exit status goes to the\n"
+"                        log; at the end linecap waits for the commands still running\n"
+"      --postrotate-jobs N\n"
+"                        at most N -z commands at a time, the others wait (default 2)\n"
+"      --postrotate-timeout SECS\n"
+"                        kill a -z command running longer (SIGTERM to its process group,\n"
+"                        SIGKILL 5 s later), logged; 0: no limit (default 600)\n"
 "      --no-index        write no index beside the files (linecap-query then reads them\n"
 "                        whole); by default every file gets NAME.idx, its flows and where\n"
 "                        their packets are\n"
+"      --feed [ADDR:]PORT[,OPTION...]\n"
+"                        serve the packets kept, live, as PCAP-over-IP (a pcap stream over\n"
+"                        TCP, as tshark -i TCP@127.0.0.1:57012 reads) on ADDR (default\n"
+"                        127.0.0.1; [::1] for IPv6), as well as writing them; repeatable.\n"
+"                        Options: filter=EXPR (last: narrows the capture's filter),\n"
+"                        snaplen=N, usec (microsecond pcap, for older readers), connect\n"
+"                        (connect out to ADDR:PORT, e.g. Arkime's pcap-over-ip-server,\n"
+"                        reconnecting with backoff), max-clients=N (default 16),\n"
+"                        stall=SECS (disconnect a client that takes nothing that long;\n"
+"                        default 10), buffer=SIZE (per client, default 8Mi). A client\n"
+"                        that falls behind loses packets (counted as feed drops); the\n"
+"                        capture and its files never wait for it\n"
 "      --queues N        RX queues, one RX core each (default: 1, or one per rx_pcap file\n"
 "                        of a net_pcap device); RSS with a symmetric key when N > 1\n"
 "      --writers N       writer cores, each owning whole queues (default: one per 4 queues)\n"
@@ -356,6 +388,31 @@ set_choice(const char **dst, const char *val, const char *const *choices, const 
 	return -EINVAL;
 }
 
+/* -z: a command whose program resolves now to an executable (lc_command_resolve): a typo
+ * is refused before any port is touched, not found at the first closed file. */
+static int
+set_command(const char **dst, const char *val, const char *label, char *err, size_t errlen)
+{
+	char prog[4096];
+	char **argv;
+	int rc = lc_command_split(val, label, &argv, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	rc = lc_command_resolve(argv[0], prog, sizeof(prog));
+	if (rc == -ENOENT)
+		snprintf(err, errlen, "%s '%s': %s: %s", label, val, argv[0],
+			 strchr(argv[0], '/') ? "no such file" : "not found in PATH");
+	else if (rc < 0)
+		snprintf(err, errlen, "%s '%s': %s: %s", label, val, prog,
+			 rc == -EACCES ? "not an executable file" : strerror(-rc));
+	free(argv);
+	if (rc < 0)
+		return -EINVAL;
+	*dst = val;
+	return 0;
+}
+
 /* -s: 64..262144, or 0 for the most. */
 static int
 parse_snaplen(struct lc_config *cfg, const char *val, const char *label, char *err,
@@ -403,6 +460,33 @@ parse_file_size(struct lc_config *cfg, const char *val, const char *label, char 
 			 "(0.004096 million)", label, val);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* --feed, repeatable: each spec checked now (linecap/feed.h), kept as given. */
+static int
+add_feed(struct lc_config *cfg, const char *val, const char *label, char *err, size_t errlen)
+{
+	struct lc_feed_spec spec;
+	int rc = lc_feed_spec_parse(val, label, &spec, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (cfg->nfeeds == LC_FEEDS_MAX) {
+		snprintf(err, errlen, "%s %s: at most %u feeds", label, val, LC_FEEDS_MAX);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < cfg->nfeeds; i++) {
+		struct lc_feed_spec o;
+
+		if (lc_feed_spec_parse(cfg->feed[i], label, &o, err, errlen) == 0 &&
+		    !o.connect && !spec.connect && o.port == spec.port) {
+			snprintf(err, errlen, "%s %s: port %u is already a feed's (%s)", label,
+				 val, spec.port, cfg->feed[i]);
+			return -EINVAL;
+		}
+	}
+	cfg->feed[cfg->nfeeds++] = val;
 	return 0;
 }
 
@@ -482,6 +566,8 @@ apply_output(struct lc_config *cfg, int code, const char *val, const char *label
 				  errlen);
 	case OPT_NO_INDEX:
 		return count_flag(&cfg->no_index, val, label, err, errlen);
+	case OPT_FEED:
+		return add_feed(cfg, val, label, err, errlen);
 	case 'C':
 		return parse_file_size(cfg, val, label, err, errlen);
 	case 'G':
@@ -496,6 +582,13 @@ apply_output(struct lc_config *cfg, int code, const char *val, const char *label
 		return parse_ms(label, val, 86400, &cfg->fsync_ms, err, errlen);
 	case OPT_STATS_FILE:
 		return set_text(&cfg->stats_file, val, label, "path", err, errlen);
+	case 'z':
+		return set_command(&cfg->postrotate_cmd, val, label, err, errlen);
+	case OPT_POSTROTATE_JOBS:
+		return parse_uint(label, val, 1, 64, "jobs", &cfg->postrotate_jobs, err, errlen);
+	case OPT_POSTROTATE_TIMEOUT:
+		return parse_uint(label, val, 0, 7 * 86400, "timeout", &cfg->postrotate_timeout,
+				  err, errlen);
 	}
 	return unknown_option(label, err, errlen);
 }
@@ -596,6 +689,12 @@ default_value(const struct lc_config *cfg, const struct opt *o, char *buf, size_
 		return buf;
 	case OPT_STATUS_INTERVAL:
 		snprintf(buf, len, "%u", cfg->status_secs);
+		return buf;
+	case OPT_POSTROTATE_JOBS:
+		snprintf(buf, len, "%u", cfg->postrotate_jobs);
+		return buf;
+	case OPT_POSTROTATE_TIMEOUT:
+		snprintf(buf, len, "%u", cfg->postrotate_timeout);
 		return buf;
 	case OPT_FORMAT:
 		return cfg->format ? cfg->format : "pcap";
@@ -752,7 +851,7 @@ parse_options(struct lc_config *cfg, int argc, char **argv, bool *on_cli, char *
 	long_options(long_opts);
 	optind = 0;	/* full getopt reset: callers (tests) may parse several times */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:w:s:c:F:C:G:W:Z:B:dvh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:w:s:c:F:C:G:W:Z:B:z:dvh", long_opts, NULL)) != -1) {
 		const struct opt *o = opt_by_code(c);
 		char label[64];
 
@@ -828,6 +927,8 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->snaplen = LC_SNAPLEN_MAX;
 	cfg->status_secs = 1;
+	cfg->postrotate_jobs = 2;
+	cfg->postrotate_timeout = 600;
 	err[0] = '\0';
 	rc = parse_options(cfg, argc, argv, on_cli, err, errlen);
 	if (rc < 0 || cfg->help || cfg->version)
@@ -869,6 +970,16 @@ lc_config_item(const struct lc_config *cfg, unsigned int i, struct lc_config_ite
 	return 1;
 }
 
+/* A config file holds one feed (keys are given once): the others as comments. */
+static void
+print_feeds(FILE *f, const struct lc_config *cfg)
+{
+	fprintf(f, "feed = %s\n", cfg->feed[0]);
+	for (unsigned int i = 1; i < cfg->nfeeds; i++)
+		fprintf(f, "# feed = %s    (one feed in a file; more with --feed)\n",
+			cfg->feed[i]);
+}
+
 int
 lc_config_print(FILE *f, const struct lc_config *cfg)
 {
@@ -882,7 +993,9 @@ lc_config_print(FILE *f, const struct lc_config *cfg)
 		for (unsigned int i = 0; lc_config_item(cfg, i, &it); i++) {
 			if (strcmp(it.section, sections[s]) != 0)
 				continue;
-			if (it.value != NULL)
+			if (it.value != NULL && strcmp(it.key, "feed") == 0)
+				print_feeds(f, cfg);
+			else if (it.value != NULL)
 				fprintf(f, "%s = %s\n", it.key, it.value);
 			else
 				fprintf(f, "# %s =    (%s)\n", it.key, it.unset);

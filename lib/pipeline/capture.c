@@ -18,9 +18,11 @@
 #include "linecap/capture.h"
 #include "clock.h"
 #include "custody.h"
+#include "feed_tap.h"
 #include "linecap/verify.h"
 #include "filter_set.h"
 #include "log.h"
+#include "postcmd.h"
 #include "rx.h"
 #include "writer.h"
 #include "capture_priv.h"
@@ -132,6 +134,33 @@ publish_filter(struct lc_capture *cap)
 				  h[n - 1].since_ns);
 }
 
+/* -z: a closed file is held (it is still .part) and queued for its command once its writer
+ * has named it; custody first each time, as without -z. */
+static void
+closed_for_postcmd(void *arg, struct lc_closed_file *cf)
+{
+	struct lc_capture *cap = arg;
+
+	if (cf->rc == 0)
+		lc_postcmd_hold(cap->postcmd, cf->path);
+	lc_custody_file_closed(cap->custody, cf);
+}
+
+static void
+published_for_postcmd(void *arg)
+{
+	struct lc_capture *cap = arg;
+
+	lc_custody_make_room(cap->custody);
+	lc_postcmd_publish(cap->postcmd);
+}
+
+static unsigned int
+disk_full_for_postcmd(void *arg)
+{
+	return lc_custody_disk_full(((struct lc_capture *)arg)->custody);
+}
+
 static int
 build_writers(struct lc_capture *cap, char *err, size_t errlen)
 {
@@ -156,6 +185,12 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		.on_disk_full = lc_custody_disk_full,
 		.on_closed_arg = cap->custody,
 	};
+	if (cap->postcmd != NULL) {
+		cap->policy.on_closed = closed_for_postcmd;
+		cap->policy.on_published = published_for_postcmd;
+		cap->policy.on_disk_full = disk_full_for_postcmd;
+		cap->policy.on_closed_arg = cap;
+	}
 	for (unsigned int w = 0; w < cap->nw; w++) {
 		cap->writer[w] = rte_zmalloc_socket("lc_writer", sizeof(struct lc_writer),
 						    RTE_CACHE_LINE_SIZE, socket);
@@ -282,6 +317,18 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	}
 	publish_filter(cap);	/* now that custody keeps the history too */
 	lc_custody_set_clock(cap->custody, cap->hw_ts ? "hw" : "tsc");
+	if (cfg->postrotate_cmd != NULL) {
+		struct lc_postcmd_params pp = {
+			.command = cfg->postrotate_cmd, .jobs = cfg->postrotate_jobs,
+			.timeout_ms = (uint64_t)cfg->postrotate_timeout * 1000u,
+		};
+
+		cap->postcmd = lc_postcmd_create(&pp, err, errlen);
+		if (cap->postcmd == NULL) {
+			rc = -errno;
+			goto fail;
+		}
+	}
 	rc = build_writers(cap, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -332,6 +379,7 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 		};
 	}
 	lc_stats_sum(s);
+	s->nfeeds = lc_feeds_stats(cap->feeds, s->feeds);
 	s->filters = cap->filters ? lc_filter_set_history(cap->filters, &s->nfilters) : NULL;
 	lc_port_counters(&cap->port, &pc);
 	s->imissed = pc.imissed;
@@ -341,6 +389,15 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 	const struct lc_clock *clk = cap->hw_ts ? &cap->hwclock : &cap->clock;
 
 	s->ts_source = cap->hw_ts ? "hw" : "tsc";
+	if (cap->postcmd != NULL) {
+		struct lc_postcmd_counts pc;
+
+		lc_postcmd_counts(cap->postcmd, &pc);
+		s->postrotate = 1;
+		s->postrotate_run = pc.run;
+		s->postrotate_failed = pc.failed;
+		s->postrotate_timed_out = pc.timed_out;
+	}
 	s->clock_refreshes = __atomic_load_n(&clk->refreshes, __ATOMIC_RELAXED);
 	s->clock_steps = __atomic_load_n(&clk->steps, __ATOMIC_RELAXED);
 	s->clock_max_offset_ns = __atomic_load_n(&clk->max_offset_ns, __ATOMIC_RELAXED);
@@ -540,6 +597,9 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 	if (hooks == NULL)
 		hooks = &none;
 	wt.finite = finite_replay(cap, &wt.expected);
+	/* -z: its thread starts now, after -Z dropped root (commands run as the user). */
+	if (cap->postcmd != NULL && (rc = lc_postcmd_start(cap->postcmd, err, errlen)) < 0)
+		return rc;
 	cap->start_tsc = rte_rdtsc();
 	cap->running = 1;
 	rc = launch(cap, err, errlen);
@@ -553,12 +613,28 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 	} while (!tick(cap, sig, hooks, &wt, rte_rdtsc()));
 	stop_and_drain(cap);
 	lc_custody_retain(cap->custody);
+	if (cap->postcmd != NULL)	/* every file closed: wait for their commands */
+		lc_postcmd_drain(cap->postcmd);
 	for (unsigned int w = 0; w < cap->nw; w++) {
 		if (cap->writer[w]->rc != 0) {
 			snprintf(err, errlen, "%s", cap->writer[w]->err);
 			return cap->writer[w]->rc;
 		}
 	}
+	return 0;
+}
+
+int
+lc_capture_attach_feeds(struct lc_capture *cap, struct lc_feeds *feeds, char *err,
+			size_t errlen)
+{
+	int rc = lc_feeds_attach(feeds, cap->nw, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	cap->feeds = feeds;
+	for (unsigned int w = 0; w < cap->nw; w++)
+		cap->writer[w]->feeds = feeds;
 	return 0;
 }
 
@@ -569,6 +645,7 @@ lc_capture_free(struct lc_capture *cap)
 		return;
 	if (cap->running)
 		stop_and_drain(cap);
+	lc_postcmd_free(cap->postcmd);
 	/* A capture that never ran leaves nothing behind: its first files are removed. */
 	for (unsigned int q = 0; q < cap->nq; q++)
 		if (cap->shard[q] != NULL && cap->start_tsc == 0)

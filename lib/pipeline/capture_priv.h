@@ -35,6 +35,7 @@ struct lc_capture {
 	struct lc_filter_set *filters;
 	char *filter_now;		/* the expression in force, for writers' file headers */
 	struct lc_custody *custody;	/* manifest and retention */
+	struct lc_postcmd *postcmd;	/* -z: commands on closed files; NULL: none */
 	struct lc_writer_policy policy;
 	uint64_t period;		/* -G: start of the current period (s) */
 	struct lc_port port;
@@ -49,6 +50,7 @@ struct lc_capture {
 	struct lc_port_drops port_drops;	/* published for the writers each tick */
 	struct lc_writer_shard *shard[LC_QUEUES_MAX];
 	struct lc_writer *writer[LC_WRITERS_MAX];
+	struct lc_feeds *feeds;		/* --feed; NULL: none (owned by the caller) */
 	int stop;			/* read by RX lcores */
 	int64_t budget;			/* -c */
 	uint64_t start_tsc, end_tsc;

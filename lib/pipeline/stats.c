@@ -114,6 +114,53 @@ print_filters(FILE *f, const struct lc_stats *s)
 	}
 }
 
+/* --feed: per feed, then its clients (the open ones, then the last that ended). */
+static void
+print_feeds(FILE *f, const struct lc_stats *s)
+{
+	for (unsigned int i = 0; i < s->nfeeds; i++) {
+		const struct lc_feed_stats *d = &s->feeds[i];
+
+		fprintf(f, "feed %s%s%s%s: %" PRIu64 " packets sent to %" PRIu64 " client%s (%"
+			PRIu64 " refused), %" PRIu64 " feed drops (%" PRIu64 " with the feed's "
+			"buffer full, the rest in clients' buffers)\n", d->name,
+			d->filter[0] ? " '" : "", d->filter, d->filter[0] ? "'" : "", d->sent,
+			d->clients, d->clients == 1 ? "" : "s", d->refused, d->drops,
+			d->ring_drops);
+		for (unsigned int k = 0; k < d->nshown; k++)
+			fprintf(f, "  client %s: %" PRIu64 " packets sent, %" PRIu64 " feed drops, "
+				"%s\n", d->shown[k].peer, d->shown[k].sent, d->shown[k].drops,
+				d->shown[k].connected ? "connected" : d->shown[k].ended);
+	}
+}
+
+/* --feed, for the stats file. */
+static json_t *
+feeds_json(const struct lc_stats *s)
+{
+	json_t *a = json_array();
+
+	for (unsigned int i = 0; i < s->nfeeds; i++) {
+		const struct lc_feed_stats *d = &s->feeds[i];
+		json_t *cl = json_array();
+
+		for (unsigned int k = 0; k < d->nshown; k++)
+			json_array_append_new(cl, json_pack("{s:s, s:I, s:I, s:I, s:b, s:s}",
+				"peer", d->shown[k].peer, "sent", (json_int_t)d->shown[k].sent,
+				"sent_bytes", (json_int_t)d->shown[k].sent_bytes,
+				"feed_drops", (json_int_t)d->shown[k].drops,
+				"connected", d->shown[k].connected, "ended", d->shown[k].ended));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			"s:I, s:o}", "feed", d->name, "filter", d->filter,
+			"offered", (json_int_t)d->offered, "sent", (json_int_t)d->sent,
+			"sent_bytes", (json_int_t)d->sent_bytes, "feed_drops", (json_int_t)d->drops,
+			"ring_drops", (json_int_t)d->ring_drops, "clients", (json_int_t)d->clients,
+			"clients_now", (json_int_t)d->clients_now, "refused", (json_int_t)d->refused,
+			"client_list", cl));
+	}
+	return a;
+}
+
 void
 lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 {
@@ -157,6 +204,10 @@ lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 			s->clock_refreshes, s->clock_refreshes == 1 ? "" : "s",
 			(double)s->clock_max_offset_ns / 1e3, s->clock_steps,
 			s->clock_steps == 1 ? "" : "s");
+	if (s->postrotate)
+		fprintf(f, "-z: %" PRIu64 " run, %" PRIu64 " failed, %" PRIu64 " timed out\n",
+			s->postrotate_run, s->postrotate_failed, s->postrotate_timed_out);
+	print_feeds(f, s);
 	print_filters(f, s);
 }
 
@@ -210,6 +261,15 @@ lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_
 	json_object_set_new(root, "io_write_cycles_per_packet", json_real(s->written ?
 		(double)s->io_write_cycles / (double)s->written : 0.0));
 	json_object_set_new(root, "queues", queues);
+	if (s->nfeeds != 0)
+		json_object_set_new(root, "feeds", feeds_json(s));
+	if (s->postrotate) {
+		json_object_set_new(root, "postrotate_run", json_integer((json_int_t)s->postrotate_run));
+		json_object_set_new(root, "postrotate_failed",
+				    json_integer((json_int_t)s->postrotate_failed));
+		json_object_set_new(root, "postrotate_timed_out",
+				    json_integer((json_int_t)s->postrotate_timed_out));
+	}
 	json_t *filters = json_array();
 	for (unsigned int i = 0; i < s->nfilters; i++) {
 		char when[64];

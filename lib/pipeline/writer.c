@@ -13,6 +13,7 @@
 
 #include "lc_version.h"
 #include "clock.h"
+#include "feed_tap.h"
 #include "linecap/config.h"
 #include "log.h"
 #include "writer.h"
@@ -664,6 +665,9 @@ lc_writer_poll_shard(struct lc_writer *w, struct lc_writer_shard *s)
 	if (s->ix != NULL && unlikely(lc_queue_in_use(s->q) > s->q->nchunks / 2))
 		index_check(w, s);
 	for (unsigned int i = 0; i < n; i++) {
+		if (w->feeds != NULL)	/* never waits: a full feed is the feed's loss */
+			lc_feeds_offer(w->feeds, w->id, w->policy->fmt, chunks[i]->data,
+				       chunks[i]->len);
 		take_records(w, s, chunks[i]->data, chunks[i]->len, chunks[i]->nrec);
 		pkts += chunks[i]->nrec;
 	}

@@ -139,6 +139,7 @@ struct lc_writer {
 	uint32_t snaplen;		/* for file headers */
 	unsigned int nshards;
 	struct lc_writer_shard *shards[64];
+	struct lc_feeds *feeds;		/* live feeds offered its records; NULL: none */
 	int rc;				/* first fatal error (-errno), 0 if none */
 	char err[256];
 } __rte_cache_aligned;
