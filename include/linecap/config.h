@@ -36,6 +36,7 @@
 #define LC_FEED_BUFFER (8ull << 20)		/* default buffer, per client */
 #define LC_FEED_BUFFER_MIN (64ull << 10)
 #define LC_FEED_BUFFER_MAX (1ull << 30)
+#define LC_FEED_MEM_MAX (4ull << 30)		/* max-clients x buffer, per feed */
 
 /* One --feed [ADDR:]PORT[,connect][,usec][,snaplen=N][,max-clients=N][,stall=SECS]
  * [,buffer=SIZE][,filter=EXPR] (filter last: the expression runs to the end). */

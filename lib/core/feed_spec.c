@@ -140,5 +140,8 @@ lc_feed_spec_parse(const char *s, const char *label, struct lc_feed_spec *spec, 
 	if (rc == 0 && spec->connect && clients)
 		return bad(err, errlen, label, s, "max-clients means nothing with connect (one "
 			   "connection out)");
+	if (rc == 0 && (uint64_t)spec->max_clients * spec->buffer > LC_FEED_MEM_MAX)
+		return bad(err, errlen, label, s, "max-clients x buffer is over 4Gi: clients "
+			   "that all stall would hold that much memory");
 	return rc;
 }

@@ -212,6 +212,15 @@ def main():
     rt.join(20)
     time.sleep(1.5)		# the stalled clients' second passes; the last records flush
     body = metrics(prom)
+    time.sleep(1.1)		# the next per-second snapshot has every packet
+    sock = e.telemetry_connect(cap.pid, t)
+    tel = e.telemetry(sock, "/linecap/feeds")
+    sock.close()
+    f0 = tel.get("feed0", {}) if isinstance(tel, dict) else {}
+    t.check(f0.get("feed") == f"127.0.0.1:{full}" and f0.get("sent", 0) >= PACKETS and
+            any(isinstance(c, dict) and c.get("state") == "connected" and
+                c.get("feed_drops") == 0 for c in f0.values()),
+            f"telemetry /linecap/feeds: {str(tel)[:400]}")
     stop.set()
     rc, err = e.interrupt(cap)
     for s in socks:

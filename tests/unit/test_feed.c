@@ -61,8 +61,8 @@ test_specs(void)
 	CHECK(sp.connect && sp.usec && sp.snaplen == 128 && sp.stall_ms == 500 &&
 	      sp.buffer == (1u << 20) && sp.max_clients == LC_FEED_MAX_CLIENTS);
 	CHECK(sp.filter != NULL && strcmp(sp.filter, "tcp[13] & 2 != 0, or so") == 0);
-	CHECK(lc_feed_spec_parse("57012,max-clients=1000", "--feed", &sp, err,
-				 sizeof(err)) == 0 && sp.max_clients == 1000 && !sp.connect &&
+	CHECK(lc_feed_spec_parse("57012,max-clients=500", "--feed", &sp, err,
+				 sizeof(err)) == 0 && sp.max_clients == 500 && !sp.connect &&
 	      sp.filter == NULL && sp.stall_ms == LC_FEED_STALL_MS &&
 	      sp.buffer == LC_FEED_BUFFER);
 	spec_bad("", "[ADDR:]PORT");
@@ -83,6 +83,7 @@ test_specs(void)
 	spec_bad("57012,buffer=1K", "64Ki");
 	spec_bad("57012,buffer=2Gi", "64Ki");
 	spec_bad("57012,filter=  ", "needs an expression");
+	spec_bad("57012,max-clients=1000,buffer=8Mi", "over 4Gi");
 	spec_bad("1.2.3.4:80,connect,max-clients=2", "max-clients means nothing");
 }
 
