@@ -25,6 +25,7 @@
 
 #define POLL_MS 50u		/* how often running commands are looked at without pidfds */
 #define DRAIN_SAY_S 10u		/* lc_postcmd_drain says how many are left this often */
+#define BACKLOG_SAY 64u		/* a queue this long is logged, and again at each doubling */
 
 extern char **environ;
 
@@ -34,6 +35,7 @@ struct job {
 	uint64_t token;		/* held: the writer thread that holds it */
 	dev_t dev;		/* held: its .part's device and inode (0 0: unknown) */
 	ino_t ino;
+	bool seen;		/* the file was there when it was queued */
 	char path[];
 };
 
@@ -51,6 +53,7 @@ struct lc_postcmd {
 	char **argv;		/* its words (one allocation) */
 	int argc;
 	char prog[PATH_MAX];	/* argv[0] resolved */
+	char *cwd;		/* for relative paths: the command gets the full path */
 	unsigned int jobs;
 	uint64_t timeout_ms, grace_ms;
 	struct slot *slots;	/* jobs of them */
@@ -61,6 +64,7 @@ struct lc_postcmd {
 	struct job *head, *tail;
 	struct job *held;	/* closed files waiting for their name (lc_postcmd_hold) */
 	struct lc_postcmd_counts c;
+	unsigned int backlog_say;	/* a queue this long is logged next */
 	bool started, stop;
 	pthread_t thread;
 };
@@ -106,6 +110,9 @@ lc_postcmd_create(const struct lc_postcmd_params *p, char *err, size_t errlen)
 		goto fail;
 	}
 	pc->jobs = p->jobs ? p->jobs : 1;
+	pc->backlog_say = BACKLOG_SAY;
+	/* A relative -w gives relative paths: the command gets them whole (it may cd). */
+	pc->cwd = getcwd(NULL, 0);
 	pc->timeout_ms = p->timeout_ms;
 	pc->grace_ms = p->grace_ms ? p->grace_ms : LC_POSTCMD_GRACE_MS;
 	pc->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -119,6 +126,7 @@ lc_postcmd_create(const struct lc_postcmd_params *p, char *err, size_t errlen)
 	return pc;
 fail:
 	if (pc != NULL) {
+		free(pc->cwd);
 		free(pc->argv);
 		free(pc->slots);
 		free(pc->command);
@@ -128,18 +136,24 @@ fail:
 	return NULL;
 }
 
+/* A job for path, made a full path when it is relative. */
 static struct job *
-new_job(const char *path)
+new_job(const struct lc_postcmd *pc, const char *path)
 {
-	size_t n = strlen(path) + 1;
-	struct job *j = malloc(sizeof(*j) + n);
+	const char *dir = path[0] != '/' && pc->cwd != NULL ? pc->cwd : NULL;
+	size_t d = dir != NULL ? strlen(dir) + 1 : 0, n = strlen(path) + 1;
+	struct job *j = malloc(sizeof(*j) + d + n);
 
 	if (j == NULL) {
 		LC_LOG(ERR, "-z: out of memory: no command for %s", path);
 		return NULL;
 	}
 	memset(j, 0, sizeof(*j));
-	memcpy(j->path, path, n);
+	if (dir != NULL) {
+		memcpy(j->path, dir, d - 1);
+		j->path[d - 1] = '/';
+	}
+	memcpy(j->path + d, path, n);
 	return j;
 }
 
@@ -157,6 +171,8 @@ wake(struct lc_postcmd *pc)
 static void
 push(struct lc_postcmd *pc, struct job *j)
 {
+	unsigned int say = 0, running;
+
 	j->next = NULL;
 	pthread_mutex_lock(&pc->lock);
 	if (pc->tail != NULL)
@@ -165,17 +181,29 @@ push(struct lc_postcmd *pc, struct job *j)
 		pc->head = j;
 	pc->tail = j;
 	pc->c.queued++;
+	if (pc->c.queued >= pc->backlog_say) {	/* said while it grows, not only at the end */
+		say = pc->c.queued;
+		pc->backlog_say = pc->backlog_say > UINT_MAX / 2 ? UINT_MAX : pc->backlog_say * 2;
+	}
+	running = pc->c.running;
 	pthread_mutex_unlock(&pc->lock);
 	wake(pc);
+	if (say)
+		LC_LOG(WARNING, "-z: %u files wait for their command (%u running, "
+		       "--postrotate-jobs %u): the commands are slower than the files come; "
+		       "the queue is in memory (a file retired before its turn gets no command)",
+		       say, running, pc->jobs);
 }
 
 int
 lc_postcmd_enqueue(struct lc_postcmd *pc, const char *path)
 {
-	struct job *j = new_job(path);
+	struct job *j = new_job(pc, path);
+	struct stat st;
 
 	if (j == NULL)
 		return -ENOMEM;
+	j->seen = lstat(j->path, &st) == 0;
 	push(pc, j);
 	return 0;
 }
@@ -183,14 +211,14 @@ lc_postcmd_enqueue(struct lc_postcmd *pc, const char *path)
 void
 lc_postcmd_hold(struct lc_postcmd *pc, const char *path)
 {
-	struct job *j = new_job(path), **pp;
+	struct job *j = new_job(pc, path), **pp;
 	char part[PATH_MAX + 8];
 	struct stat st;
 
 	if (j == NULL)
 		return;
 	j->token = self_token();
-	snprintf(part, sizeof(part), "%s.part", path);
+	snprintf(part, sizeof(part), "%s.part", j->path);
 	if (lstat(part, &st) == 0) {
 		j->dev = st.st_dev;
 		j->ino = st.st_ino;
@@ -236,6 +264,7 @@ lc_postcmd_publish(struct lc_postcmd *pc)
 		free(j);
 		return;
 	}
+	j->seen = true;
 	push(pc, j);
 }
 
@@ -310,8 +339,19 @@ static void
 start_job(struct lc_postcmd *pc, struct job *j)
 {
 	struct slot *s = NULL;
+	struct stat st;
 	int rc;
 
+	/* Retired (-W, --retain-bytes, a full disk) while it waited: nothing to run on. */
+	if (j->seen && lstat(j->path, &st) != 0 && errno == ENOENT) {
+		LC_LOG(WARNING, "-z: %s: deleted before its command could run (retired by -W, "
+		       "--retain-bytes or a full disk?): no command", j->path);
+		free(j);
+		pthread_mutex_lock(&pc->lock);
+		ended_locked(pc, true, false);
+		pthread_mutex_unlock(&pc->lock);
+		return;
+	}
 	for (unsigned int i = 0; i < pc->jobs && s == NULL; i++)
 		if (pc->slots[i].pid == 0)
 			s = &pc->slots[i];
@@ -442,8 +482,10 @@ runner(void *arg)
 			struct job *j = pc->head;
 
 			pc->head = j->next;
-			if (pc->head == NULL)
+			if (pc->head == NULL) {
 				pc->tail = NULL;
+				pc->backlog_say = BACKLOG_SAY;	/* caught up: say it anew */
+			}
 			pc->c.queued--;
 			pc->c.running++;
 			pthread_mutex_unlock(&pc->lock);
@@ -536,6 +578,7 @@ lc_postcmd_free(struct lc_postcmd *pc)
 	pthread_cond_destroy(&pc->idle);
 	close(pc->wakefd);
 	pthread_mutex_destroy(&pc->lock);
+	free(pc->cwd);
 	free(pc->argv);
 	free(pc->slots);
 	free(pc->command);

@@ -4,7 +4,10 @@
 
 /*
  * -z COMMAND: run a command on every file the capture has closed, recorded and named, with
- * the file's full path as its last argument (tcpdump's -z). One thread takes paths from a
+ * the file's full path as its last argument (tcpdump's -z; a relative path is made full with
+ * the working directory at create). A file that was there when queued and is gone at its
+ * turn (retired by -W, --retain-bytes or a full disk) gets no command: logged, counted as
+ * failed. A queue of 64 files waiting is logged, and again at each doubling. One thread takes paths from a
  * queue and runs at most `jobs` commands at a time with posix_spawn (never a shell): stdin
  * from /dev/null, stdout and stderr inherited, no other descriptor, default signal
  * dispositions and an empty signal mask, each in a process group of its own (a ^C at the

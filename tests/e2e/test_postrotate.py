@@ -171,7 +171,35 @@ left = subprocess.run(["pgrep", "-f", f"^/bin/sh {HANG}"], capture_output=True, 
 t.check(left.stdout.strip() == "", f"hanging: commands left running: {left.stdout}")
 intact("hanging", out)
 
-# 5. A program that is not there: refused at start, one line, nothing made.
+# 5. A relative -w, and -W 3 retiring files while their commands wait (one job, slow): each
+# command gets the file's full path; a file retired before its turn gets no command, and
+# the log says so; every file is either called or said.
+SLOW = script("slow.sh", 'echo "$2" >> "$1/calls.log"\nsleep 0.5')
+log = logdir("log5")
+r = subprocess.run([e.linecap_bin(), *e.test_buffer(
+    ["-i", replay, "-w", "ring", "-C", "0.2", "-W", "3", "-s", "256", "-z", f"{SLOW} {log}",
+     "--postrotate-jobs", "1"])], cwd=work, capture_output=True, text=True, timeout=120,
+    preexec_fn=e.die_with_parent)
+t.check(r.returncode == 0, f"ring: exit {r.returncode}: {r.stderr[-800:]}")
+ring = os.path.join(work, "ring")
+with open(os.path.join(ring, "manifest.jsonl")) as f:
+    recorded = [os.path.join(ring, rec["file"]) for rec in map(json.loads, f)
+                if "sha256" in rec and "file" in rec and "retired" not in rec]
+called = []
+if os.path.exists(os.path.join(log, "calls.log")):
+    with open(os.path.join(log, "calls.log")) as f:
+        called = f.read().splitlines()
+gone = [p for p in recorded if f"-z: {p}: deleted before its command could run" in r.stderr]
+t.check(len(recorded) >= 8, f"ring: {len(recorded)} files recorded (want several)")
+t.check(all(c.startswith(ring + "/") for c in called),
+        f"ring: commands got paths {called[:3]} (want full paths under {ring})")
+t.check(len(gone) > 0, f"ring: no file said retired before its command: {r.stderr[-600:]}")
+t.check(sorted(called + gone) == sorted(recorded),
+        f"ring: {len(called)} called + {len(gone)} said gone, {len(recorded)} recorded")
+t.check(f"-z: {len(recorded)} run, {len(gone)} failed, 0 timed out" in r.stderr,
+        f"ring: summary {r.stderr[-400:]}")
+
+# 6. A program that is not there: refused at start, one line, nothing made.
 out = os.path.join(work, "refused")
 r = e.run_linecap(["-i", replay, "-w", out, "-z", "no-such-program-zz -9"])
 t.check(r.returncode == 2 and r.stderr == "linecap: -z 'no-such-program-zz -9': "

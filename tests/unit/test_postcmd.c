@@ -14,6 +14,7 @@
 #include "lc_test.h"
 
 #include "linecap/config.h"
+#include "log.h"
 #include "postcmd.h"
 
 static char dir[64];
@@ -309,6 +310,137 @@ test_child_environment(void)
 		fprintf(stderr, "the command's descriptors:\n%s", fd);
 }
 
+/* The log while fn runs, NOTICE and up (static buffer). */
+static const char *
+logged(void (*fn)(void *), void *arg)
+{
+	static char text[65536];
+	FILE *f = tmpfile();
+	uint32_t level = (uint32_t)rte_log_get_level(lc_logtype);
+	size_t n;
+
+	rte_log_set_level(lc_logtype, RTE_LOG_NOTICE);
+	rte_openlog_stream(f);
+	fn(arg);
+	rte_openlog_stream(NULL);
+	rte_log_set_level(lc_logtype, level);
+	rewind(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* A relative -w makes relative paths: the command still gets the file's full path (it may
+ * cd elsewhere, as docs/deploying.md's zeek script does), through hold/publish and enqueue. */
+static void
+test_full_path(void)
+{
+	char log[128], cmd[256], cwd[4096], want[4300];
+	const char *s;
+	struct lc_postcmd *pc;
+	FILE *f;
+
+	snprintf(log, sizeof(log), "%s/full.log", dir);
+	s = script("full.sh", "cd / && echo \"$2\" >> \"$1\"");
+	snprintf(cmd, sizeof(cmd), "%s %s", s, log);
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK(chdir(dir) == 0);
+	pc = runner(cmd, 1, 60000, 0);
+	f = fopen("rel.pcap.part", "w");	/* written, closed, held, named, published */
+	CHECK(f != NULL);
+	if (f != NULL)
+		fclose(f);
+	lc_postcmd_hold(pc, "rel.pcap");
+	CHECK(rename("rel.pcap.part", "rel.pcap") == 0);
+	lc_postcmd_publish(pc);
+	CHECK(lc_postcmd_enqueue(pc, "./sub/../other.pcap") == 0);
+	lc_postcmd_drain(pc);
+	lc_postcmd_free(pc);
+	CHECK(chdir(cwd) == 0);
+	snprintf(want, sizeof(want), "%s/rel.pcap\n", dir);
+	CHECK_STR_HAS(slurp(log), want);
+	snprintf(want, sizeof(want), "%s/./sub/../other.pcap\n", dir);
+	CHECK_STR_HAS(slurp(log), want);
+}
+
+struct gone_case {
+	struct lc_postcmd *pc;
+	char kept[128], gone[128];
+};
+
+static void
+gone_run(void *arg)
+{
+	struct gone_case *g = arg;
+
+	CHECK(lc_postcmd_enqueue(g->pc, "/nonexistent/first-hang.pcap") == 0);
+	CHECK(lc_postcmd_enqueue(g->pc, g->kept) == 0);
+	CHECK(lc_postcmd_enqueue(g->pc, g->gone) == 0);
+	CHECK(unlink(g->gone) == 0);	/* retired (-W) while it waited for its turn */
+	lc_postcmd_drain(g->pc);
+}
+
+/* A file deleted before its command's turn (-W, --retain-bytes or a full disk retired it):
+ * no command on a path that is not there; the log says why, and it counts as failed. */
+static void
+test_gone_before_turn(void)
+{
+	struct gone_case g;
+	struct lc_postcmd_counts c;
+	char log[128], cmd[256];
+	const char *s, *text;
+	FILE *f;
+
+	snprintf(log, sizeof(log), "%s/gone.log", dir);
+	s = script("gone.sh", "case \"$2\" in *hang*) sleep 0.5;; esac\necho \"$2\" >> \"$1\"");
+	snprintf(cmd, sizeof(cmd), "%s %s", s, log);
+	snprintf(g.kept, sizeof(g.kept), "%s/kept.pcap", dir);
+	snprintf(g.gone, sizeof(g.gone), "%s/gone.pcap", dir);
+	for (int i = 0; i < 2; i++) {
+		f = fopen(i ? g.gone : g.kept, "w");
+		CHECK(f != NULL);
+		if (f != NULL)
+			fclose(f);
+	}
+	g.pc = runner(cmd, 1, 60000, 0);
+	text = logged(gone_run, &g);
+	lc_postcmd_counts(g.pc, &c);
+	lc_postcmd_free(g.pc);
+	CHECK_EQ_U64(c.run, 3);
+	CHECK_EQ_U64(c.failed, 1);
+	CHECK_STR_HAS(slurp(log), "kept.pcap\n");
+	CHECK(strstr(slurp(log), "gone.pcap") == NULL);
+	CHECK_STR_HAS(text, "gone.pcap: deleted before its command could run");
+}
+
+static void
+backlog_run(void *arg)
+{
+	struct lc_postcmd *pc = arg;
+	char path[64];
+
+	CHECK(lc_postcmd_enqueue(pc, "/nonexistent/hang.pcap") == 0);
+	for (int i = 0; i < 100; i++) {
+		snprintf(path, sizeof(path), "/nonexistent/b%d.pcap", i);
+		CHECK(lc_postcmd_enqueue(pc, path) == 0);
+	}
+	lc_postcmd_drain(pc);
+}
+
+/* Commands slower than the files come: the queue grows (in memory, nothing lost) and the
+ * log says so while it grows, not only at the end. */
+static void
+test_backlog_said(void)
+{
+	const char *s = script("backlog.sh", "case \"$1\" in *hang*) sleep 0.3;; esac\nexit 0");
+	struct lc_postcmd *pc = runner(s, 1, 60000, 0);
+	const char *text = logged(backlog_run, pc);
+
+	lc_postcmd_free(pc);
+	CHECK_STR_HAS(text, "-z: 64 files wait for their command");
+}
+
 int
 main(void)
 {
@@ -323,6 +455,9 @@ main(void)
 	test_timeout();
 	test_enqueue_never_waits();
 	test_child_environment();
+	test_full_path();
+	test_gone_before_turn();
+	test_backlog_said();
 	char cmd[128];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
