@@ -128,7 +128,9 @@ run(struct lc_config *cfgp, int argc, char **argv)
 
 	if (cfg.user != NULL &&
 	    (lc_privs_lookup(cfg.user, &user, err, sizeof(err)) < 0 ||
-	     lc_app_check_user(&user, &out, cfg.stats_file, err, sizeof(err)) < 0))
+	     lc_app_check_user(&user, &out, cfg.stats_file, err, sizeof(err)) < 0 ||
+	     (cfg.postrotate_cmd != NULL &&
+	      lc_privs_check_command(&user, cfg.postrotate_cmd, err, sizeof(err)) < 0)))
 		return die(EXIT_USAGE, err);
 	if (cfg.prometheus != NULL &&
 	    (metrics = lc_prometheus_bind(cfg.prometheus, err, sizeof(err))) == NULL)

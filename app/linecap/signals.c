@@ -22,8 +22,9 @@ static bool stop_tty;		/* stderr is a terminal: the notices start a fresh line *
 
 #define STOPPING "linecap: stopping: draining the buffers and closing files; " \
 	"send the signal again after 1 s to end at once\n"
-#define FORCED "linecap: second stop request: ending at once; open files stay .part " \
-	"(linecap-verify --repair)\n"
+#define FORCED "linecap: second stop request: ending at once, without the summary; files " \
+	"still open stay .part (linecap-verify --repair); -z commands still queued are not run " \
+	"and those running are left to run\n"
 
 /* write(2) a constant notice: async-signal-safe, unlike stdio. */
 static void

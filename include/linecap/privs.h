@@ -49,6 +49,11 @@ int lc_privs_check_append(const struct lc_user *u, const char *file, const char 
  * one line in err. */
 int lc_privs_check_links(const struct lc_user *u, const char *dir, char *err, size_t errlen);
 
+/* -z: may u execute the program of command (its first word, looked up in PATH)? 0, or
+ * -errno with "-Z USER: USER cannot run PROG (why): ..." in err. */
+int lc_privs_check_command(const struct lc_user *u, const char *command, char *err,
+			   size_t errlen);
+
 /* Could uid delete a file (st: file) from a directory (st: dir) it can write? In a sticky
  * directory only root, the file's owner and the directory's owner can. 1 or 0. */
 struct stat;

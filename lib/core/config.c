@@ -403,8 +403,10 @@ set_command(const char **dst, const char *val, const char *label, char *err, siz
 		return rc;
 	rc = lc_command_resolve(argv[0], prog, sizeof(prog));
 	if (rc == -ENOENT)
-		snprintf(err, errlen, "%s '%s': %s: %s", label, val, argv[0],
-			 strchr(argv[0], '/') ? "no such file" : "not found in PATH");
+		snprintf(err, errlen, "%s '%s': %s: %s%s", label, val, argv[0],
+			 strchr(argv[0], '/') ? "no such file" : "not found in PATH",
+			 argv[1] != NULL ? " (the command is split on blanks: no shell, no quoting)" :
+			 "");
 	else if (rc < 0)
 		snprintf(err, errlen, "%s '%s': %s: %s", label, val, prog,
 			 rc == -EACCES ? "not an executable file" : strerror(-rc));

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "linecap/privs.h"
+#include "command.h"
 
 int
 lc_privs_lookup(const char *user, struct lc_user *u, char *err, size_t errlen)
@@ -87,6 +89,29 @@ access_as(const struct lc_user *u, const char *path, int mode, char *err, size_t
 			 strerror(errno));
 		return 1;
 	}
+	return rc;
+}
+
+int
+lc_privs_check_command(const struct lc_user *u, const char *command, char *err, size_t errlen)
+{
+	char prog[PATH_MAX], **argv = NULL;
+	int rc = lc_command_split(command, "-z", &argv, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	rc = lc_command_resolve(argv[0], prog, sizeof(prog));
+	if (rc == 0) {
+		rc = access_as(u, prog, X_OK, err, errlen);
+		if (rc == 1)
+			rc = -EPERM;
+		else if (rc < 0)
+			snprintf(err, errlen, "-Z %s: %s cannot run %s (%s): -z runs its command as "
+				 "that user", u->name, u->name, prog, strerror(-rc));
+	} else {
+		snprintf(err, errlen, "-z %s: %s", argv[0], strerror(-rc));
+	}
+	free(argv);
 	return rc;
 }
 

@@ -151,8 +151,8 @@ published_for_postcmd(void *arg)
 {
 	struct lc_capture *cap = arg;
 
+	lc_postcmd_publish(cap->postcmd);	/* queued while it is surely there */
 	lc_custody_make_room(cap->custody);
-	lc_postcmd_publish(cap->postcmd);
 }
 
 static unsigned int

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/eventfd.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
@@ -54,6 +55,9 @@ struct lc_postcmd {
 	int argc;
 	char prog[PATH_MAX];	/* argv[0] resolved */
 	char *cwd;		/* for relative paths: the command gets the full path */
+	uid_t uid;		/* at create: as root, before -Z */
+	char **env;		/* the commands' environment when -Z changed the user; NULL:
+				 * linecap's own */
 	unsigned int jobs;
 	uint64_t timeout_ms, grace_ms;
 	struct slot *slots;	/* jobs of them */
@@ -113,6 +117,7 @@ lc_postcmd_create(const struct lc_postcmd_params *p, char *err, size_t errlen)
 	pc->backlog_say = BACKLOG_SAY;
 	/* A relative -w gives relative paths: the command gets them whole (it may cd). */
 	pc->cwd = getcwd(NULL, 0);
+	pc->uid = geteuid();
 	pc->timeout_ms = p->timeout_ms;
 	pc->grace_ms = p->grace_ms ? p->grace_ms : LC_POSTCMD_GRACE_MS;
 	pc->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -127,6 +132,9 @@ lc_postcmd_create(const struct lc_postcmd_params *p, char *err, size_t errlen)
 fail:
 	if (pc != NULL) {
 		free(pc->cwd);
+	if (pc->env != NULL)
+		free(pc->env[0]);
+	free(pc->env);
 		free(pc->argv);
 		free(pc->slots);
 		free(pc->command);
@@ -324,7 +332,7 @@ spawn(struct lc_postcmd *pc, struct slot *s, struct job *j)
 	    (rc = posix_spawnattr_setpgroup(&at, 0)) == 0 &&
 	    (rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 					   POSIX_SPAWN_SETPGROUP)) == 0)
-		rc = posix_spawn(&pid, pc->prog, &fa, &at, argv, environ);
+		rc = posix_spawn(&pid, pc->prog, &fa, &at, argv, pc->env ? pc->env : environ);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0)
@@ -509,12 +517,55 @@ runner(void *arg)
 	return NULL;
 }
 
+/* -Z made linecap another user since create: its commands get that user's HOME, USER and
+ * LOGNAME (not root's), the rest of the environment as it is. NULL: nothing to change or no
+ * memory (then linecap's own). */
+static char **
+user_environment(uid_t was)
+{
+	static const char *const mine[] = { "HOME=", "USER=", "LOGNAME=" };
+	const struct passwd *pw = geteuid() != was ? getpwuid(geteuid()) : NULL;
+	size_t n = 0, k = 0, len;
+	char **env, *text;
+
+	if (pw == NULL)
+		return NULL;
+	while (environ[n] != NULL)
+		n++;
+	len = 3 * strlen(pw->pw_name) + strlen(pw->pw_dir) + 32;
+	env = calloc(n + 4, sizeof(*env));
+	text = malloc(len);
+	if (env == NULL || text == NULL) {
+		free(env);
+		free(text);
+		return NULL;
+	}
+	env[k++] = text;	/* the three in one allocation: env[0] frees them */
+	text += sprintf(text, "HOME=%s", pw->pw_dir) + 1;
+	env[k++] = text;
+	text += sprintf(text, "USER=%s", pw->pw_name) + 1;
+	env[k++] = text;
+	sprintf(text, "LOGNAME=%s", pw->pw_name);
+	for (size_t i = 0; i < n; i++) {
+		bool replaced = false;
+
+		for (size_t m = 0; m < RTE_DIM(mine); m++)
+			replaced |= strncmp(environ[i], mine[m], strlen(mine[m])) == 0;
+		if (!replaced)
+			env[k++] = environ[i];
+	}
+	return env;
+}
+
 int
 lc_postcmd_start(struct lc_postcmd *pc, char *err, size_t errlen)
 {
 	/* A control thread: on the CPUs no lcore uses (else the main lcore's), and so are the
 	 * commands it starts; never an RX or writer core. */
-	int rc = rte_ctrl_thread_create(&pc->thread, "lc-postcmd", NULL, runner, pc);
+	int rc;
+
+	pc->env = user_environment(pc->uid);	/* before the thread that reads it */
+	rc = rte_ctrl_thread_create(&pc->thread, "lc-postcmd", NULL, runner, pc);
 
 	if (rc != 0) {
 		snprintf(err, errlen, "-z: cannot start its thread: %s", strerror(rc));

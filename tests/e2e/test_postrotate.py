@@ -44,6 +44,7 @@ there=absent; [ -f "$f" ] && there=present
 part=no; [ -e "$f.part" ] && part=yes
 sum=$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)
 echo "$(id -u) $there $part ${sum:-none} $f" >> "$1/calls.log"
+echo "$HOME $USER $LOGNAME" > "$1/env"
 """)
 FAIL = script("fail.sh", "exit 3")
 HANG = script("hang.sh", "sleep 1000")
@@ -138,6 +139,10 @@ if os.geteuid() == 0:
     n = check_calls("-Z nobody", out, log, nobody.pw_uid)
     t.check(st.get("postrotate_run") == n and st.get("postrotate_failed") == 0,
             f"-Z nobody: stats {st}")
+    with open(os.path.join(log, "env")) as f:
+        env = f.read().split()
+    t.check(env == [nobody.pw_dir, "nobody", "nobody"],
+            f"-Z nobody: the command's HOME USER LOGNAME are nobody's: {env}")
 else:
     print("not root: -Z nobody not tried", file=sys.stderr)
 
@@ -203,7 +208,18 @@ t.check(f"-z: {len(recorded)} run, {len(gone)} failed, 0 timed out" in r.stderr,
 out = os.path.join(work, "refused")
 r = e.run_linecap(["-i", replay, "-w", out, "-z", "no-such-program-zz -9"])
 t.check(r.returncode == 2 and r.stderr == "linecap: -z 'no-such-program-zz -9': "
-        "no-such-program-zz: not found in PATH\n", f"refused: {r.returncode} {r.stderr!r}")
+        "no-such-program-zz: not found in PATH (the command is split on blanks: no shell, no "
+        "quoting)\n", f"refused: {r.returncode} {r.stderr!r}")
 t.check(not os.path.exists(out), "refused: the output directory was made")
+
+# 7. A program the -Z user may not run: refused at start as well, not a failure per file.
+if os.geteuid() == 0:
+    private = script("private.sh", "exit 0")
+    os.chmod(private, 0o700)
+    out = os.path.join(work, "private")
+    r = e.run_linecap(["-i", replay, "-w", out, "-Z", "nobody", "-z", private])
+    t.check(r.returncode == 2 and r.stderr.count("\n") == 1 and
+            f"nobody cannot run {private}" in r.stderr, f"-Z: {r.returncode} {r.stderr!r}")
+    t.check(not os.path.exists(out), "-Z refused: the output directory was made")
 
 t.done()

@@ -57,6 +57,8 @@ static const struct {
 } bad[] = {
 	{ { "-i", "x", "-w", "y", "-z", "no-such-program-zz -9" },
 	  "-z 'no-such-program-zz -9': no-such-program-zz: not found in PATH" },
+	{ { "-i", "x", "-w", "y", "-z", "/my dir/prog.sh" }, "-z '/my dir/prog.sh': /my: no such "
+	  "file (the command is split on blanks: no shell, no quoting)" },
 	{ { "-i", "x", "-w", "y", "-z", "/no/such/prog" }, "-z '/no/such/prog': /no/such/prog: "
 	  "no such file" },
 	{ { "-i", "x", "-w", "y", "-z", "/etc/passwd" }, "-z '/etc/passwd': /etc/passwd: not an "
