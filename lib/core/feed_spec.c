@@ -61,7 +61,7 @@ static int
 parse_option(const char *o, size_t len, const char *label, const char *all,
 	     struct lc_feed_spec *spec, char *err, size_t errlen)
 {
-	char buf[96], msg[LC_ERRLEN], opt[128];
+	char buf[96], msg[LC_ERRLEN], opt[200];
 	char *val;
 	uint64_t u;
 	double d;
@@ -74,7 +74,7 @@ parse_option(const char *o, size_t len, const char *label, const char *all,
 	val = strchr(buf, '=');
 	if (val != NULL)
 		*val++ = '\0';
-	snprintf(opt, sizeof(opt), "%s %s", label, buf);
+	snprintf(opt, sizeof(opt), "%s %.*s: %s", label, 60, all, buf);
 	if (strcmp(buf, "connect") == 0 || strcmp(buf, "usec") == 0) {
 		if (val != NULL)
 			return bad(err, errlen, label, all, "connect and usec take no value");
@@ -102,6 +102,8 @@ parse_option(const char *o, size_t len, const char *label, const char *all,
 		if (rc == 0 && (spec->buffer < LC_FEED_BUFFER_MIN ||
 				spec->buffer > LC_FEED_BUFFER_MAX))
 			return bad(err, errlen, label, all, "buffer must be 64Ki..1Gi");
+		while (rc == 0 && (spec->buffer & (spec->buffer - 1)) != 0)
+			spec->buffer += spec->buffer & -spec->buffer;	/* a power of two */
 	} else {
 		return bad(err, errlen, label, all, "unknown option (connect, usec, snaplen=, "
 			   "max-clients=, stall=, buffer=, filter=)");

@@ -2,14 +2,17 @@
 /* Live feeds: set-up, the writers' side (rings), the counters. The sockets: feed_net.c. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_lcore.h>
 
 #include "feed_priv.h"
 #include "feed_tap.h"
@@ -100,6 +103,33 @@ feed_init(struct lc_feed *f, const struct lc_config *cfg, const char *given, cha
 	return f->spec.connect ? 0 : listen_on(f, given, err, errlen);
 }
 
+/* Every client needs a descriptor: the soft limit is raised to the hard one, and the
+ * feeds' max-clients together must leave LC_FEED_FD_RESERVE for the capture. */
+static int
+fit_descriptors(struct lc_feeds *fs, char *err, size_t errlen)
+{
+	struct rlimit rl;
+	unsigned long clients = 0;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	fs->fd_limit = rl.rlim_cur == RLIM_INFINITY ? ULONG_MAX : (unsigned long)rl.rlim_cur;
+	for (unsigned int i = 0; i < fs->n; i++)
+		clients += fs->feed[i].spec.connect ? 1 : fs->feed[i].spec.max_clients;
+	if (clients + LC_FEED_FD_RESERVE > fs->fd_limit) {
+		snprintf(err, errlen, "--feed: %lu clients in all (max-clients) need %lu open "
+			 "files with the capture's, the limit is %lu (ulimit -n): lower max-clients "
+			 "or raise the limit", clients, clients + LC_FEED_FD_RESERVE, fs->fd_limit);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct lc_feeds *
 lc_feeds_create(const struct lc_config *cfg, char *err, size_t errlen)
 {
@@ -120,6 +150,10 @@ lc_feeds_create(const struct lc_config *cfg, char *err, size_t errlen)
 			lc_feeds_free(fs);
 			return NULL;
 		}
+	}
+	if (fit_descriptors(fs, err, errlen) < 0) {
+		lc_feeds_free(fs);
+		return NULL;
 	}
 	return fs;
 }
@@ -284,10 +318,12 @@ lc_feeds_start(struct lc_feeds *fs)
 
 	if (fs == NULL || fs->started)
 		return 0;
-	rc = pthread_create(&fs->thread, NULL, lc_feed_thread, fs);
+	/* Clients that connected while the port was starting take packets from the first. */
+	lc_feeds_accept_waiting(fs);
+	/* A control thread: on the CPUs no lcore uses (else the main lcore's). */
+	rc = rte_ctrl_thread_create(&fs->thread, "lc-feed", NULL, lc_feed_thread, fs);
 	if (rc != 0)
 		return -rc;
-	pthread_setname_np(fs->thread, "lc-feed");
 	fs->started = 1;
 	for (unsigned int i = 0; i < fs->n; i++) {
 		const struct lc_feed *f = &fs->feed[i];

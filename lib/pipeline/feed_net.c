@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,9 +124,10 @@ client_close(struct lc_feed *f, struct lc_feeds *fs, unsigned int i, const char 
 		lc_feed_client_ended(f, c, why);
 	f->client[i] = f->client[--f->nclients];
 	pthread_mutex_unlock(&fs->lock);
-	if (!c->connecting)
-		LC_LOG(NOTICE, "feed %s: client %s: %s; %" PRIu64 " packets sent, %" PRIu64
-		       " lost", f->name, c->peer, why, c->sent, c->drops);
+	if (!c->connecting)	/* a connect-and-reset loop must not flood the log */
+		LC_LOG_RL(NOTICE, "feed %s: client %s: %s; %" PRIu64 " packets sent, %" PRIu64
+			  " lost (at most one such line a second; the summary lists clients)",
+			  f->name, c->peer, why, c->sent, c->drops);
 	if (f->spec.connect) {	/* try again: at once after a steady connection */
 		uint64_t now = now_ns();
 
@@ -155,11 +157,12 @@ fan_out(struct lc_feed *f, const struct lc_feed_ring *r, uint64_t tail, uint32_t
 
 		if (c->connecting)
 			continue;
-		/* The record partly sent holds its place: its header is read once it is. A
-		 * full buffer tries its socket once before the record is dropped. */
-		if (c->w + len - c->next_rec > c->mask + 1 && !c->blocked)
+		/* The record partly sent holds its place (and the file header, before the
+		 * first send): its header is read once it is. A full buffer tries its socket
+		 * once before the record is dropped. */
+		if (c->w + len - RTE_MIN(c->r, c->next_rec) > c->mask + 1 && !c->blocked)
 			client_send(c, now);	/* an error shows in poll */
-		if (c->w + len - c->next_rec > c->mask + 1) {
+		if (c->w + len - RTE_MIN(c->r, c->next_rec) > c->mask + 1) {
 			__atomic_store_n(&c->drops, c->drops + 1, __ATOMIC_RELAXED);
 			continue;
 		}
@@ -235,7 +238,39 @@ client_send(struct lc_feed_client *c, uint64_t now)
 	return 0;
 }
 
-/* New clients of a listening feed, up to its max-clients; the others are closed. */
+/* A client's socket: a bounded kernel buffer (what it holds is not the client's yet), and
+ * keepalive, so that a peer gone without a word is found within ~25 s. */
+static void
+tune_socket(int fd)
+{
+	int sndbuf = LC_FEED_SNDBUF, on = 1, idle = 10, intvl = 5, cnt = 3;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
+/* At max-clients: the oldest client that closed its side and has nothing waiting makes
+ * room (a reader that half-closed still reads while there is room). 1 if one went. */
+static int
+make_room(struct lc_feed *f, struct lc_feeds *fs)
+{
+	unsigned int old = f->nclients;
+
+	for (unsigned int i = 0; i < f->nclients; i++)
+		if (f->client[i]->eof && f->client[i]->w == f->client[i]->r &&
+		    (old == f->nclients || f->client[i]->opened_ns < f->client[old]->opened_ns))
+			old = i;
+	if (old == f->nclients)
+		return 0;
+	client_close(f, fs, old, "it closed its side; its place went to a new client");
+	return 1;
+}
+
+/* New clients of a listening feed, up to its max-clients (and the descriptors the capture
+ * keeps); the others are closed. */
 static void
 accept_clients(struct lc_feed *f, struct lc_feeds *fs, uint64_t now)
 {
@@ -255,17 +290,21 @@ accept_clients(struct lc_feed *f, struct lc_feeds *fs, uint64_t now)
 		if (fd < 0)
 			return;
 		peer_name(&ss, peer, sizeof(peer));
-		if (f->nclients >= f->spec.max_clients) {
+		if ((unsigned long)fd + LC_FEED_FD_RESERVE >= fs->fd_limit ||
+		    (f->nclients >= f->spec.max_clients && !make_room(f, fs))) {
 			close(fd);
 			pthread_mutex_lock(&fs->lock);
 			f->refused++;
 			pthread_mutex_unlock(&fs->lock);
-			LC_LOG_RL(WARNING, "feed %s: refused %s: max-clients=%u reached", f->name,
-				  peer, f->spec.max_clients);
+			LC_LOG_RL(WARNING, "feed %s: refused %s: %s", f->name, peer,
+				  f->nclients >= f->spec.max_clients ? "max-clients reached" :
+				  "the open files left are the capture's");
 			continue;
 		}
+		tune_socket(fd);
 		if (client_new(f, fs, fd, peer, 0) != NULL)
-			LC_LOG(NOTICE, "feed %s: client %s connected", f->name, peer);
+			LC_LOG_RL(NOTICE, "feed %s: client %s connected (at most one such line a "
+				  "second)", f->name, peer);
 	}
 }
 
@@ -285,6 +324,7 @@ connect_out(struct lc_feed *f, struct lc_feeds *fs, uint64_t now)
 		f->retry_ns = now + BACKOFF_MAX_MS * 1000000ull;
 		return;
 	}
+	tune_socket(fd);
 	if (connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS) {
 		LC_LOG_EVERY(30, WARNING, "feed %s: connecting: %s (trying again)", f->name,
 			     strerror(errno));
@@ -453,6 +493,16 @@ poll_handle(struct lc_feeds *fs, const struct poll_set *ps, uint64_t now)
 		if (lev & POLLIN)
 			accept_clients(f, fs, now);
 	}
+}
+
+void
+lc_feeds_accept_waiting(struct lc_feeds *fs)
+{
+	uint64_t now = now_ns();
+
+	for (unsigned int i = 0; i < fs->n; i++)
+		if (fs->feed[i].listen_fd >= 0)
+			accept_clients(&fs->feed[i], fs, now);
 }
 
 static int

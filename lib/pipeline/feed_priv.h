@@ -21,6 +21,10 @@
 #define LC_FEED_RING (16ull << 20)	/* per feed and writer: ~130 ms of 1 Gbit/s */
 #define LC_FEED_FILE_HDR 24u
 #define LC_FEED_REC_HDR 16u
+/* Descriptors kept for the capture (files, indexes, the port's sockets, Prometheus): a
+ * client past (limit - reserve) is refused. */
+#define LC_FEED_FD_RESERVE 256u
+#define LC_FEED_SNDBUF (256 << 10)	/* a client's kernel send buffer (not autotuned) */
 
 /* Records one writer put for one feed, in pcap form (16-byte header, data), for the feed
  * thread: single producer, single consumer; head and tail count bytes forever. */
@@ -81,6 +85,7 @@ struct lc_feeds {
 	pthread_t thread;
 	int started;
 	int stop;			/* 1: drain and end */
+	unsigned long fd_limit;		/* RLIMIT_NOFILE: clients stop LC_FEED_FD_RESERVE short */
 };
 
 /* Bytes: copy n from/to a byte ring of size mask+1 at position pos, wrapping. */
@@ -108,6 +113,10 @@ socklen_t lc_feed_sockaddr(const struct lc_feed_spec *s, struct sockaddr_storage
 
 /* The feed thread (feed_net.c); arg is struct lc_feeds. */
 void *lc_feed_thread(void *arg);
+
+/* Clients already waiting on listening feeds: accepted now (feed_net.c; the feed thread's
+ * work once it runs). */
+void lc_feeds_accept_waiting(struct lc_feeds *fs);
 
 /* A client ended (feed thread, under the lock): its counters into the feed's. */
 void lc_feed_client_ended(struct lc_feed *f, const struct lc_feed_client *c, const char *why);

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -342,6 +343,63 @@ test_thread(void)
 	lc_feeds_free(fs);
 }
 
+/* max-clients reached: a client that closed its side and has nothing waiting gives its
+ * place to a new one; one still taking packets does not. */
+static void
+test_make_room(void)
+{
+	char spec[64];
+	struct lc_config cfg;
+	struct lc_feeds *fs;
+	struct lc_feed_stats st[LC_FEEDS_MAX];
+	uint8_t hdr[LC_FEED_FILE_HDR];
+	int a, b, c;
+
+	snprintf(spec, sizeof(spec), "%u,max-clients=1", free_port());
+	fs = feeds_of(spec, &cfg);
+	if (fs == NULL)
+		return;
+	CHECK(lc_feeds_start(fs) == 0);
+	a = connect_to(fs->feed[0].spec.port, 0);
+	CHECK(wait_active(&fs->feed[0], 1));
+	CHECK_EQ_U64(read_all(a, hdr, sizeof(hdr)), sizeof(hdr));
+	b = connect_to(fs->feed[0].spec.port, 0);	/* refused: a still reads */
+	CHECK(b >= 0 && read(b, hdr, 1) == 0);
+	shutdown(a, SHUT_WR);				/* a is done: its place is free */
+	usleep(200000);
+	c = connect_to(fs->feed[0].spec.port, 0);
+	CHECK(c >= 0 && read_all(c, hdr, sizeof(hdr)) == sizeof(hdr));
+	CHECK(read(a, hdr, 1) == 0);			/* a was let go */
+	lc_feeds_stats(fs, st);
+	CHECK_EQ_U64(st[0].clients, 2);
+	CHECK_EQ_U64(st[0].refused, 1);
+	close(a);
+	close(b);
+	close(c);
+	lc_feeds_free(fs);
+}
+
+/* Every client needs a descriptor: max-clients past the limit (less what the capture
+ * keeps) is refused at start. Last: it lowers this process's hard limit for good. */
+static void
+test_descriptors(void)
+{
+	struct rlimit rl = { 400, 400 };
+	struct lc_config cfg = { .snaplen = LC_SNAPLEN_MAX, .nfeeds = 1 };
+	char err[LC_ERRLEN];
+	struct lc_feeds *fs;
+
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	cfg.feed[0] = "127.0.0.1:9,connect";
+	fs = lc_feeds_create(&cfg, err, sizeof(err));
+	CHECK(fs != NULL);
+	lc_feeds_free(fs);
+	cfg.feed[0] = "58123,max-clients=200";
+	CHECK(lc_feeds_create(&cfg, err, sizeof(err)) == NULL);
+	CHECK_STR_HAS(err, "200 clients in all (max-clients) need 456 open files");
+	CHECK_STR_HAS(err, "the limit is 400");
+}
+
 int
 main(void)
 {
@@ -350,5 +408,7 @@ main(void)
 	test_config();
 	test_offer();
 	test_thread();
+	test_make_room();
+	test_descriptors();
 	return lc_test_done("test_feed");
 }
