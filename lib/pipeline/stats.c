@@ -211,11 +211,11 @@ lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 	print_filters(f, s);
 }
 
-int
-lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_t errlen)
+/* The per-queue rows, for the stats file. */
+static json_t *
+queues_json(const struct lc_stats *s)
 {
-	json_t *root = json_object(), *queues = json_array();
-	int rc = 0;
+	json_t *queues = json_array();
 
 	for (unsigned int i = 0; i < s->nq; i++) {
 		const struct lc_queue_stats *q = &s->q[i];
@@ -232,6 +232,32 @@ lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_
 			"write_errors", (json_int_t)q->write_errors,
 			"files", (json_int_t)q->files));
 	}
+	return queues;
+}
+
+/* Every filter in force and since when, for the stats file. */
+static json_t *
+filters_json(const struct lc_stats *s)
+{
+	json_t *filters = json_array();
+
+	for (unsigned int i = 0; i < s->nfilters; i++) {
+		char when[64];
+
+		iso_time(s->filters[i].since_ns, when, sizeof(when));
+		json_array_append_new(filters, json_pack("{s:s?, s:s?, s:I, s:s}",
+			"expression", s->filters[i].expr, "engine", s->filters[i].engine,
+			"since_ns", (json_int_t)s->filters[i].since_ns, "since", when));
+	}
+	return filters;
+}
+
+int
+lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_t errlen)
+{
+	json_t *root = json_object();
+	int rc = 0;
+
 	json_object_set_new(root, "received", json_integer((json_int_t)s->received));
 	json_object_set_new(root, "passed_filter", json_integer((json_int_t)s->passed));
 	json_object_set_new(root, "filtered_out", json_integer((json_int_t)s->filtered));
@@ -260,7 +286,7 @@ lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_
 		(double)s->io_hash_cycles / (double)s->written : 0.0));
 	json_object_set_new(root, "io_write_cycles_per_packet", json_real(s->written ?
 		(double)s->io_write_cycles / (double)s->written : 0.0));
-	json_object_set_new(root, "queues", queues);
+	json_object_set_new(root, "queues", queues_json(s));
 	if (s->nfeeds != 0)
 		json_object_set_new(root, "feeds", feeds_json(s));
 	if (s->postrotate) {
@@ -270,16 +296,7 @@ lc_stats_write_json(const char *path, const struct lc_stats *s, char *err, size_
 		json_object_set_new(root, "postrotate_timed_out",
 				    json_integer((json_int_t)s->postrotate_timed_out));
 	}
-	json_t *filters = json_array();
-	for (unsigned int i = 0; i < s->nfilters; i++) {
-		char when[64];
-
-		iso_time(s->filters[i].since_ns, when, sizeof(when));
-		json_array_append_new(filters, json_pack("{s:s?, s:s?, s:I, s:s}",
-			"expression", s->filters[i].expr, "engine", s->filters[i].engine,
-			"since_ns", (json_int_t)s->filters[i].since_ns, "since", when));
-	}
-	json_object_set_new(root, "filters", filters);
+	json_object_set_new(root, "filters", filters_json(s));
 	/* A new file renamed into place: never written through a link planted at path. */
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 

@@ -206,6 +206,16 @@ def interrupt(p, timeout=60):
     return p.returncode, err
 
 
+def free_port():
+    """A TCP port free on 127.0.0.1 now."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def telemetry_connect(pid, t, timeout=5.0):
     """A connection to linecap's DPDK telemetry socket (it exists once EAL is up)."""
     import socket

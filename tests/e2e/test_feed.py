@@ -33,14 +33,6 @@ NARROW = "udp and ip[19] & 3 = 1"	# about a quarter of linecap-gen's flows
 HOSTILE_CLIENTS = 1000
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def metrics(prom):
     with urllib.request.urlopen(f"http://127.0.0.1:{prom}/metrics", timeout=5) as r:
         return r.read().decode()
@@ -174,7 +166,7 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
     work = e.tmpdir()
     bad_specs(t, work)
-    full, narrow, rough, up, prom = (free_port() for _ in range(5))
+    full, narrow, rough, up, prom = (e.free_port() for _ in range(5))
     sock = os.path.join(work, "memif.sock")
     out = os.path.join(work, "cap")
     st = os.path.join(work, "stats.json")

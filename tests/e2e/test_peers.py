@@ -42,14 +42,6 @@ if soft != resource.RLIM_INFINITY and soft < want:
 IDLE = 1000 if want >= 1100 else want - 100
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class Linecap:
     """A running linecap whose stderr lines and exit are timed as they happen."""
 
@@ -199,7 +191,7 @@ def promtool_check(body):
 
 
 # --- (a) clients that reset or leave early ---------------------------------------------
-port = free_port()
+port = e.free_port()
 out = os.path.join(work, "a")
 lc = Linecap(["-i", loop, "-w", out, "--duration", "6", "--prometheus", f"127.0.0.1:{port}",
               "-C", "1", EXPR])
@@ -261,7 +253,7 @@ t.check(len(warned) == 1 and "Prometheus endpoint: 1 client reset" in warned[0],
         f"(a) the first client alone logged as '1 client' (not '1 clients'): {warned}")
 
 # --- (b) a slow loris and 1,000 idle connections ---------------------------------------
-port = free_port()
+port = e.free_port()
 out = os.path.join(work, "b")
 DURATION = 8
 lc = Linecap(["-i", loop, "-w", out, "--duration", str(DURATION), "--prometheus",
