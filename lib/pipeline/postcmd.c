@@ -132,9 +132,6 @@ lc_postcmd_create(const struct lc_postcmd_params *p, char *err, size_t errlen)
 fail:
 	if (pc != NULL) {
 		free(pc->cwd);
-	if (pc->env != NULL)
-		free(pc->env[0]);
-	free(pc->env);
 		free(pc->argv);
 		free(pc->slots);
 		free(pc->command);
@@ -630,6 +627,9 @@ lc_postcmd_free(struct lc_postcmd *pc)
 	close(pc->wakefd);
 	pthread_mutex_destroy(&pc->lock);
 	free(pc->cwd);
+	if (pc->env != NULL)
+		free(pc->env[0]);
+	free(pc->env);
 	free(pc->argv);
 	free(pc->slots);
 	free(pc->command);
