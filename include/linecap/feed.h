@@ -27,6 +27,7 @@
 struct lc_feed_client_stats {
 	char peer[64];		/* ADDR:PORT */
 	uint64_t sent, sent_bytes, drops;
+	uint64_t unsent;	/* ended: packets queued for it, not sent when it left */
 	bool connected;		/* still connected, else why it ended in ended */
 	char ended[48];
 };
@@ -39,6 +40,7 @@ struct lc_feed_stats {
 	uint64_t offered;	/* packets the writers put in its rings */
 	uint64_t ring_drops;	/* packets its rings had no room for */
 	uint64_t sent, sent_bytes, drops;	/* all clients, past and present */
+	uint64_t unsent;	/* queued for clients that left before they were sent */
 	uint64_t clients, clients_now, refused;	/* connections served, open, refused */
 	unsigned int nshown;	/* the open clients first, then the last ended */
 	struct lc_feed_client_stats shown[LC_FEED_SHOWN];

@@ -294,6 +294,7 @@ feeds_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 		add_u64(c, "sent_bytes", f->sent_bytes);
 		add_u64(c, "feed_drops", f->drops);
 		add_u64(c, "ring_drops", f->ring_drops);
+		add_u64(c, "unsent_at_close", f->unsent);
 		add_u64(c, "clients_now", f->clients_now);
 		add_u64(c, "clients", f->clients);
 		add_u64(c, "refused", f->refused);

@@ -144,7 +144,7 @@ static const char usage_text[] =
 "  -z, --postrotate-command COMMAND\n"
 "                        after each file is closed, recorded in the manifest and named,\n"
 "                        run COMMAND FILE (its full path last), as the -Z user if any:\n"
-"                        -z 'gzip -9' runs gzip -9 FILE. COMMAND is split on blanks,\n"
+"                        -z 'gzip -k -9' runs gzip -k -9 FILE. COMMAND is split on blanks,\n"
 "                        no shell, no quoting, no expansion (write a script for more);\n"
 "                        its program is looked up in PATH. Its exit status goes to the\n"
 "                        log; at the end linecap waits for the commands still running\n"
@@ -982,7 +982,7 @@ print_feeds(FILE *f, const struct lc_config *cfg)
 {
 	fprintf(f, "feed = %s\n", cfg->feed[0]);
 	for (unsigned int i = 1; i < cfg->nfeeds; i++)
-		fprintf(f, "# feed = %s    (one feed in a file; more with --feed)\n",
+		fprintf(f, "# feed = %s    (a file holds one feed: give this one with --feed)\n",
 			cfg->feed[i]);
 }
 

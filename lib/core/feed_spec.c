@@ -101,7 +101,8 @@ parse_option(const char *o, size_t len, const char *label, const char *all,
 		rc = lc_parse_size(opt, val, &spec->buffer, msg, sizeof(msg));
 		if (rc == 0 && (spec->buffer < LC_FEED_BUFFER_MIN ||
 				spec->buffer > LC_FEED_BUFFER_MAX))
-			return bad(err, errlen, label, all, "buffer must be 64Ki..1Gi");
+			return bad(err, errlen, label, all, "buffer must be 64Ki..1Gi (K is 1000 "
+				   "bytes, Ki 1024)");
 		while (rc == 0 && (spec->buffer & (spec->buffer - 1)) != 0)
 			spec->buffer += spec->buffer & -spec->buffer;	/* a power of two */
 	} else {

@@ -97,7 +97,8 @@ feed_init(struct lc_feed *f, const struct lc_config *cfg, const char *given, cha
 	if (f->spec.filter != NULL &&
 	    lc_filter_prepare(f->spec.filter, cfg->snaplen, cfg->filter_engine, &f->prog,
 			      &f->engine, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "--feed %s: %s", given, why);
+		snprintf(err, errlen, "--feed %s: %s%s", given, why, strchr(f->spec.filter, ',') ?
+			 " (filter= takes the rest of the spec: put it last)" : "");
 		return -EINVAL;
 	}
 	return f->spec.connect ? 0 : listen_on(f, given, err, errlen);
@@ -243,8 +244,9 @@ lc_feed_client_ended(struct lc_feed *f, const struct lc_feed_client *c, const ch
 	f->sent += c->sent;
 	f->sent_bytes += c->sent_bytes;
 	f->drops += c->drops;
+	f->unsent += c->unsent;
 	*e = (struct lc_feed_client_stats){ .sent = c->sent, .sent_bytes = c->sent_bytes,
-					    .drops = c->drops };
+					    .drops = c->drops, .unsent = c->unsent };
 	snprintf(e->peer, sizeof(e->peer), "%s", c->peer);
 	snprintf(e->ended, sizeof(e->ended), "%s", why);
 }
@@ -280,6 +282,7 @@ feed_stats(const struct lc_feed *f, struct lc_feed_stats *s)
 	s->sent = f->sent;
 	s->sent_bytes = f->sent_bytes;
 	s->drops = f->drops + s->ring_drops;
+	s->unsent = f->unsent;
 	s->clients = f->clients;
 	s->refused = f->refused;
 	for (unsigned int i = 0; i < f->nclients; i++) {

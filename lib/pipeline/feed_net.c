@@ -111,23 +111,25 @@ client_new(struct lc_feed *f, struct lc_feeds *fs, int fd, const char *peer, int
 	return c;
 }
 
-/* Let client i go; what it had queued and not sent is lost (counted). */
+/* Let client i go; what it had queued and not sent is counted apart (unsent when it left:
+ * not a loss while it was reading). */
 static void
 client_close(struct lc_feed *f, struct lc_feeds *fs, unsigned int i, const char *why)
 {
 	struct lc_feed_client *c = f->client[i];
-	uint64_t lost = c->queued - c->sent;
+	const uint64_t unsent = c->queued - c->sent;
 
 	pthread_mutex_lock(&fs->lock);
-	__atomic_store_n(&c->drops, c->drops + lost, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->unsent, unsent, __ATOMIC_RELAXED);
 	if (!c->connecting)
 		lc_feed_client_ended(f, c, why);
 	f->client[i] = f->client[--f->nclients];
 	pthread_mutex_unlock(&fs->lock);
 	if (!c->connecting)	/* a connect-and-reset loop must not flood the log */
 		LC_LOG_RL(NOTICE, "feed %s: client %s: %s; %" PRIu64 " packets sent, %" PRIu64
-			  " lost (at most one such line a second; the summary lists clients)",
-			  f->name, c->peer, why, c->sent, c->drops);
+			  " dropped, %" PRIu64 " unsent as it left (at most one such line a second; "
+			  "the summary lists clients)", f->name, c->peer, why, c->sent, c->drops,
+			  unsent);
 	if (f->spec.connect) {	/* try again: at once after a steady connection */
 		uint64_t now = now_ns();
 

@@ -53,6 +53,7 @@ struct lc_feed_client {
 	uint64_t opened_ns;
 	/* Counters (relaxed stores: lc_feeds_stats reads them under the feeds' lock). */
 	uint64_t sent, sent_bytes, drops;
+	uint64_t unsent;		/* queued, not sent when it ended */
 };
 
 struct lc_feed {
@@ -73,7 +74,7 @@ struct lc_feed {
 	uint32_t backoff_ms;
 	uint64_t listen_pause_ns;	/* accept ran out of descriptors: until then */
 	/* Under the lock: what ended clients sent and lost, the last ones ended. */
-	uint64_t sent, sent_bytes, drops, clients, refused;
+	uint64_t sent, sent_bytes, drops, unsent, clients, refused;
 	struct lc_feed_client_stats ended[LC_FEED_SHOWN];
 	unsigned int nended;		/* ever; the last LC_FEED_SHOWN in ended[n % SHOWN] */
 };

@@ -122,14 +122,17 @@ print_feeds(FILE *f, const struct lc_stats *s)
 		const struct lc_feed_stats *d = &s->feeds[i];
 
 		fprintf(f, "feed %s%s%s%s: %" PRIu64 " packets sent to %" PRIu64 " client%s (%"
-			PRIu64 " refused), %" PRIu64 " feed drops (%" PRIu64 " with the feed's "
-			"buffer full, the rest in clients' buffers)\n", d->name,
+			PRIu64 " refused); %" PRIu64 " feed drop%s (%" PRIu64 " before any "
+			"client's buffer: the feed thread fell behind; the rest with a client's "
+			"buffer= full); %" PRIu64 " unsent when clients left\n", d->name,
 			d->filter[0] ? " '" : "", d->filter, d->filter[0] ? "'" : "", d->sent,
 			d->clients, d->clients == 1 ? "" : "s", d->refused, d->drops,
-			d->ring_drops);
+			d->drops == 1 ? "" : "s", d->ring_drops, d->unsent);
 		for (unsigned int k = 0; k < d->nshown; k++)
-			fprintf(f, "  client %s: %" PRIu64 " packets sent, %" PRIu64 " feed drops, "
-				"%s\n", d->shown[k].peer, d->shown[k].sent, d->shown[k].drops,
+			fprintf(f, "  client %s: %" PRIu64 " packets sent, %" PRIu64 " feed drop%s, "
+				"%" PRIu64 " unsent when it left, %s\n", d->shown[k].peer,
+				d->shown[k].sent, d->shown[k].drops,
+				d->shown[k].drops == 1 ? "" : "s", d->shown[k].unsent,
 				d->shown[k].connected ? "connected" : d->shown[k].ended);
 	}
 }
@@ -145,13 +148,15 @@ feeds_json(const struct lc_stats *s)
 		json_t *cl = json_array();
 
 		for (unsigned int k = 0; k < d->nshown; k++)
-			json_array_append_new(cl, json_pack("{s:s, s:I, s:I, s:I, s:b, s:s}",
+			json_array_append_new(cl, json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:s}",
 				"peer", d->shown[k].peer, "sent", (json_int_t)d->shown[k].sent,
 				"sent_bytes", (json_int_t)d->shown[k].sent_bytes,
 				"feed_drops", (json_int_t)d->shown[k].drops,
+				"unsent_at_close", (json_int_t)d->shown[k].unsent,
 				"connected", d->shown[k].connected, "ended", d->shown[k].ended));
 		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			"s:I, s:o}", "feed", d->name, "filter", d->filter,
+			"s:I, s:I, s:o}", "feed", d->name, "filter", d->filter,
+			"unsent_at_close", (json_int_t)d->unsent,
 			"offered", (json_int_t)d->offered, "sent", (json_int_t)d->sent,
 			"sent_bytes", (json_int_t)d->sent_bytes, "feed_drops", (json_int_t)d->drops,
 			"ring_drops", (json_int_t)d->ring_drops, "clients", (json_int_t)d->clients,

@@ -141,7 +141,9 @@ def bad_specs(t, work):
                       ("57012,snaplen=10", "snaplen"),
                       ("57012,connect,max-clients=4", "max-clients means nothing"),
                       ("57012,filter=hots 1.2.3.4", "syntax error"),
-                      ("57012,filter=", "needs an expression")):
+                      ("57012,filter=", "needs an expression"),
+                      ("57012,filter=tcp,usec", "put it last"),
+                      ("57012,buffer=64K", "Ki 1024")):
         out = os.path.join(work, "bad")
         p = e.run_linecap(["-i", f"net_pcap0,rx_pcap={replay}", "-w", out, "--feed", spec])
         lines = p.stderr.strip().splitlines()
@@ -256,6 +258,8 @@ def main():
             f"full feed: the tshark client sent everything, no drop: {f1}")
     t.check(reset.get("got", 0) >= 200000 and f1.get("clients") == 2,
             f"full feed: the resetting client read {reset.get('got')} bytes and left")
+    t.check(f1.get("feed_drops") == 0 and "unsent_at_close" in f1,
+            f"full feed: a client that leaves is not counted as drops: {f1}")
     stalled = [c for c in f3.get("client_list", []) if "stalled" in c["ended"]]
     t.check(stalled and all(c["feed_drops"] > 0 for c in stalled),
             f"rough feed: a client that never reads is disconnected with its drops: {f3}")
