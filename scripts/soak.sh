@@ -8,7 +8,7 @@
 #   - every mbuf came back to the pool at the end;
 #   - resident memory and open descriptors stayed flat after the warm-up (the first fifth);
 #   - linecap-verify passes on the directory.
-#   scripts/soak.sh [SECONDS] [RATE_PPS]     defaults 600 and 50000; CI runs 30
+#   scripts/soak.sh [SECONDS] [RATE_PPS]     defaults 600 and 50000; CI runs 20
 set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-600}
