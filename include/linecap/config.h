@@ -29,7 +29,6 @@
 
 /* --feed (live PCAP-over-IP feeds, linecap/feed.h): its spec. */
 #define LC_FEEDS_MAX 8u
-#define LC_FEED_PORT 57012u			/* PCAP-over-IP's conventional port */
 #define LC_FEED_MAX_CLIENTS 16u			/* default max-clients */
 #define LC_FEED_CLIENTS_LIMIT 4096u		/* the most max-clients takes */
 #define LC_FEED_STALL_MS 10000u			/* default stall */

@@ -478,20 +478,16 @@ poll_handle(struct lc_feeds *fs, const struct poll_set *ps, uint64_t now)
 
 	for (unsigned int i = 0; i < fs->n; i++) {
 		struct lc_feed *f = &fs->feed[i];
-		unsigned int n = f->nclients, k = 0;
+		const unsigned int n = f->nclients;
 		short lev = 0;
 
 		if (f->listen_fd >= 0)
 			lev = ps->pfd[at++].revents;
 		/* Clients close by swapping the last into their place: walk down. */
-		for (unsigned int j = n; j-- > 0;) {
-			short ev = ps->pfd[at + j].revents;
-
-			if (ev != 0)
-				client_events(f, fs, j, ev, now);
-			k++;
-		}
-		at += k;
+		for (unsigned int j = n; j-- > 0;)
+			if (ps->pfd[at + j].revents != 0)
+				client_events(f, fs, j, ps->pfd[at + j].revents, now);
+		at += n;
 		if (lev & POLLIN)
 			accept_clients(f, fs, now);
 	}
