@@ -9,6 +9,7 @@ packages=(
   tcpdump tshark strace clang libclang-rt-14-dev
   python3-scapy   # scripts/make_corpus.py, which writes the generated corpus tests/corpus/
   prometheus   # promtool, to check the /metrics text (tests/e2e/test_peers.py)
+  gdb   # a test whose linecap hangs prints every thread's stack (tests/e2e/lc_e2e.py)
 )
 
 missing=()

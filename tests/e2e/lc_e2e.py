@@ -160,10 +160,37 @@ def test_buffer(args):
     return ["-B", "16M"] + args
 
 
+def stacks(pid):
+    """Every thread's stack of process pid (gdb, attached for a moment), for a hang's report."""
+    try:
+        g = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "set pagination off",
+                            "-ex", "thread apply all bt"], capture_output=True, text=True,
+                           timeout=60)
+        return "\n".join(x for x in g.stdout.splitlines() if x.startswith(("Thread", "#")))
+    except (OSError, subprocess.TimeoutExpired) as ex:
+        return f"(no stacks: {ex})"
+
+
+def run(cmd, timeout, **kw):
+    """subprocess.run(cmd, capture_output, text) that, when cmd outlives timeout, reports
+    what it was doing before it is killed: every thread's stack and the end of its stderr,
+    then raises TimeoutExpired (a hang in CI names where it hung)."""
+    kw.setdefault("preexec_fn", die_with_parent)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"HANG: {' '.join(cmd)} still running after {timeout} s; its threads:\n"
+              f"{stacks(p.pid)}", file=sys.stderr)
+        p.kill()
+        out, err = p.communicate()
+        print(f"its stderr ended with:\n{err[-3000:]}", file=sys.stderr)
+        raise
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
 def run_linecap(args, timeout=60):
-    args = test_buffer(args)
-    return subprocess.run([linecap_bin()] + args, capture_output=True, text=True,
-                          timeout=timeout, preexec_fn=die_with_parent)
+    return run([linecap_bin()] + test_buffer(args), timeout)
 
 
 def start_linecap(args):

@@ -56,10 +56,9 @@ def verified(d, name):
 
 def run(args, env=None, secs="5"):
     stats = os.path.join(work, "s.json")
-    r = subprocess.run([e.linecap_bin()] + e.test_buffer(["-i", loop, "--duration", secs,
-                                                          "--stats-file", stats] + args + [EXPR]),
-                       capture_output=True, text=True, timeout=120,
-                       env=dict(os.environ, **(env or {})))
+    r = e.run([e.linecap_bin()] + e.test_buffer(["-i", loop, "--duration", secs,
+                                                 "--stats-file", stats] + args + [EXPR]),
+              120, env=dict(os.environ, **(env or {})))
     return r, e.stats(stats) if os.path.exists(stats) else {}
 
 
@@ -121,13 +120,10 @@ asan = {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_
 two = f"net_pcap0,rx_pcap={sample},rx_pcap={sample},infinite_rx=1"
 out = os.path.join(work, "eio")
 stats = os.path.join(work, "eio.json")
-r = subprocess.run([e.linecap_bin()] + e.test_buffer(["-i", two, "-w", out, "--writers", "2",
-                                                      "-C", "5", "--duration", "3",
-                                                      "--stats-file", stats, EXPR]),
-                   capture_output=True,
-                   text=True, timeout=120,
-                   env=dict(os.environ, LD_PRELOAD=FAULT, LC_FAULT_PATH="-q01-",
-                            LC_FAULT_MODE="eio", **asan))
+r = e.run([e.linecap_bin()] + e.test_buffer(["-i", two, "-w", out, "--writers", "2", "-C", "5",
+                                             "--duration", "3", "--stats-file", stats, EXPR]),
+          120, env=dict(os.environ, LD_PRELOAD=FAULT, LC_FAULT_PATH="-q01-",
+                        LC_FAULT_MODE="eio", **asan))
 s = e.stats(stats)
 q0, q1 = s["queues"][0], s["queues"][1]
 t.check(r.returncode == 1 and "Input/output error" in r.stderr, f"eio: {r.returncode}")
