@@ -40,6 +40,7 @@ PUBLIC = {
     'format.h': 'output',
     'gen.h': 'gen',
     'gen_sender.h': 'gen',
+    'iflist.h': 'core',
     'index.h': 'output',
     'flows.h': 'output',
     'manifest.h': 'output',

@@ -22,6 +22,7 @@
 #include "linecap/feed.h"
 #include "linecap/filter.h"
 #include "linecap/format.h"
+#include "linecap/iflist.h"
 #include "linecap/outpath.h"
 #include "linecap/privs.h"
 #include "linecap/prometheus.h"
@@ -78,12 +79,12 @@ publish_live(const struct lc_live *live, void *arg)
 
 static struct lc_prometheus *metrics;	/* --prometheus, served while capturing */
 static struct lc_feeds *feeds;		/* --feed, served while capturing */
+static struct lc_capture_plan plan;	/* released on every path out */
 
 static int
 run(struct lc_config *cfgp, int argc, char **argv)
 {
 #define cfg (*cfgp)
-	struct lc_capture_plan plan;
 	struct lc_outpath out;
 	struct lc_filter_prog *prog = NULL;
 	const struct lc_filter_ops *engine = NULL;
@@ -101,6 +102,12 @@ run(struct lc_config *cfgp, int argc, char **argv)
 	if (cfg.version) {
 		printf("linecap %s\n", LC_VERSION);
 		return 0;
+	}
+	if (cfg.list_interfaces) {	/* from sysfs: before EAL, no port touched */
+		struct lc_iflist_env env;
+
+		lc_iflist_env_default(&env);
+		return lc_iflist_print(stdout, &env) < 0 ? die(1, "-D: cannot write the list") : 0;
 	}
 	if (cfg.print_config)
 		return lc_config_print(stdout, &cfg) == 0 ? 0 : die(1, "cannot print");
@@ -145,7 +152,8 @@ run(struct lc_config *cfgp, int argc, char **argv)
 		char msg[LC_ERRLEN + 128];
 
 		snprintf(msg, sizeof(msg), rc == -ENODEV ? "-i %s: %s" :
-			 "cannot start DPDK (device %s): %s", cfg.interface, err);
+			 "cannot start DPDK (device %s): %s",
+			 cfg.interface ? cfg.interface : "none, -r", err);
 		return die(rc == -ENODEV ? EXIT_USAGE : 1, msg);
 	}
 	cap = lc_capture_create(&cfg, &plan, &out, err, sizeof(err));
@@ -229,6 +237,7 @@ main(int argc, char **argv)
 	rc = run(&cfg, argc, argv);
 	lc_prometheus_free(metrics);	/* on every path out */
 	lc_feeds_free(feeds);
+	lc_capture_plan_release(&plan);
 	lc_config_release(&cfg);
 	return rc;
 }

@@ -105,10 +105,12 @@ lc_app_start_eal(const struct lc_config *cfg, const struct lc_capture_plan *plan
 	/* The NIC's socket first: its CPUs become the main, RX and writer lcores. */
 	for (unsigned int i = 0; i < ncpus; i++)
 		node_of[i] = lc_eal_cpu_node(cpus[i]);
-	lc_eal_order_cpus(cpus, ncpus, node_of, lc_eal_device_node(cfg->interface));
+	lc_eal_order_cpus(cpus, ncpus, node_of, plan->port.kif.pci[0] ?
+			  lc_eal_device_node(plan->port.kif.pci) : cfg->interface ?
+			  lc_eal_device_node(cfg->interface) : -1);
 
 	struct lc_eal_plan ep = {
-		.interface = cfg->interface,
+		.interface = plan->port.devargs[0] ? plan->port.devargs : cfg->interface,
 		.rx_lcores = plan->queues,
 		.writer_lcores = plan->writers,
 		.cpus = cpus,

@@ -22,8 +22,11 @@
 
 struct lc_capture;
 
+struct lc_read_plan;
+
 struct lc_capture_plan {
 	struct lc_port_plan port;
+	struct lc_read_plan *read;	/* -r: the files; NULL: a port (-i) */
 	unsigned int queues;
 	unsigned int writers;
 	unsigned int mbufs;
@@ -41,6 +44,9 @@ struct lc_capture_plan {
  */
 int lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char *err,
 		    size_t errlen);
+
+/* Free what lc_capture_plan allocated (-r's file list). Accepts a zeroed plan. */
+void lc_capture_plan_release(struct lc_capture_plan *plan);
 
 /*
  * Build the pipeline after EAL: port, pool, rings, cfg->filter on every RX queue (one

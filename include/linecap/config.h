@@ -29,6 +29,7 @@
 
 /* --feed (live PCAP-over-IP feeds, linecap/feed.h): its spec. */
 #define LC_FEEDS_MAX 8u
+#define LC_READ_MAX 64u		/* -r given this many times at most */
 #define LC_FEED_MAX_CLIENTS 16u			/* default max-clients */
 #define LC_FEED_CLIENTS_LIMIT 4096u		/* the most max-clients takes */
 #define LC_FEED_STALL_MS 10000u			/* default stall */
@@ -58,10 +59,13 @@ int lc_feed_spec_parse(const char *s, const char *label, struct lc_feed_spec *sp
 
 struct lc_config {
 	const char *interface;	/* -i: PCI address or vdev spec */
+	const char *read[LC_READ_MAX];	/* -r: files or directories, read in this order */
+	unsigned int nread;
 	const char *write_path;	/* -w: directory or path prefix */
 	unsigned int queues;	/* --queues; 0 = derive from the device */
 	unsigned int writers;	/* --writers; 0 = derive (one per 4 queues) */
 	uint32_t snaplen;	/* -s */
+	bool snaplen_set;	/* -s was given (-r: else the file's own) */
 	uint64_t count;		/* -c; 0 = unlimited */
 	uint64_t duration_ms;	/* --duration; 0 = unlimited */
 	uint64_t buffer_bytes;  /* -B: per RX queue, bytes; 0 = sized by the plan */
@@ -89,8 +93,10 @@ struct lc_config {
 	unsigned int status_secs;	/* --status-interval: status line period; 0 = none */
 	int dump;		/* -d: print the compiled filter and exit; -dd: and the code */
 	int verbose;		/* -v: more logs (EAL's included) */
+	int no_promisc;		/* -p, --no-promiscuous-mode: promiscuous mode off */
 	bool help;
 	bool version;
+	bool list_interfaces;	/* -D: list the capture sources (linecap/iflist.h), exit */
 	bool print_config;	/* --print-config: show the configuration and exit */
 	bool check_disk;	/* --check-disk: measure the disk against the link, exit */
 	const char *config_file;	/* --config: INI file of options */

@@ -14,7 +14,7 @@
 #define LC_EAL_MAX_ARGS 96
 
 struct lc_eal_plan {
-	const char *interface;	   /* -i as given */
+	const char *interface;	   /* -i as given; NULL: no device (-r) */
 	unsigned int rx_lcores;	   /* one per RX queue */
 	unsigned int writer_lcores;
 	const int *cpus;	   /* CPUs this process may use, ascending */

@@ -74,6 +74,7 @@ struct lc_manifest_fields {
 	/* Top-level string members (decoded, NUL-terminated), NULL when absent or not a
 	 * string; where a key appears twice, the last one counts (as in jansson). */
 	const char *file, *retired, *sha256, *prev;
+	const char *clock;	/* "tsc", "hw", or "file" (written from files read, -r) */
 	int error;		/* a top-level "error" member is there (of any type) */
 	/* Top-level integer members, 0 when absent or not an integer. */
 	long long bytes, packets, queue, seq, first_ns, last_ns;

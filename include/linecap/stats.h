@@ -31,7 +31,7 @@ struct lc_stats {
 	uint64_t rx_cycles, writer_cycles, writer_wait_cycles;	/* TSC cycles (writer: CPU + waits) */
 	uint64_t io_hash_cycles, io_write_cycles;		/* hash: CPU; write calls: wall */
 	double seconds;
-	const char *ts_source;		/* "tsc" or "hw"; NULL: not captured */
+	const char *ts_source;		/* "tsc", "hw" or "file" (-r); NULL: not captured */
 	uint64_t clock_refreshes, clock_steps, clock_max_offset_ns;	/* of that clock */
 	unsigned int nq;
 	struct lc_queue_stats q[LC_QUEUES_MAX];

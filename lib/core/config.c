@@ -52,6 +52,7 @@ static const struct opt {
 	const char *unset;	/* NULL: it has a default value (in default_value()) */
 } opts[] = {
 	{ "interface", required_argument, 'i', "capture", "(required)" },
+	{ "read", required_argument, 'r', "", "none: capture from -i" },
 	{ "queues", required_argument, OPT_QUEUES, "capture", "derived from the device" },
 	{ "snaplen", required_argument, 's', "capture", NULL },
 	{ "count", required_argument, 'c', "capture", "no limit" },
@@ -61,6 +62,7 @@ static const struct opt {
 	{ "filter-engine", required_argument, OPT_FILTER_ENGINE, "capture", NULL },
 	{ "user", required_argument, 'Z', "capture", "stays root" },
 	{ "timestamps", required_argument, OPT_TIMESTAMPS, "capture", NULL },
+	{ "no-promiscuous-mode", no_argument, 'p', "capture", NULL },
 	{ "write", required_argument, 'w', "output", "(required)" },
 	{ "format", required_argument, OPT_FORMAT, "output", NULL },
 	{ "file-size", required_argument, 'C', "output", "no limit" },
@@ -86,6 +88,7 @@ static const struct opt {
 	{ "config", required_argument, OPT_CONFIG, "", NULL },
 	{ "print-config", no_argument, OPT_PRINT_CONFIG, "", NULL },
 	{ "check-disk", no_argument, OPT_CHECK_DISK, "", NULL },
+	{ "list-interfaces", no_argument, 'D', "", NULL },
 	{ "help", no_argument, 'h', "", NULL },
 	{ "version", no_argument, OPT_VERSION, "", NULL },
 };
@@ -305,6 +308,7 @@ parse_snaplen(struct lc_config *cfg, const char *val, const char *label, char *e
 			 label, val, LC_SNAPLEN_MIN, LC_SNAPLEN_MAX, LC_SNAPLEN_MAX);
 	if (rc == 0)
 		cfg->snaplen = v == 0 ? LC_SNAPLEN_MAX : (uint32_t)v;
+	cfg->snaplen_set = rc == 0;
 	return rc;
 }
 
@@ -425,6 +429,8 @@ apply_capture(struct lc_config *cfg, int code, const char *val, const char *labe
 	case OPT_TIMESTAMPS:
 		return set_choice(&cfg->timestamps, val, stamps, "auto, tsc or hw", label, err,
 				  errlen);
+	case 'p':
+		return count_flag(&cfg->no_promisc, val, label, err, errlen);
 	}
 	return unknown_option(label, err, errlen);
 }
@@ -508,12 +514,31 @@ apply_log(struct lc_config *cfg, int code, const char *val, const char *label, c
 	return unknown_option(label, err, errlen);
 }
 
+/* -r, repeatable: files (or directories of them) read in the order given. */
+static int
+add_read(struct lc_config *cfg, const char *val, const char *label, char *err, size_t errlen)
+{
+	if (*val == '\0') {
+		snprintf(err, errlen, "%s: give a capture file or a directory", label);
+		return -EINVAL;
+	}
+	if (cfg->nread == LC_READ_MAX) {
+		snprintf(err, errlen, "%s %s: at most %u -r (give a directory instead)", label, val,
+			 LC_READ_MAX);
+		return -EINVAL;
+	}
+	cfg->read[cfg->nread++] = val;
+	return 0;
+}
+
 /* Options of the command line only. */
 static int
 apply_cli(struct lc_config *cfg, int code, const char *val, const char *label, char *err,
 	  size_t errlen)
 {
 	switch (code) {
+	case 'r':
+		return add_read(cfg, val, label, err, errlen);
 	case 'd':
 		return count_flag(&cfg->dump, val, label, err, errlen);
 	case OPT_CONFIG:
@@ -529,6 +554,9 @@ apply_cli(struct lc_config *cfg, int code, const char *val, const char *label, c
 		return 0;
 	case OPT_CHECK_DISK:
 		cfg->check_disk = true;
+		return 0;
+	case 'D':
+		cfg->list_interfaces = true;
 		return 0;
 	}
 	return unknown_option(label, err, errlen);
@@ -582,6 +610,7 @@ default_value(const struct lc_config *cfg, const struct opt *o, char *buf, size_
 		return "interp";
 #endif
 	case 'v':
+	case 'p':
 	case OPT_NO_INDEX:
 		return "0";
 	case OPT_TIMESTAMPS:
@@ -693,6 +722,37 @@ long_options(struct option *long_opts)
 	long_opts[n] = (struct option){ NULL, 0, NULL, 0 };
 }
 
+/*
+ * tcpdump's options typed by reflex: those that mean nothing to linecap are taken and
+ * ignored (-n: linecap resolves no names; -U: it flushes on its own schedule); those that
+ * print packets are refused with what linecap does instead.
+ */
+static const struct reflex {
+	int code;
+	const char *refusal;	/* NULL: accepted, ignored */
+} reflexes[] = {
+	{ 'n', NULL },
+	{ 'U', NULL },
+	{ 'e', "linecap writes files, it does not print packets; read them with tcpdump -e -r "
+	       "FILE" },
+	{ 'A', "linecap writes files, it does not print packets; read them with tcpdump -A -r "
+	       "FILE" },
+	{ 'X', "linecap writes files, it does not print packets; read them with tcpdump -X -r "
+	       "FILE" },
+	{ 'x', "linecap writes files, it does not print packets; read them with tcpdump -x -r "
+	       "FILE" },
+};
+
+/* c is one of tcpdump's reflexes: 0 (ignored), or -EINVAL with what to do instead. */
+static const struct reflex *
+reflex_by_code(int c)
+{
+	for (size_t i = 0; i < RTE_DIM(reflexes); i++)
+		if (reflexes[i].code == c)
+			return &reflexes[i];
+	return NULL;
+}
+
 /* What getopt_long refused (c is ':' or '?'), or a retired option, as one line. */
 static int
 getopt_error(int c, char **argv, char *err, size_t errlen)
@@ -728,10 +788,17 @@ parse_options(struct lc_config *cfg, int argc, char **argv, bool *on_cli, char *
 	long_options(long_opts);
 	optind = 0;	/* full getopt reset: callers (tests) may parse several times */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:w:s:c:F:C:G:W:Z:B:z:dvh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:r:w:s:c:F:C:G:W:Z:B:z:dDvhpnUeAXx", long_opts, NULL)) != -1) {
 		const struct opt *o = opt_by_code(c);
+		const struct reflex *r = reflex_by_code(c);
 		char label[64];
 
+		if (r != NULL && r->refusal == NULL)
+			continue;
+		if (r != NULL) {
+			snprintf(err, errlen, "-%c: %s", c, r->refusal);
+			return -EINVAL;
+		}
 		if (o == NULL)
 			return getopt_error(c, argv, err, errlen);
 		rc = apply(cfg, o, optarg, cli_label(o, label, sizeof(label)), err, errlen);
@@ -774,8 +841,14 @@ trailing_filter(struct lc_config *cfg, int argc, char **argv, bool *on_cli, char
 static int
 check_capture(const struct lc_config *cfg, char *err, size_t errlen)
 {
-	if (cfg->interface == NULL) {
-		snprintf(err, errlen, "no interface: give one with -i DEV (see --help)");
+	if (cfg->interface == NULL && cfg->nread == 0) {
+		snprintf(err, errlen, "no interface: give one with -i DEV, or files with -r FILE "
+			 "(see --help)");
+		return -EINVAL;
+	}
+	if (cfg->interface != NULL && cfg->nread != 0) {
+		snprintf(err, errlen, "-i %s and -r %s: capture from a port or read files, not "
+			 "both", cfg->interface, cfg->read[0]);
 		return -EINVAL;
 	}
 	if (cfg->write_path == NULL) {
@@ -808,7 +881,7 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 	cfg->postrotate_timeout = 600;
 	err[0] = '\0';
 	rc = parse_options(cfg, argc, argv, on_cli, err, errlen);
-	if (rc < 0 || cfg->help || cfg->version)
+	if (rc < 0 || cfg->help || cfg->version || cfg->list_interfaces)
 		return rc;
 	rc = trailing_filter(cfg, argc, argv, on_cli, err, errlen);
 	if (rc == 0 && cfg->config_file != NULL)

@@ -262,10 +262,15 @@ add_memory(struct argbuf *b, const struct lc_eal_plan *p)
 	}
 }
 
-/* The one device: a PCI address allowed, or a virtual device (and no PCI scan). */
+/* The one device: a PCI address allowed, or a virtual device (and no PCI scan); none (-r:
+ * the capture makes its own port) and no PCI scan. */
 static void
 add_device(struct argbuf *b, const char *interface)
 {
+	if (interface == NULL) {
+		add(b, "--no-pci");
+		return;
+	}
 	if (lc_eal_is_pci_addr(interface)) {
 		add(b, "-a");
 	} else {

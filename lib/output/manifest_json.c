@@ -279,6 +279,8 @@ jp_container(struct jp *j, struct lc_manifest_fields *top, int in_index)
 					keep = &top->sha256;
 				else if (strcmp(key, "prev") == 0)
 					keep = &top->prev;
+				else if (strcmp(key, "clock") == 0)
+					keep = &top->clock;
 				else if (strcmp(key, "bytes") == 0)
 					num = &top->bytes;
 				else if (strcmp(key, "packets") == 0)

@@ -21,6 +21,9 @@ struct verify_entry {
 	int present;
 	int checked_ok;
 	uint64_t seen_first, seen_last;	/* timestamps found in the file */
+	/* Written from files read (-r, clock "file"): records keep the order and times of
+	 * those files, which may go backwards or past the header's snaplen (tcpdump -r -w). */
+	int as_read;
 	/* Its index (NAME.idx): LC_INDEX_* of its record; with LC_INDEX_WRITTEN, the SHA-256
 	 * and size the record gives (a retire record's "index", the one it retired, wins). */
 	int index;

@@ -23,6 +23,7 @@
 #include "filter_set.h"
 #include "log.h"
 #include "postcmd.h"
+#include "readsrc.h"
 #include "rx.h"
 #include "writer.h"
 #include "capture_priv.h"
@@ -199,7 +200,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		cap->writer[w]->id = w;
 		cap->writer[w]->out = cap->out;
 		cap->writer[w]->policy = &cap->policy;
-		cap->writer[w]->snaplen = cfg->snaplen;
+		cap->writer[w]->snaplen = lc_capture_header_snaplen(cap);
 	}
 	for (unsigned int q = 0; q < cap->nq; q++) {
 		struct lc_writer *w = cap->writer[q % cap->nw];
@@ -277,11 +278,18 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	rc = assign_lcores(cap, err, errlen);
 	if (rc < 0)
 		goto fail;
-	rc = lc_port_find(&plan->port, &port_id, err, errlen);
+	if (plan->read != NULL) {	/* -r: the files' port */
+		cap->read = lc_readsrc_create(plan->read, (int)rte_socket_id(), &port_id, err,
+					      errlen);
+		rc = cap->read != NULL ? 0 : -errno;
+	} else {
+		rc = lc_port_find(&plan->port, &port_id, err, errlen);
+	}
 	if (rc < 0)
 		goto fail;
-	rc = lc_port_setup(&cap->port, port_id, cap->nq, plan->mbufs,
-			   !cfg->timestamps || strcmp(cfg->timestamps, "tsc") != 0, err, errlen);
+	rc = lc_port_setup(&cap->port, port_id, cap->nq, plan->mbufs, cap->read == NULL &&
+			   (!cfg->timestamps || strcmp(cfg->timestamps, "tsc") != 0), err, errlen);
+	rc = lc_port_after_setup(&cap->port, &plan->port, cfg, plan->mbufs, rc, err, errlen);
 	if (rc == 0)
 		rc = lc_capture_choose_timestamps(cap, err, errlen);
 	if (rc < 0)
@@ -291,6 +299,8 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 		if (rc < 0)
 			goto fail;
 	}
+	if (cap->read != NULL && (rc = lc_capture_file_timestamps(cap, err, errlen)) < 0)
+		goto fail;
 	cap->filters = lc_filter_set_create(cap->rxq, cap->nq, cap->port.socket,
 					    cfg->filter_engine, cfg->snaplen);
 	if (cap->filters == NULL) {
@@ -316,7 +326,7 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 		goto fail;
 	}
 	publish_filter(cap);	/* now that custody keeps the history too */
-	lc_custody_set_clock(cap->custody, cap->hw_ts ? "hw" : "tsc");
+	lc_custody_set_clock(cap->custody, cap->read ? "file" : cap->hw_ts ? "hw" : "tsc");
 	if (cfg->postrotate_cmd != NULL) {
 		struct lc_postcmd_params pp = {
 			.command = cfg->postrotate_cmd, .jobs = cfg->postrotate_jobs,
@@ -388,7 +398,7 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 	s->seconds = cap->start_tsc ? (double)(end - cap->start_tsc) / rte_get_tsc_hz() : 0;
 	const struct lc_clock *clk = cap->hw_ts ? &cap->hwclock : &cap->clock;
 
-	s->ts_source = cap->hw_ts ? "hw" : "tsc";
+	s->ts_source = cap->read ? "file" : cap->hw_ts ? "hw" : "tsc";
 	if (cap->postcmd != NULL) {
 		struct lc_postcmd_counts pc;
 
@@ -422,11 +432,14 @@ lc_capture_config(const struct lc_capture *cap)
 }
 
 /* A finite replay (net_pcap without infinite_rx) is over when every packet of its files
- * was received or lost, or nothing has moved for a while. */
+ * was received or lost, or nothing has moved for a while; -r when every record its reader
+ * read was received. */
 static bool
 finite_replay(const struct lc_capture *cap, uint64_t *expected)
 {
 	*expected = 0;
+	if (cap->read != NULL)
+		return true;	/* known once the reader is done */
 	if (!cap->plan->port.is_pcap_replay || cap->plan->port.infinite)
 		return false;
 	for (unsigned int q = 0; q < cap->nq; q++)
@@ -444,6 +457,7 @@ stop_and_drain(struct lc_capture *cap)
 	/* The port's final drops first, for the last files' records; then the writers may
 	 * finish (pairs with the acquire in lc_queue_drained: every chunk is visible). */
 	publish_port_drops(cap);
+	lc_readsrc_stop(cap->read);	/* what RX left in its ring goes back to the pool */
 	for (unsigned int q = 0; q < cap->nq; q++)
 		__atomic_store_n(&cap->queue[q]->done, 1, __ATOMIC_RELEASE);
 	for (unsigned int w = 0; w < cap->nw; w++)
@@ -520,6 +534,15 @@ launch(struct lc_capture *cap, char *err, size_t errlen)
 			       cap->rx_lcore[q], strerror(-rc));
 		}
 	}
+	if (cap->read != NULL) {
+		int rc = lc_readsrc_start(cap->read, cap->port.pool, cap->read_ts_offset,
+					  cap->read_ts_flag);
+
+		if (rc < 0) {
+			__atomic_store_n(&cap->stop, 1, __ATOMIC_RELAXED);
+			LC_LOG(ERR, "-r: cannot start the reader: %s", strerror(-rc));
+		}
+	}
 	return 0;
 }
 
@@ -537,9 +560,15 @@ replay_over(struct lc_capture *cap, struct watch *wt, uint64_t t)
 {
 	struct lc_stats now;
 
+	/* -r: over once the reader read its last record and RX took it (no idle limit: a
+	 * reader may wait for a slow disk as long as it takes). */
+	if (cap->read != NULL && !lc_readsrc_done(cap->read, &wt->expected))
+		return false;
 	lc_capture_stats(cap, &now);
 	if (now.received + now.rx_nombuf + now.ierrors >= wt->expected)
 		return true;
+	if (cap->read != NULL)
+		return false;
 	if (now.received != wt->last_received) {
 		wt->last_received = now.received;
 		wt->last_progress = t;
@@ -621,6 +650,8 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 			return cap->writer[w]->rc;
 		}
 	}
+	if (cap->read != NULL && lc_readsrc_error(cap->read) != NULL)	/* what came before is written */
+		return lc_capture_fail(-EIO, err, errlen, "%s", lc_readsrc_error(cap->read));
 	return 0;
 }
 
@@ -650,6 +681,7 @@ lc_capture_free(struct lc_capture *cap)
 	for (unsigned int q = 0; q < cap->nq; q++)
 		if (cap->shard[q] != NULL && cap->start_tsc == 0)
 			lc_shard_file_discard(&cap->shard[q]->file);
+	lc_readsrc_stop(cap->read);	/* its ring holds mbufs of the pool */
 	unsigned int total = cap->port.pool ? cap->port.pool->size : 0;
 	unsigned int missing = lc_port_close(&cap->port);
 
@@ -664,6 +696,7 @@ lc_capture_free(struct lc_capture *cap)
 		}
 		lc_queue_free(cap->queue[q]);
 	}
+	lc_readsrc_free(cap->read);
 	lc_filter_set_free(cap->filters);
 	lc_custody_close(cap->custody);
 	if (cap->dir_lock >= 0)

@@ -3,12 +3,17 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_errno.h>
+#include <rte_mbuf_dyn.h>
+
 #include "clock.h"
 #include "log.h"
 #include "capture_priv.h"
+#include "readsrc.h"
 
 #define CLOCK_TSC "timestamps: TSC at receive, anchored to CLOCK_REALTIME"
 #define CLOCK_HW "timestamps: the port's clock (hardware), anchored to CLOCK_REALTIME"
+#define CLOCK_FILE "timestamps: each packet's own, from the file it was read from (-r)"
 
 /* After the port is configured: hardware timestamps if asked for (or auto) and the port
  * both stamps packets and lets its clock be read; the TSC otherwise. */
@@ -58,8 +63,34 @@ lc_capture_refresh_hw_clock(struct lc_capture *cap)
 		lc_clock_refresh_at(&cap->hwclock, ticks, lc_realtime_ns());
 }
 
+int
+lc_capture_file_timestamps(struct lc_capture *cap, char *err, size_t errlen)
+{
+	int rc = rte_mbuf_dyn_rx_timestamp_register(&cap->read_ts_offset, &cap->read_ts_flag);
+
+	if (rc < 0)
+		return lc_capture_fail(-rte_errno, err, errlen, "-r: cannot register the "
+				       "timestamp field: %s", rte_strerror(rte_errno));
+	/* No clock to convert with: the stamp is the record's time in ns (rx.c). */
+	for (unsigned int q = 0; q < cap->nq; q++) {
+		cap->rxq[q]->hw_ts_offset = cap->read_ts_offset;
+		cap->rxq[q]->hw_ts_flag = cap->read_ts_flag;
+		cap->rxq[q]->hwclock = NULL;
+		cap->rxq[q]->wait_for_room = 1;
+	}
+	return 0;
+}
+
+uint32_t
+lc_capture_header_snaplen(const struct lc_capture *cap)
+{
+	const struct lc_config *cfg = cap->cfg;
+
+	return cap->plan->read && !cfg->snaplen_set ? cap->plan->read->snaplen : cfg->snaplen;
+}
+
 const char *
 lc_capture_clock_words(const struct lc_capture *cap)
 {
-	return cap->hw_ts ? CLOCK_HW : CLOCK_TSC;
+	return cap->read ? CLOCK_FILE : cap->hw_ts ? CLOCK_HW : CLOCK_TSC;
 }

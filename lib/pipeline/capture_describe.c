@@ -15,6 +15,7 @@
 #include "capture_priv.h"
 #include "custody.h"
 #include "log.h"
+#include "readsrc.h"
 #include "linecap/capture.h"
 
 /* An lcore of another socket than the port's: every packet crosses the interconnect. */
@@ -44,14 +45,30 @@ warn_cross_socket(const struct lc_capture *cap)
 	}
 }
 
+/* -r: what is read, and how. */
+static void
+describe_read(const struct lc_capture *cap, FILE *f)
+{
+	const struct lc_read_plan *rp = cap->plan->read;
+
+	fprintf(f, "linecap: reading %u file%s (%.1f MB%s%s) through port %s; each packet keeps "
+		"its own timestamp; the files' header says snaplen %u\n", rp->n,
+		rp->n == 1 ? "" : "s", rp->bytes / 1e6, rp->n > 1 ? ", first " : ": ",
+		rp->paths[0], cap->port.name, lc_capture_header_snaplen(cap));
+}
+
 void
 lc_capture_describe(const struct lc_capture *cap, FILE *f)
 {
 	char link[128];
 
-	lc_port_link_describe(&cap->port, link, sizeof(link));
-	fprintf(f, "linecap: port %s (%s, socket %d): %s\n", cap->port.name, cap->port.driver,
-		cap->port.socket, link);
+	if (cap->read != NULL) {
+		describe_read(cap, f);
+	} else {
+		lc_port_link_describe(&cap->port, link, sizeof(link));
+		fprintf(f, "linecap: port %s (%s, socket %d): %s\n", cap->port.name,
+			cap->port.driver, cap->port.socket, link);
+	}
 	fprintf(f, "linecap: %u RX queue%s%s, %u writer%s, buffer %u MiB per queue, %u mbufs of "
 		"%u bytes%s, frames up to %u bytes\n", cap->nq, cap->nq == 1 ? "" : "s",
 		cap->port.rss ? " (symmetric RSS)" : "", cap->nw, cap->nw == 1 ? "" : "s",

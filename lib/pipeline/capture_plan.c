@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,6 +17,7 @@
 #include "linecap/eal_args.h"
 #include "linecap/filter.h"
 #include "port.h"
+#include "readsrc.h"
 #include "queue.h"
 #include "rx.h"
 #include "writer.h"
@@ -77,6 +79,47 @@ check_memory(const struct lc_config *cfg, const struct lc_capture_plan *plan, ui
 	return -EINVAL;
 }
 
+/* -r: the files, read in order into one queue of a net_ring port (readsrc.h). */
+static int
+plan_read(const struct lc_config *cfg, struct lc_capture_plan *plan, char *err, size_t errlen)
+{
+	int rc;
+
+	if (cfg->queues > 1) {
+		snprintf(err, errlen, "--queues %u: -r reads its files in order, into one queue",
+			 cfg->queues);
+		return -EINVAL;
+	}
+	if (cfg->rotate_secs) {
+		snprintf(err, errlen, "-G %" PRIu64 ": cuts files by the wall clock, not by the "
+			 "packets' times: with -r, cut them with -C", cfg->rotate_secs);
+		return -EINVAL;
+	}
+	plan->read = calloc(1, sizeof(*plan->read));
+	if (plan->read == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = lc_read_plan(cfg->read, cfg->nread, plan->read, err, errlen);
+	if (rc < 0) {
+		free(plan->read);
+		plan->read = NULL;
+		return rc;
+	}
+	snprintf(plan->port.name, sizeof(plan->port.name), "net_ring_lc_read");
+	snprintf(plan->port.driver, sizeof(plan->port.driver), "net_ring");
+	return 0;
+}
+
+void
+lc_capture_plan_release(struct lc_capture_plan *plan)
+{
+	if (plan->read != NULL)
+		lc_read_plan_release(plan->read);
+	free(plan->read);
+	plan->read = NULL;
+}
+
 int
 lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char *err,
 		size_t errlen)
@@ -85,10 +128,14 @@ lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char 
 	int rc;
 
 	memset(plan, 0, sizeof(*plan));
-	rc = lc_port_inspect(cfg->interface, &plan->port, err, errlen);
+	rc = cfg->nread ? plan_read(cfg, plan, err, errlen) :
+			  lc_port_inspect(cfg->interface, &plan->port, err, errlen);
 	if (rc < 0)
 		return rc;
 	plan->queues = cfg->queues;
+	if (plan->port.kif.ifname[0] != '\0' &&	/* -i NAME: its channels */
+	    (rc = lc_port_kif_queues(&plan->port, cfg->queues, &plan->queues, err, errlen)) < 0)
+		return rc;
 	if (plan->queues == 0)
 		plan->queues = plan->port.is_pcap_replay ? plan->port.nfiles : 1;
 	if (plan->port.is_pcap_replay && plan->queues > plan->port.nfiles) {
@@ -122,6 +169,8 @@ lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char 
 		uint64_t n = (uint64_t)plan->queues * (LC_RX_DESC + 4 * LC_RX_BURST);
 		n += lcores * LC_POOL_CACHE * 3 / 2;
 		n += plan->port.replay_mbufs + (uint64_t)plan->port.nfiles * LC_RX_BURST;
+		n += (uint64_t)plan->queues * plan->port.held_per_queue;	/* AF_XDP's fill ring */
+		n += plan->read ? LC_READ_RING : 0;	/* what the reader keeps in flight */
 		n += 1024;
 		if (n > LC_MBUFS_MAX) {
 			snprintf(err, errlen, "the capture would need %" PRIu64 " packet buffers "

@@ -51,6 +51,9 @@ struct lc_capture {
 	struct lc_writer_shard *shard[LC_QUEUES_MAX];
 	struct lc_writer *writer[LC_WRITERS_MAX];
 	struct lc_feeds *feeds;		/* --feed; NULL: none (owned by the caller) */
+	struct lc_readsrc *read;	/* -r: the files' reader; NULL: a port */
+	int read_ts_offset;		/* -r: where each mbuf carries its record's time */
+	uint64_t read_ts_flag;
 	int stop;			/* read by RX lcores */
 	int64_t budget;			/* -c */
 	uint64_t start_tsc, end_tsc;
@@ -77,6 +80,10 @@ int lc_capture_choose_timestamps(struct lc_capture *cap, char *err, size_t errle
 int lc_capture_start_hw_clock(struct lc_capture *cap, char *err, size_t errlen);
 /* Once a second: re-anchor the port's clock. */
 void lc_capture_refresh_hw_clock(struct lc_capture *cap);
+/* -r: each packet keeps its record's own time (after the port is set up). 0 or -errno. */
+int lc_capture_file_timestamps(struct lc_capture *cap, char *err, size_t errlen);
+/* The snapshot length file headers give: -s, or with -r and no -s the first file's. */
+uint32_t lc_capture_header_snaplen(const struct lc_capture *cap);
 /* The timestamp source in words, for file headers. */
 const char *lc_capture_clock_words(const struct lc_capture *cap);
 

@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <pcap/pcap.h>
 #include <rte_bus.h>
@@ -63,17 +67,36 @@ inspect_pcap_file(const char *dev, const char *path, uint64_t *packets, char *er
 	return 0;
 }
 
+/* A kernel interface's device string, name and driver for queues queues. */
+static void
+kif_plan(struct lc_port_plan *plan, unsigned int queues)
+{
+	lc_kif_devargs(&plan->kif, plan->kif.path, queues, plan->devargs, sizeof(plan->devargs),
+		       plan->name, sizeof(plan->name));
+	snprintf(plan->driver, sizeof(plan->driver), "%s", plan->name);
+	plan->driver[strcspn(plan->driver, "0123456789")] = '\0';
+	/* Sized for AF_XDP's fill ring, also when it may fall back to AF_PACKET. */
+	plan->held_per_queue = plan->kif.path == LC_KIF_AF_XDP ? LC_AF_XDP_FILL_MBUFS : 0;
+}
+
 int
 lc_port_inspect(const char *devspec, struct lc_port_plan *plan, char *err, size_t errlen)
 {
 	char buf[4096];
 	char *save, *tok;
 	size_t n;
+	int rc;
 
 	memset(plan, 0, sizeof(*plan));
 	if (strlen(devspec) >= sizeof(buf)) {
 		snprintf(err, errlen, "-i: device string too long");
 		return -EINVAL;
+	}
+	rc = lc_kif_resolve(devspec, &plan->kif, err, errlen);
+	if (rc != 0) {	/* a kernel interface: one queue until lc_port_kif_queues counts */
+		if (rc > 0)
+			kif_plan(plan, 1);
+		return rc < 0 ? rc : 0;
 	}
 	snprintf(buf, sizeof(buf), "%s", devspec);
 	n = strcspn(buf, ",");
@@ -85,6 +108,8 @@ lc_port_inspect(const char *devspec, struct lc_port_plan *plan, char *err, size_
 	while (n > 0 && isdigit((unsigned char)buf[n - 1]))
 		n--;
 	snprintf(plan->driver, sizeof(plan->driver), "%.*s", (int)n, buf);
+	if (strcmp(plan->driver, "net_af_xdp") == 0)
+		plan->held_per_queue = LC_AF_XDP_FILL_MBUFS;
 	if (strcmp(plan->driver, "net_pcap") != 0)
 		return 0;
 
@@ -93,8 +118,6 @@ lc_port_inspect(const char *devspec, struct lc_port_plan *plan, char *err, size_
 		if (strncmp(tok, "infinite_rx=", 12) == 0) {
 			plan->infinite = atoi(tok + 12) > 0;
 		} else if (strncmp(tok, "rx_pcap=", 8) == 0) {
-			int rc;
-
 			if (plan->nfiles >= LC_QUEUES_MAX) {
 				snprintf(err, errlen, "-i: more than %u rx_pcap files",
 					 LC_QUEUES_MAX);
@@ -111,6 +134,21 @@ lc_port_inspect(const char *devspec, struct lc_port_plan *plan, char *err, size_
 	if (plan->infinite)
 		for (unsigned int i = 0; i < plan->nfiles; i++)
 			plan->replay_mbufs += plan->file_packets[i];
+	return 0;
+}
+
+int
+lc_port_kif_queues(struct lc_port_plan *plan, unsigned int asked, unsigned int *queues,
+		   char *err, size_t errlen)
+{
+	char warn[512];
+	int rc = lc_kif_queues(&plan->kif, asked, queues, warn, sizeof(warn), err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (warn[0])
+		LC_LOG(WARNING, "warning: %s", warn);
+	kif_plan(plan, *queues);
 	return 0;
 }
 
@@ -251,6 +289,8 @@ lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
 		return rc;
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	if (strcmp(p->driver, "net_af_xdp") == 0)	/* its fill ring, filled at queue set-up */
+		p->held = nb_queues * LC_AF_XDP_FILL_MBUFS;
 	p->max_rx_queues = info.max_rx_queues;
 	if (nb_queues > info.max_rx_queues) {
 		snprintf(err, errlen, "--queues %u: port %s has at most %u RX queue%s", nb_queues,
@@ -271,6 +311,102 @@ lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
 	return setup_queues(p, &info, &conf, nb_mbufs, nb_rxd, nb_txd, err, errlen);
 }
 
+/* AF_XDP could not set up its queues: close it, remove its device, and open the same
+ * interface through AF_PACKET in its place. why: what AF_XDP said. */
+static int
+kif_fall_back(struct lc_port *p, const struct lc_port_plan *plan, const struct lc_config *cfg,
+	      unsigned int nb_queues, unsigned int nb_mbufs, const char *why, char *err,
+	      size_t errlen)
+{
+	char devargs[512], name[64];
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+	uint16_t port_id;
+	int rc;
+
+	if (rte_eth_dev_info_get(p->port_id, &info) == 0)
+		dev = info.device;
+	lc_port_close(p);	/* the ethdev closed and released: now its device goes */
+	if (dev != NULL)
+		rte_dev_remove(dev);
+	lc_kif_devargs(&plan->kif, LC_KIF_AF_PACKET, nb_queues, devargs, sizeof(devargs), name,
+		       sizeof(name));
+	rc = rte_dev_probe(devargs);
+	if (rc == 0)
+		rc = rte_eth_dev_get_port_by_name(name, &port_id);
+	if (rc != 0) {
+		snprintf(err, errlen, "-i %s: AF_XDP could not attach (%s), nor AF_PACKET (%s)",
+			 plan->kif.ifname, why, rc < 0 ? strerror(-rc) : "no port");
+		return rc < 0 ? rc : -ENODEV;
+	}
+	rc = lc_port_setup(p, port_id, nb_queues, nb_mbufs,
+			   !cfg->timestamps || strcmp(cfg->timestamps, "tsc") != 0, err, errlen);
+	p->kif_path = LC_KIF_AF_PACKET;
+	snprintf(p->kif_why, sizeof(p->kif_why), "%s", why);
+	return rc;
+}
+
+int
+lc_port_after_setup(struct lc_port *p, const struct lc_port_plan *plan,
+		    const struct lc_config *cfg, unsigned int nb_mbufs, int rc, char *err,
+		    size_t errlen)
+{
+	if (plan->kif.ifname[0] != '\0') {
+		p->kif_path = plan->kif.path;
+		snprintf(p->kif_why, sizeof(p->kif_why), "%s", plan->kif.why);
+		if (rc < 0 && plan->kif.path == LC_KIF_AF_XDP && !plan->kif.forced) {
+			char why[LC_ERRLEN];
+
+			snprintf(why, sizeof(why), "%s", err);
+			rc = kif_fall_back(p, plan, cfg, p->nb_queues, nb_mbufs, why, err, errlen);
+		}
+		p->kif = &plan->kif;
+	}
+	p->no_promisc = cfg->no_promisc;
+	return rc;
+}
+
+/* Is the kernel interface promiscuous now (by anyone's request)? */
+static int
+kif_promiscuous(const char *ifname)
+{
+	struct ifreq ifr;
+	int on = 0, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		on = (ifr.ifr_flags & IFF_PROMISC) != 0;
+	if (fd >= 0)
+		close(fd);
+	return on;
+}
+
+/*
+ * Promiscuous mode on, or off with -p (the port may not let either be chosen). A kernel
+ * interface is the host's: its drivers set the interface's own flag and never restore it,
+ * so linecap turns it on only where it was off, and back off at close (p->promisc_undo);
+ * with -p it leaves the interface as it is.
+ */
+static void
+set_promiscuous(struct lc_port *p)
+{
+	int rc;
+
+	if (p->kif != NULL) {
+		if (p->no_promisc || kif_promiscuous(p->kif->ifname))
+			return;
+		p->promisc_undo = 1;
+	}
+	rc = p->no_promisc ? rte_eth_promiscuous_disable(p->port_id) :
+	     rte_eth_promiscuous_enable(p->port_id);
+
+	if (rc != 0 && (rc != -ENOTSUP || p->no_promisc))
+		LC_LOG(WARNING, "warning: %s: cannot %s promiscuous mode: %s%s", p->name,
+		       p->no_promisc ? "disable" : "enable", strerror(-rc),
+		       p->no_promisc ? " (-p: the port may receive frames for other hosts)" : "");
+}
+
 int
 lc_port_start(struct lc_port *p, char *err, size_t errlen)
 {
@@ -280,10 +416,15 @@ lc_port_start(struct lc_port *p, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot start port: %s", p->name, strerror(-rc));
 		return rc;
 	}
-	rc = rte_eth_promiscuous_enable(p->port_id);
-	if (rc != 0 && rc != -ENOTSUP)
-		LC_LOG(WARNING, "%s: cannot enable promiscuous mode: %s", p->name,
-		       strerror(-rc));
+	set_promiscuous(p);
+	if (p->kif != NULL) {
+		char line[1024];
+
+		lc_kif_describe(p->kif, p->kif_path, p->kif_path == LC_KIF_AF_XDP ?
+				lc_kif_xdp_zero_copy() : -1, p->kif_why, p->nb_queues, line,
+				sizeof(line));
+		LC_LOG(NOTICE, "%s", line);
+	}
 	return 0;
 }
 
@@ -396,12 +537,16 @@ lc_port_close(struct lc_port *p)
 	if (p->pool == NULL && p->name[0] == '\0')
 		return 0;
 	if (p->name[0] != '\0') {
+		if (p->promisc_undo)	/* the host's interface as linecap found it */
+			rte_eth_promiscuous_disable(p->port_id);
 		rte_eth_dev_stop(p->port_id);
 		rte_eth_dev_close(p->port_id);
 	}
-	/* The device closed gives back what its queues held: every mbuf should be home. */
+	/* The device closed gives back what its queues held: every mbuf should be home, but
+	 * for those a driver keeps by design (AF_XDP's fill ring, p->held). */
 	if (p->pool != NULL)
-		missing = rte_mempool_in_use_count(p->pool);
+		missing = (unsigned int)rte_mempool_in_use_count(p->pool);
+	missing = missing > p->held ? missing - p->held : 0;
 	rte_mempool_free(p->pool);
 	p->pool = NULL;
 	p->name[0] = '\0';

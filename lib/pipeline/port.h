@@ -19,6 +19,7 @@
 #include <rte_mempool.h>
 
 #include "linecap/config.h"
+#include "kif.h"
 
 #define LC_MAX_FRAME 9600u
 #define LC_RX_DESC 1024u
@@ -34,6 +35,9 @@ struct lc_port_plan {
 	unsigned int nfiles;
 	uint64_t file_packets[LC_QUEUES_MAX];
 	uint64_t replay_mbufs;	   /* mbufs an infinite replay keeps for itself */
+	struct lc_kif kif;	   /* -i NAME of a kernel interface (kif.ifname ""; not one) */
+	char devargs[512];	   /* the device EAL gets for a kernel interface (else -i) */
+	unsigned int held_per_queue;	/* mbufs the driver keeps per queue (AF_XDP fill ring) */
 };
 
 struct lc_port {
@@ -51,6 +55,12 @@ struct lc_port {
 	int hw_ts;		/* RX timestamp offload on (its clock still to be calibrated) */
 	int hw_ts_offset;	/* the mbuf dynfield and flag drivers put it in */
 	uint64_t hw_ts_flag;
+	unsigned int held;	/* mbufs the driver keeps until its close and never gives back */
+	int no_promisc;		/* -p: promiscuous mode off */
+	int promisc_undo;	/* a kernel interface linecap made promiscuous: undo at close */
+	const struct lc_kif *kif;	/* a kernel interface: how it is captured */
+	enum lc_kif_path kif_path;
+	char kif_why[256];	/* why AF_XDP fell back to AF_PACKET at set-up */
 };
 
 struct lc_port_counters {
@@ -59,6 +69,11 @@ struct lc_port_counters {
 
 /* Read what the device string tells before EAL. 0, or -errno with a reason in err. */
 int lc_port_inspect(const char *devspec, struct lc_port_plan *plan, char *err, size_t errlen);
+
+/* A kernel interface's queues (lc_kif_queues: asked is --queues, 0 to derive), and its
+ * device string for them in plan->devargs. 0, or -EINVAL with a reason in err. */
+int lc_port_kif_queues(struct lc_port_plan *plan, unsigned int asked, unsigned int *queues,
+		       char *err, size_t errlen);
 
 /* Find the port EAL probed for the device. 0, or -ENODEV with a reason in err. */
 int lc_port_find(const struct lc_port_plan *plan, uint16_t *port_id, char *err,
@@ -72,7 +87,18 @@ int lc_port_find(const struct lc_port_plan *plan, uint16_t *port_id, char *err,
 int lc_port_setup(struct lc_port *p, uint16_t port_id, unsigned int nb_queues,
 		  unsigned int nb_mbufs, int want_hw_ts, char *err, size_t errlen);
 
-/* Start the port and turn on promiscuous mode. 0, or -errno with a reason in err. */
+/*
+ * Once lc_port_setup returned rc: take -p (cfg->no_promisc) for lc_port_start, and for a
+ * kernel interface (plan->kif) how it is captured; where AF_XDP could not set up its queues
+ * (rc < 0), fall back to AF_PACKET: the af_xdp device is removed and an af_packet one set
+ * up in its place with the same queues and nb_mbufs. Returns rc, or the fall back's.
+ */
+int lc_port_after_setup(struct lc_port *p, const struct lc_port_plan *plan,
+			const struct lc_config *cfg, unsigned int nb_mbufs, int rc, char *err,
+			size_t errlen);
+
+/* Start the port and turn on promiscuous mode (unless -p); for a kernel interface, say how
+ * it is captured. 0, or -errno with a reason in err. */
 int lc_port_start(struct lc_port *p, char *err, size_t errlen);
 
 /* One line on the link: "link up, 10 Gbps, full-duplex". */
@@ -99,7 +125,8 @@ unsigned int lc_port_loss_xstats(const struct lc_port *p, char (*names)[64], uin
 				 unsigned int max);
 
 /* Stop and close the port, free the pool (after all mbufs are back). Returns how many mbufs
- * were still out of the pool once the device was closed (0: none lost). Accepts a zeroed p. */
+ * were still out of the pool once the device was closed, less those the driver keeps by
+ * design (p->held: AF_XDP's fill ring); 0: none lost. Accepts a zeroed p. */
 unsigned int lc_port_close(struct lc_port *p);
 
 #endif

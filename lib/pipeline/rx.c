@@ -60,14 +60,18 @@ count_kept(const uint8_t *keep, uint16_t n)
 	return c;
 }
 
-/* An empty chunk into hand, its clock started at tsc. 0 when the buffer is full. */
+/* An empty chunk into hand, its clock started at tsc. 0 when the buffer is full (with
+ * wait_for_room, -r: once it stays full until the capture stops). */
 static inline int
 take_chunk(struct lc_rx_queue *rx, uint64_t tsc)
 {
 	struct lc_chunk *c;
 
-	if (unlikely(rte_stack_pop(rx->q->empty, (void **)&c, 1) == 0))
-		return 0;
+	while (unlikely(rte_stack_pop(rx->q->empty, (void **)&c, 1) == 0)) {
+		if (!rx->wait_for_room || __atomic_load_n(rx->stop, __ATOMIC_RELAXED))
+			return 0;
+		rte_pause();
+	}
 	c->len = 0;
 	c->nrec = 0;
 	rx->chunk = c;
@@ -96,14 +100,17 @@ flush_due(const struct lc_rx_queue *rx, uint64_t tsc)
 	       rte_ring_empty(rx->q->full);
 }
 
-/* A packet's time: the device's own stamp where it gave one, else the burst's. */
+/* A packet's time: the device's own stamp where it gave one (in its clock's ticks; -r: the
+ * record's own time, in ns, with no clock), else the burst's. */
 static inline uint64_t
 stamp(const struct lc_rx_queue *rx, const struct rte_mbuf *m, uint64_t burst_ns)
 {
-	if (rx->hwclock == NULL || !(m->ol_flags & rx->hw_ts_flag))
+	uint64_t t;
+
+	if (!(m->ol_flags & rx->hw_ts_flag))
 		return burst_ns;
-	return lc_clock_ns(rx->hwclock,
-			   *RTE_MBUF_DYNFIELD(m, rx->hw_ts_offset, const uint64_t *));
+	t = *RTE_MBUF_DYNFIELD(m, rx->hw_ts_offset, const uint64_t *);
+	return rx->hwclock != NULL ? lc_clock_ns(rx->hwclock, t) : t;
 }
 
 /* Format the npass packets of pkts[0..n) that keep marks (all: keep NULL) as records into

@@ -45,9 +45,10 @@ struct lc_rx_queue {
 					 * lcore; read once per burst (acquire). */
 	struct rte_rcu_qsbr *rcu;	/* quiescent reports after each burst; NULL: none */
 	const struct lc_clock *clock;
-	const struct lc_clock *hwclock;	/* device ticks -> ns; NULL: timestamps from the TSC */
+	const struct lc_clock *hwclock;	/* device ticks -> ns; NULL: stamps are ns (-r) */
 	int hw_ts_offset;		/* where the driver puts its timestamp ... */
-	uint64_t hw_ts_flag;		/* ... when this flag says it did */
+	uint64_t hw_ts_flag;		/* ... when this flag says it did; 0: the TSC's */
+	int wait_for_room;		/* -r: wait for an empty chunk, never drop */
 	const int *stop;		/* set by the main lcore */
 	int64_t *budget;		/* -c: packets still to hand over; NULL = unlimited */
 

@@ -202,7 +202,9 @@ lc_stats_print_summary(FILE *f, const struct lc_stats *s)
 			(double)s->writer_wait_cycles / w, (double)s->io_hash_cycles / w,
 			(double)s->io_write_cycles / w);
 	}
-	if (s->ts_source != NULL)
+	if (s->ts_source != NULL && strcmp(s->ts_source, "file") == 0)
+		fprintf(f, "timestamps: each packet's own, from the files read (-r)\n");
+	else if (s->ts_source != NULL)
 		fprintf(f, "timestamps: %s, re-anchored to CLOCK_REALTIME %" PRIu64 " time%s: "
 			"largest offset met %.1f us, %" PRIu64 " step%s\n",
 			strcmp(s->ts_source, "hw") == 0 ? "the port's clock" : "TSC",

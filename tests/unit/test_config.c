@@ -203,7 +203,7 @@ test_help_matches_options(void)
 			       "--retain-bytes", "--fsync-interval", "--filter-file",
 			       "--filter-engine", "--dump-filter", "--config", "--print-config",
 			       "--user", "--prometheus", "--check-disk", "--timestamps",
-			       "--status-interval" };
+			       "--status-interval", "--no-promiscuous-mode" };
 	struct lc_config cfg;
 	char err[LC_ERRLEN];
 
@@ -225,6 +225,43 @@ test_help_matches_options(void)
 	CHECK_STR_HAS(usage, "rounded up to a whole MiB");
 	CHECK_STR_HAS(usage, "queues and descriptors");
 	CHECK(strstr(usage, "rings and") == NULL);
+}
+
+/* tcpdump's reflexes: -n -nn -U are taken and ignored, -p turns promiscuous mode off, and
+ * the options that print packets are refused in one line saying what linecap does. */
+static void
+test_tcpdump_reflexes(void)
+{
+	static const struct {
+		const char *opt;
+		const char *label;
+	} refused[] = { { "-X", "-X: " }, { "-XX", "-X: " }, { "-A", "-A: " }, { "-e", "-e: " },
+			{ "-x", "-x: " }, { "-nX", "-X: " } };
+	struct lc_config cfg;
+	char err[LC_ERRLEN];
+	const char *ok[] = { "-n", "-nn", "-U", "-i", "net_null0", "-w", "/tmp/x", "-p", "udp",
+			     NULL };
+	const char *plain[] = { "-i", "net_null0", "-w", "/tmp/x", NULL };
+
+	CHECK(parse(&cfg, err, ok) == 0);
+	CHECK(cfg.no_promisc == 1);
+	CHECK(cfg.filter != NULL && strcmp(cfg.filter, "udp") == 0);
+	CHECK_EQ_U64(cfg.verbose, 0);	/* -v keeps its meaning; -n is not it */
+	lc_config_release(&cfg);
+	CHECK(parse(&cfg, err, plain) == 0);
+	CHECK(cfg.no_promisc == 0);
+	lc_config_release(&cfg);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const char *args[] = { refused[i].opt, "-i", "net_null0", "-w", "/tmp/x", NULL };
+
+		CHECK(parse(&cfg, err, args) == -EINVAL);
+		CHECK(strncmp(err, refused[i].label, strlen(refused[i].label)) == 0);
+		CHECK_STR_HAS(err, "linecap writes files, it does not print packets; read them "
+			      "with tcpdump -");
+		CHECK_STR_HAS(err, " -r FILE");
+		CHECK(strchr(err, '\n') == NULL);
+		lc_config_release(&cfg);
+	}
 }
 
 /* -B: KiB as tcpdump's, or K M G (powers of 1024); rounded up to a whole MiB. */
@@ -487,5 +524,6 @@ main(void)
 	test_bad_input();
 	test_buffer_size();
 	test_help_matches_options();
+	test_tcpdump_reflexes();
 	return lc_test_done("test_config");
 }

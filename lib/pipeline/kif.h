@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef LINECAP_KIF_H
+#define LINECAP_KIF_H
+
+/*
+ * -i NAME of a kernel interface (tcpdump's habit: -i eth0): the interface stays the kernel's
+ * and linecap captures it through DPDK's net_af_xdp (AF_XDP: zero-copy where the driver
+ * allows, else copy mode), or net_af_packet (AF_PACKET, a TPACKET_V2 ring and a copy) where
+ * AF_XDP cannot attach. `af_xdp:NAME` and `af_packet:NAME` choose the path outright.
+ *
+ * Everything here runs before EAL and reads only sysfs, two ioctls and one netlink request:
+ * it decides the path, the queues and the EAL device string. The fall back from AF_XDP to
+ * AF_PACKET once EAL runs (AF_XDP failing at queue set-up) is lc_port_open's (port.c).
+ */
+#include <net/if.h>
+#include <stddef.h>
+
+enum lc_kif_path {
+	LC_KIF_AF_XDP = 1,
+	LC_KIF_AF_PACKET,
+};
+
+/* The AF_XDP fill ring DPDK's net_af_xdp (22.11 and later) fills from the pool at queue
+ * set-up and keeps full while it runs: ETH_AF_XDP_DFLT_NUM_DESCS mbufs per queue, which its
+ * close never gives back to the pool (they go with the pool's memory). */
+#define LC_AF_XDP_FILL_MBUFS 2048u
+
+/* The af_packet ring linecap asks for: frames of 2 KiB (the pool's data room: the driver
+ * copies a frame into one mbuf without checking its room), 4096 of them per queue. */
+#define LC_AF_PACKET_FRAME 2048u
+#define LC_AF_PACKET_FRAMES 4096u
+
+struct lc_kif {
+	char ifname[IF_NAMESIZE];	/* "" when -i is not a kernel interface */
+	char driver[32];		/* its netdev driver ("veth", "ixgbe"); "" unknown */
+	char pci[32];			/* the PCI address of its device; "" none */
+	unsigned int rx_queues;		/* the kernel's RX queues (sysfs queues/rx-*) */
+	unsigned int xdp_queues;	/* queues net_af_xdp can bind: its combined channels
+					 * (1 for a device without channels, as DPDK counts) */
+	int forced;			/* af_xdp:NAME or af_packet:NAME given */
+	enum lc_kif_path path;		/* chosen before EAL */
+	char why[256];			/* why not AF_XDP, when path is AF_PACKET */
+};
+
+/*
+ * Is devspec (-i as given) a kernel interface? A PCI address and a DPDK virtual device
+ * (net_..., or anything with ',' or '=') are not: 0, k zeroed. `af_xdp:NAME`,
+ * `af_packet:NAME` and a NAME under /sys/class/net are: 1, k filled and the path chosen
+ * (AF_XDP unless this kernel has no AF_XDP sockets, or the interface already has an XDP
+ * program that is not ours, or has RX queues AF_XDP cannot bind; k->why says which).
+ * A name that is none of these: -ENODEV with "-i NAME: no such interface (...)" in err;
+ * without CAP_NET_RAW: -EPERM with a line saying so.
+ */
+int lc_kif_resolve(const char *devspec, struct lc_kif *k, char *err, size_t errlen);
+
+/*
+ * The RX queues to capture k with: asked (--queues; 0: derive) or every RX queue the kernel
+ * has. For AF_XDP, asking more queues than the interface has is -EINVAL with a line saying
+ * how to give it more (ethtool -L); fewer leaves channels uncaptured: *warn says so.
+ * Returns 0 and *queues, or -EINVAL with a reason in err.
+ */
+int lc_kif_queues(const struct lc_kif *k, unsigned int asked, unsigned int *queues,
+		  char *warn, size_t warnlen, char *err, size_t errlen);
+
+/* The DPDK device string for path: "net_af_xdp0,iface=NAME,start_queue=0,queue_count=Q" or
+ * "net_af_packet0,iface=NAME,qpairs=Q,blocksz=...,framesz=...,framecnt=...". Its name
+ * (the part before the first comma) into name. */
+void lc_kif_devargs(const struct lc_kif *k, enum lc_kif_path path, unsigned int queues,
+		    char *buf, size_t len, char *name, size_t namelen);
+
+/* Are this process's AF_XDP sockets bound in zero-copy mode? 1 yes (all of them), 0 copy
+ * mode (any of them), -1 none found. */
+int lc_kif_xdp_zero_copy(void);
+
+/*
+ * The start-up line (without "linecap: "): "-i lcv1: kernel interface (driver veth),
+ * captured through AF_XDP (copy mode), 1 queue", or "... through AF_PACKET: AF_XDP could
+ * not attach: WHY"; for a PCI device, how to bypass the kernel entirely.
+ */
+void lc_kif_describe(const struct lc_kif *k, enum lc_kif_path path, int zero_copy,
+		     const char *why, unsigned int queues, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* -r FILE: capture files read into a net_ring port (readsrc.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+
+#include "log.h"
+#include "linecap/reader.h"
+#include "readsrc.h"
+
+#define READ_BURST 32u
+#define READ_WAIT_US 20u	/* the ring or the pool full: look again this much later */
+#define READ_ERRLEN (PCAP_ERRBUF_SIZE + PATH_MAX + 64)
+
+struct lc_readsrc {
+	const struct lc_read_plan *plan;
+	struct rte_ring *ring;
+	struct rte_mempool *pool;
+	int ts_offset;
+	uint64_t ts_flag;
+	pthread_t thread;
+	bool started;
+	int stop;			/* set by the main lcore */
+	int done;			/* set by the reader once it put its last mbuf in */
+	uint64_t records;		/* put into the ring (reader; read after done) */
+	uint64_t bytes;			/* of the files read so far (reader; relaxed) */
+	uint64_t bytes_before;		/* of the files before the one being read (reader) */
+	char error[READ_ERRLEN];	/* written by the reader before done */
+};
+
+/* ---------------------------------------------------------------- before EAL: the plan */
+
+static int
+add_path(struct lc_read_plan *plan, const char *path, char *err, size_t errlen)
+{
+	char **p;
+
+	if (plan->n == LC_READ_FILES_MAX) {
+		snprintf(err, errlen, "-r: more than %u files", LC_READ_FILES_MAX);
+		return -E2BIG;
+	}
+	p = realloc(plan->paths, (plan->n + 1) * sizeof(*p));
+	if (p == NULL || (p[plan->n] = strdup(path)) == NULL) {
+		if (p != NULL)
+			plan->paths = p;
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	plan->paths = p;
+	plan->n++;
+	return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A directory's capture files (.pcap, .pcapng; not hidden, not linecap's .part), by name. */
+static int
+add_dir(struct lc_read_plan *plan, const char *dir, char *err, size_t errlen)
+{
+	struct dirent **names;
+	unsigned int first = plan->n;
+	int n = scandir(dir, &names, NULL, NULL), rc = 0;
+
+	if (n < 0) {
+		snprintf(err, errlen, "-r %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX];
+
+		if (rc == 0 && names[i]->d_name[0] != '.' &&
+		    lc_reader_is_capture_name(names[i]->d_name)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+			rc = add_path(plan, path, err, errlen);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (rc == 0 && plan->n == first) {
+		snprintf(err, errlen, "-r %s: no .pcap or .pcapng file in this directory", dir);
+		rc = -ENOENT;
+	}
+	if (rc == 0)
+		qsort(plan->paths + first, plan->n - first, sizeof(char *), by_name);
+	return rc;
+}
+
+/* Open path as tcpdump -r would; one line in err on failure. */
+static pcap_t *
+open_capture(const char *path, char *err, size_t errlen)
+{
+	char pe[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, pe);
+
+	if (p == NULL)
+		snprintf(err, errlen, "-r %s: %s", path, pe);
+	return p;
+}
+
+/* The file at path is one linecap can read: 0 (its snapshot length, size), or -errno. */
+static int
+check_file(const char *path, uint32_t *snaplen, uint64_t *bytes, char *err, size_t errlen)
+{
+	struct stat st;
+	pcap_t *p;
+	int dlt;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		*bytes += (uint64_t)st.st_size;
+	p = open_capture(path, err, errlen);
+	if (p == NULL)
+		return -EINVAL;
+	dlt = pcap_datalink(p);
+	*snaplen = (uint32_t)pcap_snapshot(p);
+	pcap_close(p);
+	if (dlt != DLT_EN10MB) {
+		const char *name = pcap_datalink_val_to_name(dlt);
+
+		snprintf(err, errlen, "-r %s: link type %s: linecap reads Ethernet captures (read "
+			 "this one with tcpdump -r)", path, name ? name : "unknown");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+lc_read_plan(const char *const *given, unsigned int ngiven, struct lc_read_plan *plan,
+	     char *err, size_t errlen)
+{
+	int rc = 0;
+
+	memset(plan, 0, sizeof(*plan));
+	for (unsigned int i = 0; rc == 0 && i < ngiven; i++) {
+		struct stat st;
+
+		if (strcmp(given[i], "-") != 0 && stat(given[i], &st) != 0) {
+			snprintf(err, errlen, "-r %s: %s", given[i], strerror(errno));
+			rc = -errno;
+		} else if (strcmp(given[i], "-") != 0 && S_ISDIR(st.st_mode)) {
+			rc = add_dir(plan, given[i], err, errlen);
+		} else {
+			rc = add_path(plan, given[i], err, errlen);
+		}
+	}
+	for (unsigned int i = 0; rc == 0 && i < plan->n; i++) {
+		uint32_t snap;
+
+		/* Standard input can be read once only: the reader finds out what it holds. */
+		if (strcmp(plan->paths[i], "-") == 0) {
+			if (plan->n > 1) {
+				snprintf(err, errlen, "-r -: standard input is read alone");
+				rc = -EINVAL;
+			}
+			plan->snaplen = 262144;
+			continue;
+		}
+		rc = check_file(plan->paths[i], &snap, &plan->bytes, err, errlen);
+		if (rc == 0 && i == 0)
+			plan->snaplen = snap;
+	}
+	if (rc < 0)
+		lc_read_plan_release(plan);
+	return rc;
+}
+
+void
+lc_read_plan_release(struct lc_read_plan *plan)
+{
+	for (unsigned int i = 0; i < plan->n; i++)
+		free(plan->paths[i]);
+	free(plan->paths);
+	memset(plan, 0, sizeof(*plan));
+}
+
+/* ---------------------------------------------------------------- after EAL: the reader */
+
+struct lc_readsrc *
+lc_readsrc_create(const struct lc_read_plan *plan, int socket, uint16_t *port_id, char *err,
+		  size_t errlen)
+{
+	struct lc_readsrc *src = calloc(1, sizeof(*src));
+	int id;
+
+	if (src == NULL) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	src->plan = plan;
+	/* One producer (the reader), one consumer (RX queue 0). */
+	src->ring = rte_ring_create("lc_read", LC_READ_RING, socket,
+				    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (src->ring == NULL) {
+		snprintf(err, errlen, "-r: cannot create its ring: %s", rte_strerror(rte_errno));
+		free(src);
+		errno = ENOMEM;
+		return NULL;
+	}
+	id = rte_eth_from_rings("lc_read", &src->ring, 1, &src->ring, 1, (unsigned int)socket);
+	if (id < 0) {
+		snprintf(err, errlen, "-r: cannot create its port: %s", rte_strerror(rte_errno));
+		rte_ring_free(src->ring);
+		free(src);
+		errno = ENODEV;
+		return NULL;
+	}
+	*port_id = (uint16_t)id;
+	return src;
+}
+
+/* One record as an mbuf (chained where the first cannot hold it): pkt_len is its length on
+ * the wire, the segments hold what was captured. NULL when the pool is empty for now. */
+static struct rte_mbuf *
+record_mbuf(struct lc_readsrc *src, const struct pcap_pkthdr *h, const uint8_t *data)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(src->pool), *last = m;
+	uint32_t left = h->caplen, off = 0;
+
+	if (m == NULL)
+		return NULL;
+	for (;;) {
+		uint32_t room = rte_pktmbuf_tailroom(last);
+		uint32_t n = left < room ? left : room;
+
+		memcpy(rte_pktmbuf_mtod(last, uint8_t *), data + off, n);
+		last->data_len = (uint16_t)n;
+		off += n;
+		left -= n;
+		if (left == 0)
+			break;
+		last->next = rte_pktmbuf_alloc(src->pool);
+		if (last->next == NULL) {
+			rte_pktmbuf_free(m);
+			return NULL;
+		}
+		last = last->next;
+		m->nb_segs++;
+	}
+	/* A record longer than the frame it claims keeps its bytes (the format cuts at
+	 * pkt_len): such a file is malformed, and tcpdump keeps what it holds. */
+	m->pkt_len = h->len > h->caplen ? h->len : h->caplen;
+	/* Seconds as the file holds them (32 bits), the nanoseconds libpcap gives. */
+	*RTE_MBUF_DYNFIELD(m, src->ts_offset, uint64_t *) =
+		(uint64_t)(uint32_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+	m->ol_flags |= src->ts_flag;
+	return m;
+}
+
+/* Hand the n mbufs of b to RX, waiting for room; false when stopped (the rest freed). */
+static bool
+hand_over(struct lc_readsrc *src, struct rte_mbuf **b, unsigned int n)
+{
+	unsigned int done = 0;
+
+	while (done < n) {
+		done += rte_ring_sp_enqueue_burst(src->ring, (void **)b + done, n - done, NULL);
+		if (done == n)
+			break;
+		if (__atomic_load_n(&src->stop, __ATOMIC_RELAXED)) {
+			rte_pktmbuf_free_bulk(b + done, n - done);
+			return false;
+		}
+		usleep(READ_WAIT_US);
+	}
+	src->records += n;
+	return true;
+}
+
+/* Read one file into the ring. false: stop reading (stopped, or an error in src->error). */
+static bool
+read_file(struct lc_readsrc *src, const char *path)
+{
+	struct rte_mbuf *b[READ_BURST];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	unsigned int n = 0;
+	pcap_t *p = open_capture(path, src->error, sizeof(src->error));
+	FILE *f;
+	long pos;
+	int rc;
+
+	if (p == NULL)
+		return false;
+	if (pcap_datalink(p) != DLT_EN10MB) {	/* changed since the plan looked */
+		snprintf(src->error, sizeof(src->error), "-r %s: not an Ethernet capture", path);
+		pcap_close(p);
+		return false;
+	}
+	f = pcap_file(p);
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		while ((b[n] = record_mbuf(src, h, data)) == NULL) {
+			if (n != 0 && !hand_over(src, b, n))
+				goto stopped;
+			n = 0;
+			if (__atomic_load_n(&src->stop, __ATOMIC_RELAXED))
+				goto stopped;
+			usleep(READ_WAIT_US);	/* RX gives mbufs back as it goes */
+		}
+		if (++n == READ_BURST) {
+			if (!hand_over(src, b, n))
+				goto stopped;
+			n = 0;
+			if (f != NULL && (pos = ftell(f)) >= 0)
+				__atomic_store_n(&src->bytes, src->bytes_before + (uint64_t)pos,
+						 __ATOMIC_RELAXED);
+		}
+	}
+	if (n != 0 && !hand_over(src, b, n))
+		goto stopped;
+	if (rc == PCAP_ERROR)
+		snprintf(src->error, sizeof(src->error), "-r %s: record %" PRIu64 ": %s", path,
+			 src->records + 1, pcap_geterr(p));
+	if (f != NULL && (pos = ftell(f)) >= 0)
+		src->bytes_before += (uint64_t)pos;
+	__atomic_store_n(&src->bytes, src->bytes_before, __ATOMIC_RELAXED);
+	pcap_close(p);
+	return rc != PCAP_ERROR;
+stopped:
+	pcap_close(p);
+	return false;
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct lc_readsrc *src = arg;
+
+	for (unsigned int i = 0; i < src->plan->n; i++)
+		if (!read_file(src, src->plan->paths[i]))
+			break;
+	__atomic_store_n(&src->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+int
+lc_readsrc_start(struct lc_readsrc *src, struct rte_mempool *pool, int ts_offset,
+		 uint64_t ts_flag)
+{
+	int rc;
+
+	src->pool = pool;
+	src->ts_offset = ts_offset;
+	src->ts_flag = ts_flag;
+	rc = rte_ctrl_thread_create(&src->thread, "lc-read", NULL, reader_main, src);
+	if (rc != 0)
+		return -rc;
+	src->started = true;
+	return 0;
+}
+
+bool
+lc_readsrc_done(const struct lc_readsrc *src, uint64_t *records)
+{
+	if (!__atomic_load_n(&src->done, __ATOMIC_ACQUIRE))
+		return false;
+	*records = src->records;
+	return true;
+}
+
+uint64_t
+lc_readsrc_bytes(const struct lc_readsrc *src)
+{
+	return __atomic_load_n(&src->bytes, __ATOMIC_RELAXED);
+}
+
+const char *
+lc_readsrc_error(const struct lc_readsrc *src)
+{
+	if (!__atomic_load_n(&src->done, __ATOMIC_ACQUIRE))
+		return NULL;
+	return src->error[0] ? src->error : NULL;
+}
+
+void
+lc_readsrc_stop(struct lc_readsrc *src)
+{
+	struct rte_mbuf *b[READ_BURST];
+	unsigned int n;
+
+	if (src == NULL || !src->started)
+		return;
+	__atomic_store_n(&src->stop, 1, __ATOMIC_RELAXED);
+	pthread_join(src->thread, NULL);
+	src->started = false;
+	while ((n = rte_ring_sc_dequeue_burst(src->ring, (void **)b, READ_BURST, NULL)) != 0)
+		rte_pktmbuf_free_bulk(b, n);
+}
+
+void
+lc_readsrc_free(struct lc_readsrc *src)
+{
+	if (src == NULL)
+		return;
+	lc_readsrc_stop(src);
+	rte_ring_free(src->ring);
+	free(src);
+}

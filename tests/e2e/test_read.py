@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""-r FILE: capture files through the capture's own pipeline (a net_ring port, RX, the JIT
+filter, chunks, a writer), each packet keeping its own timestamp to the nanosecond.
+- On every Ethernet capture of the corpora that tcpdump reads without complaint (the
+  generated corpus, and ../shared/corpus where present), read as one directory, linecap
+  writes exactly the bytes `tcpdump --nano -r FILE -w - EXPR` writes, file by file: the
+  first file's header, then each file's records (tcpdump -V is no reference: it reads the
+  files after the first in microseconds), with no filter and with filters; cut into files with -C, each file has tcpdump's header and
+  the records, in order, are tcpdump's; the manifest, linecap-verify and the counters agree.
+- A file that ends in the middle of a record: what came before it is written, exactly what
+  tcpdump writes, then exit 1 with one line naming the file and the record.
+- A file or directory linecap cannot read (missing, not a capture, not Ethernet, an empty
+  directory), -r with -i, -G or --queues 2: exit 2, one line, nothing created."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import lc_e2e as e  # noqa: E402
+
+VERIFY = os.path.join(os.path.dirname(os.environ["LINECAP"]), "linecap-verify")
+FILTERS = ["", "tcp or vlan or udp port 53 or icmp6 or (ip and ip[6:2] & 0x3fff != 0)"]
+
+t = e.Failures("test_read")
+work = e.tmpdir()
+
+
+def ethernet_files(c):
+    """The corpus's files whose link type is Ethernet (MANIFEST.tsv), as paths."""
+    out = []
+    for line in open(os.path.join(c.path, "MANIFEST.tsv")):
+        f = line.rstrip("\n").split("\t")
+        if len(f) > 1 and f[1] == "EN10MB":
+            out.append(os.path.join(c.path, "pcaps", f[0]))
+    return out
+
+
+def tcpdump(args, expr):
+    # -Z root: tcpdump would open the later files of -V as the tcpdump user
+    p = subprocess.run(["tcpdump", "--nano", "-Z", "root"] + args + ["-w", "-"] + ([expr] if expr else []),
+                       capture_output=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+def linecap(args, expr="", timeout=120):
+    r = e.run_linecap(args + ([expr] if expr else []), timeout=timeout)
+    return r
+
+
+def shards(d):
+    return sorted(os.path.join(d, f) for f in os.listdir(d)
+                  if f.endswith(".pcap") and "-q00-" in f)
+
+
+def expected(files, expr):
+    """What linecap -r of files (in order) writes with expr, after tcpdump."""
+    parts = [tcpdump(["-r", f], expr)[1] for f in files]
+    return parts[0][:24] + b"".join(p[24:] for p in parts)
+
+
+def records(data):
+    """The bytes after the 24-byte file header."""
+    return data[24:]
+
+
+# --- the corpora's Ethernet files that tcpdump reads whole, as one directory ---------------
+clean, broken = [], []
+for c in e.corpora():
+    for f in ethernet_files(c):
+        rc, _, err = tcpdump(["-r", f], "")
+        (clean if rc == 0 and not err.strip().startswith("tcpdump: pcap_loop")
+         else broken).append(f)
+src = os.path.join(work, "src")
+os.mkdir(src)
+for i, f in enumerate(clean):	# numbered: the directory's order is the list's
+    os.symlink(f, os.path.join(src, f"{i:04d}-{os.path.basename(f)}"))
+listed = sorted(os.path.join(src, n) for n in os.listdir(src))
+t.check(len(clean) >= 35, f"{len(clean)} Ethernet captures tcpdump reads whole "
+        f"({len(broken)} it does not)")
+
+for n, expr in enumerate(FILTERS):
+    out = os.path.join(work, f"out{n}")
+    stats = os.path.join(work, f"s{n}.json")
+    r = linecap(["-r", src, "-w", out, "--stats-file", stats], expr)
+    want = expected(listed, expr)
+    got = shards(out) if os.path.isdir(out) else []
+    t.check(r.returncode == 0, f"'{expr}': exit {r.returncode}: {r.stderr[-400:]}")
+    t.check(len(got) == 1, f"'{expr}': one file: {got}")
+    if len(got) == 1:
+        data = open(got[0], "rb").read()
+        t.check(data == want, f"'{expr}': linecap wrote {len(data)} bytes, tcpdump {len(want)}:"
+                f" {'same header' if data[:24] == want[:24] else 'headers differ'}")
+    s = e.stats(stats) if os.path.exists(stats) else {}
+    kept = len(e.parse_pcap(want)["records"]) if want else -1
+    t.check(s.get("written") == kept and s.get("passed_filter") == kept and
+            s.get("buffer_full", 1) == 0, f"'{expr}': counters {s.get('written')} written, "
+            f"tcpdump kept {kept}")
+    if n == 0:
+        total = kept
+        v = subprocess.run([VERIFY, out], capture_output=True, text=True)
+        t.check(v.returncode == 0 and "0 findings" in v.stdout, f"verify: {v.stdout[-300:]}")
+        man = [json.loads(x) for x in open(os.path.join(out, "manifest.jsonl"))]
+        files = [m for m in man if "file" in m]
+        recs = e.parse_pcap(want)["records"]
+        t.check(len(files) == 1 and files[0]["packets"] == total and
+                files[0]["first_ns"] == recs[0][0] and files[0]["last_ns"] == recs[-1][0],
+                f"the manifest has the files' own times: {files[:1]}")
+        t.check("reading" in r.stderr and f"{len(listed)} files" in r.stderr,
+                f"start-up line names what is read: {r.stderr[:600]}")
+
+# --- cut with -C: each file tcpdump's header, the records tcpdump's, in order --------------
+out = os.path.join(work, "cut")
+r = linecap(["-r", src, "-w", out, "-C", "1"])
+want = expected(listed, "")
+got = shards(out) if os.path.isdir(out) else []
+body = b"".join(records(open(f, "rb").read()) for f in got)
+t.check(r.returncode == 0 and len(got) >= 2 and body == records(want) and
+        all(open(f, "rb").read(24) == want[:24] for f in got),
+        f"-C 1: {len(got)} files, {len(body)} bytes of records (tcpdump {len(want) - 24})")
+
+# --- -c N as tcpdump's: the first N kept; -r - reads standard input -----------------------
+one = next(f for f in listed if os.path.basename(f).endswith("-dns_tcp.pcap"))
+out = os.path.join(work, "count")
+r = linecap(["-r", src, "-w", out, "-c", "5"], "tcp")
+got = shards(out) if os.path.isdir(out) else []
+first5 = e.parse_pcap(expected(listed, "tcp"))["records"][:5]
+t.check(r.returncode == 0 and len(got) == 1 and
+        e.read_pcap(got[0])["records"] == first5, f"-c 5: {r.returncode} {got}")
+out = os.path.join(work, "stdin")
+with open(one, "rb") as f:
+    r = e.run([e.linecap_bin()] + e.test_buffer(["-r", "-", "-w", out]), 60, stdin=f)
+got = shards(out) if os.path.isdir(out) else []
+t.check(r.returncode == 0 and len(got) == 1 and
+        open(got[0], "rb").read() == tcpdump(["-r", one], "")[1], f"-r -: {r.returncode} {got}")
+
+# --- a file that ends in a record: what came before, then exit 1 ---------------------------
+cut_short = [f for f in broken if os.path.basename(f) in
+             ("cut-record-header.pcap", "derived-dns_tcp-cut.pcap", "cut-block.pcapng")]
+for i, f in enumerate(cut_short):
+    out = os.path.join(work, f"broken{i}")
+    r = linecap(["-r", f, "-w", out])
+    rc, want, _ = tcpdump(["-r", f], "")
+    got = shards(out) if os.path.isdir(out) else []
+    data = open(got[0], "rb").read() if len(got) == 1 else b""
+    said = [x for x in r.stderr.splitlines() if x.startswith(f"linecap: -r {f}: record ")]
+    t.check(r.returncode == 1 and data == want and len(said) == 1,
+            f"{os.path.basename(f)}: exit {r.returncode}, {len(data)} bytes (tcpdump "
+            f"{len(want)}, exit {rc}), said: {said}")
+t.check(len(cut_short) >= 1, f"a capture cut short to read: {cut_short}")
+
+# --- refused: exit 2, one line, nothing created --------------------------------------------
+raw = [f for c in e.corpora() for f in [os.path.join(c.path, "pcaps", "LINKTYPE_RAW_ipv4.pcap")]
+       if os.path.exists(f)]
+notcap = os.path.join(work, "notes.txt")
+with open(notcap, "w") as f:
+    f.write("not a capture\n")
+empty = os.path.join(work, "emptydir")
+os.mkdir(empty)
+sample = e.make_sample(work, 100)
+bad = [
+    (["-r", os.path.join(work, "missing.pcap")], "No such file"),
+    (["-r", notcap], "notes.txt"),
+    (["-r", empty], "no .pcap or .pcapng file"),
+    (["-r", sample, "-i", "net_null0"], "not both"),
+    (["-r", sample, "-G", "60"], "-C"),
+    (["-r", sample, "--queues", "2"], "one queue"),
+] + [(["-r", f], "Ethernet") for f in raw[:1]]
+for args, words in bad:
+    out = os.path.join(work, "refused")
+    r = linecap(args + ["-w", out])
+    lines = r.stderr.strip().splitlines()
+    t.check(r.returncode == 2 and len(lines) == 1 and words in lines[0] and
+            not os.path.exists(out), f"{args}: exit {r.returncode}: {r.stderr.strip()[:300]}")
+t.check(len(raw) >= 1, "a capture that is not Ethernet to refuse")
+
+shutil.rmtree(work, ignore_errors=True)
+t.done()
