@@ -4,6 +4,7 @@
 
 static const char usage_text[] =
 "Usage: linecap -i DEV -w PATH [options] [filter expression]\n"
+"       linecap -r FILE -w PATH [options] [filter expression]\n"
 "\n"
 "Capture packets from a DPDK port into nanosecond pcap shards, one stream of files per\n"
 "RX queue, keeping the packets that match a tcpdump filter expression.\n"
@@ -16,6 +17,13 @@ static const char usage_text[] =
 "                        mode; one queue per channel), or through AF_PACKET where AF_XDP\n"
 "                        cannot attach; af_xdp:eth0 or af_packet:eth0 chooses the path.\n"
 "                        Binding the NIC to vfio-pci (dpdk-devbind.py) bypasses the kernel\n"
+"  -r, --read FILE       read a capture file (pcap or pcapng, Ethernet) instead of a port,\n"
+"                        through the same filter, writers, index and manifest; each packet\n"
+"                        keeps its own timestamp: one file writes what tcpdump --nano -r\n"
+"                        FILE -w - writes. Repeatable, in order; a directory reads its\n"
+"                        .pcap/.pcapng files by name; - reads standard input. Stops at the\n"
+"                        end (or at a broken record: what came before is kept, exit 1).\n"
+"                        One queue; -C to cut (-G cuts by the wall clock: refused)\n"
 "  -w, --write PATH      where files go. A directory (created with mode 0750 if missing)\n"
 "                        gets files named after it: -w /data/case42 writes\n"
 "                        /data/case42/case42-q00-000001.pcap. A PATH ending in .pcap is a\n"
