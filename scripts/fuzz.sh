@@ -20,24 +20,35 @@ inc_filter="-Ilib/core -Ilib/filter"
 inc_output="$inc_filter -Ilib/output"
 inc_gen="$inc_output -Ilib/gen"
 libs="$(pkg-config --libs libpcap) -lnuma"
+# The harnesses compile side by side (one per CPU at a time is the machine's business).
+pids=()
 
 clang $cflags $inc_filter -o "$out/fuzz_filter_expr" tests/fuzz/fuzz_filter_expr.c \
   lib/filter/filter.c lib/filter/filter_interp.c lib/filter/filter_jit.c \
-  lib/filter/filter_selfcheck.c $libs
+  lib/filter/filter_selfcheck.c $libs &
+pids+=($!)
 # The readers of files an attacker may have shaped: captures, and a capture directory's
 # manifest as linecap-verify reads it.
-clang $cflags $inc_output -o "$out/fuzz_reader" tests/fuzz/fuzz_reader.c lib/output/reader.c
+clang $cflags $inc_output -o "$out/fuzz_reader" tests/fuzz/fuzz_reader.c lib/output/reader.c &
+pids+=($!)
 clang $cflags $inc_output $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_verify" \
   tests/fuzz/fuzz_verify.c lib/output/verify.c lib/output/verify_repair.c lib/output/manifest_record.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c lib/output/index.c lib/output/index_read.c \
-  lib/output/shard.c lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
+  lib/output/shard.c lib/output/outpath.c $(pkg-config --libs jansson libcrypto) &
+pids+=($!)
 clang $cflags $inc_gen -o "$out/fuzz_seqcheck" tests/fuzz/fuzz_seqcheck.c lib/output/reader.c \
-  lib/gen/gen.c lib/gen/seq.c $libs -lm
+  lib/gen/gen.c lib/gen/seq.c $libs -lm &
+pids+=($!)
 # The manifest's own JSON reader against jansson (they must agree on every line).
 clang $cflags $inc_output $(pkg-config --cflags jansson libcrypto) -o "$out/fuzz_manifest_line" \
   tests/fuzz/fuzz_manifest_line.c lib/output/manifest.c lib/output/manifest_json.c lib/output/reader.c lib/output/shard.c \
-  lib/output/outpath.c $(pkg-config --libs jansson libcrypto)
+  lib/output/outpath.c $(pkg-config --libs jansson libcrypto) &
+pids+=($!)
 # The index beside each capture file, as linecap-query reads it (seeds: test_index --write-seeds).
-clang $cflags $inc_output $(pkg-config --cflags libcrypto) -o "$out/fuzz_index" tests/fuzz/fuzz_index.c lib/output/index_read.c $(pkg-config --libs libcrypto)
+clang $cflags $inc_output $(pkg-config --cflags libcrypto) -o "$out/fuzz_index" tests/fuzz/fuzz_index.c lib/output/index_read.c $(pkg-config --libs libcrypto) &
+pids+=($!)
+for p in "${pids[@]}"; do
+  wait "$p" || { echo "fuzz.sh: a harness did not compile" >&2; exit 1; }
+done
 
 for h in filter_expr reader verify seqcheck manifest_line index; do
   work=$(mktemp -d)
