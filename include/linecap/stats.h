@@ -32,6 +32,7 @@ struct lc_stats {
 	uint64_t io_hash_cycles, io_write_cycles;		/* hash: CPU; write calls: wall */
 	double seconds;
 	const char *ts_source;		/* "tsc", "hw" or "file" (-r); NULL: not captured */
+	uint64_t read_bytes, read_total;	/* -r: bytes of the files read so far, of all */
 	uint64_t clock_refreshes, clock_steps, clock_max_offset_ns;	/* of that clock */
 	unsigned int nq;
 	struct lc_queue_stats q[LC_QUEUES_MAX];

@@ -399,6 +399,10 @@ lc_capture_stats(const struct lc_capture *cap, struct lc_stats *s)
 	const struct lc_clock *clk = cap->hw_ts ? &cap->hwclock : &cap->clock;
 
 	s->ts_source = cap->read ? "file" : cap->hw_ts ? "hw" : "tsc";
+	if (cap->read != NULL) {
+		s->read_total = cap->plan->read->bytes;
+		s->read_bytes = lc_readsrc_bytes(cap->read);
+	}
 	if (cap->postcmd != NULL) {
 		struct lc_postcmd_counts pc;
 

@@ -81,6 +81,13 @@ lc_stats_format_status(char *buf, size_t len, const struct lc_stats *now,
 		 rate(now->received, prev->received, dt) / 1e6, now->passed, now->written,
 		 rate(now->written_bytes, prev->written_bytes, dt) / 1e6, now->buffer_full,
 		 now->imissed, now->rx_nombuf);
+	if (now->read_total != 0) {	/* -r: how far into the files */
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, len - n, " read %.0f%% of %.1f MB",
+			 100.0 * (double)now->read_bytes / (double)now->read_total,
+			 (double)now->read_total / 1e6);
+	}
 }
 
 /* 2026-11-26T14:30:01.123456789Z */

@@ -61,11 +61,29 @@ test_prometheus(void)
 	free(text);
 }
 
+/* The status line; with -r, how far into the files. */
+static void
+test_status(void)
+{
+	struct lc_stats now = { .seconds = 3, .received = 3000000, .written = 2000000 };
+	struct lc_stats prev = { .received = 1000000 };
+	char line[512];
+
+	lc_stats_format_status(line, sizeof(line), &now, &prev, 2.0);
+	CHECK_STR_HAS(line, "linecap: 3s received 3000000 (1.00 Mpps) passed 0 written 2000000");
+	CHECK(strstr(line, " read ") == NULL);
+	now.read_total = 4000000000ull;
+	now.read_bytes = 1000000000ull;
+	lc_stats_format_status(line, sizeof(line), &now, &prev, 2.0);
+	CHECK_STR_HAS(line, " read 25% of 4000.0 MB");
+}
+
 int
 main(void)
 {
 	test_uneven();
 	test_prometheus();
+	test_status();
 	struct lc_stats s = { .nq = 2, .imissed = 3, .rx_nombuf = 4, .ierrors = 5, .seconds = 2.5 };
 	char path[] = "/tmp/lc_test_stats_XXXXXX", err[512], *text = NULL;
 	size_t size = 0;
