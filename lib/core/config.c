@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <rte_cfgfile.h>
 #include <rte_common.h>
@@ -36,6 +37,7 @@ enum {
 	OPT_STATUS_INTERVAL,
 	OPT_NO_INDEX,
 	OPT_FEED,
+	OPT_IMMEDIATE,		/* tcpdump's --immediate-mode: taken, ignored */
 	OPT_RETIRED = 512,	/* + the index in retired[] */
 };
 
@@ -88,6 +90,7 @@ static const struct opt {
 	{ "config", required_argument, OPT_CONFIG, "", NULL },
 	{ "print-config", no_argument, OPT_PRINT_CONFIG, "", NULL },
 	{ "check-disk", no_argument, OPT_CHECK_DISK, "", NULL },
+	{ "immediate-mode", no_argument, OPT_IMMEDIATE, "", NULL },
 	{ "list-interfaces", no_argument, 'D', "", NULL },
 	{ "help", no_argument, 'h', "", NULL },
 	{ "version", no_argument, OPT_VERSION, "", NULL },
@@ -555,6 +558,8 @@ apply_cli(struct lc_config *cfg, int code, const char *val, const char *label, c
 	case OPT_CHECK_DISK:
 		cfg->check_disk = true;
 		return 0;
+	case OPT_IMMEDIATE:
+		return 0;	/* linecap hands records to the disk on its own schedule */
 	case 'D':
 		cfg->list_interfaces = true;
 		return 0;
@@ -724,8 +729,9 @@ long_options(struct option *long_opts)
 
 /*
  * tcpdump's options typed by reflex: those that mean nothing to linecap are taken and
- * ignored (-n: linecap resolves no names; -U: it flushes on its own schedule); those that
- * print packets are refused with what linecap does instead.
+ * ignored (-n: linecap resolves no names; -U: it flushes on its own schedule; -q -t -S -l
+ * -K shape what tcpdump prints, and with -w it prints nothing either); those that print
+ * packets or that linecap cannot honour are refused with what linecap does instead.
  */
 static const struct reflex {
 	int code;
@@ -733,6 +739,13 @@ static const struct reflex {
 } reflexes[] = {
 	{ 'n', NULL },
 	{ 'U', NULL },
+	{ 'q', NULL },
+	{ 't', NULL },
+	{ 'S', NULL },
+	{ 'l', NULL },
+	{ 'K', NULL },
+	{ 'Q', "linecap does not choose a direction: it keeps what the port delivers (a "
+	       "kernel interface through AF_PACKET: both directions)" },
 	{ 'e', "linecap writes files, it does not print packets; read them with tcpdump -e -r "
 	       "FILE" },
 	{ 'A', "linecap writes files, it does not print packets; read them with tcpdump -A -r "
@@ -788,13 +801,19 @@ parse_options(struct lc_config *cfg, int argc, char **argv, bool *on_cli, char *
 	long_options(long_opts);
 	optind = 0;	/* full getopt reset: callers (tests) may parse several times */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:r:w:s:c:F:C:G:W:Z:B:z:dDvhpnUeAXx", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:r:w:s:c:F:C:G:W:Z:B:z:y:Q:dDvhpnUeAXxqtSlK", long_opts, NULL)) != -1) {
 		const struct opt *o = opt_by_code(c);
 		const struct reflex *r = reflex_by_code(c);
 		char label[64];
 
 		if (r != NULL && r->refusal == NULL)
 			continue;
+		if (c == 'y' && strcasecmp(optarg, "EN10MB") == 0)
+			continue;	/* the only link type linecap captures */
+		if (c == 'y') {
+			snprintf(err, errlen, "-y %s: linecap captures Ethernet (EN10MB) only", optarg);
+			return -EINVAL;
+		}
 		if (r != NULL) {
 			snprintf(err, errlen, "-%c: %s", c, r->refusal);
 			return -EINVAL;
@@ -852,7 +871,15 @@ check_capture(const struct lc_config *cfg, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (cfg->write_path == NULL) {
-		snprintf(err, errlen, "no output: give a directory with -w PATH (see --help)");
+		snprintf(err, errlen, "no output: give a directory with -w PATH (see --help)%s",
+			 cfg->nread ? "; linecap writes files, it does not print packets: "
+			 "tcpdump -r FILE does" : "");
+		return -EINVAL;
+	}
+	if (strcmp(cfg->write_path, "-") == 0) {
+		snprintf(err, errlen, "-w -: linecap writes files into a directory, not to standard "
+			 "output (to stream packets: --feed PORT live, or linecap-query DIR -w - "
+			 "afterwards)");
 		return -EINVAL;
 	}
 	if (cfg->max_files && !cfg->file_bytes && !cfg->rotate_secs) {

@@ -120,7 +120,7 @@ static const struct bad_case bad[] = {
 	{ { "-i", "x", "-w", "y", "--ring-size" }, "--ring-size: replaced by -B/--buffer-size" },
 	{ { "-i", "x", "-w", "y", "--mbufs", "10" }, "--mbufs 10: mbufs must be between 1024" },
 	{ { "-i", "x", "-w", "y", "--bogus" }, "--bogus: unknown option" },
-	{ { "-i", "x", "-w", "y", "-Q" }, "-Q: unknown option" },
+	{ { "-i", "x", "-w", "y", "-R" }, "-R: unknown option" },
 	{ { "-i", "x", "-w" }, "-w: option needs a value" },
 	{ { "-w", "y", "tcp" }, "no interface" },
 	{ { "-i", "x", "tcp" }, "no output" },
@@ -262,6 +262,30 @@ test_tcpdump_reflexes(void)
 		CHECK(strchr(err, '\n') == NULL);
 		lc_config_release(&cfg);
 	}
+
+	/* What tcpdump -w ignores too (printing), and -y EN10MB: taken; -Q, another -y, -w -:
+	 * refused in one line. */
+	const char *quiet[] = { "-q", "-tttt", "-S", "-l", "-K", "--immediate-mode", "-y",
+				"en10mb", "-r", "x.pcap", "-w", "/tmp/x", NULL };
+	const char *dir[] = { "-Q", "in", "-r", "x.pcap", "-w", "/tmp/x", NULL };
+	const char *sll[] = { "-y", "LINUX_SLL", "-r", "x.pcap", "-w", "/tmp/x", NULL };
+	const char *dash[] = { "-r", "x.pcap", "-w", "-", NULL };
+	const char *nowhere[] = { "-r", "x.pcap", NULL };
+
+	CHECK(parse(&cfg, err, quiet) == 0 && cfg.nread == 1);
+	lc_config_release(&cfg);
+	CHECK(parse(&cfg, err, dir) == -EINVAL);
+	CHECK_STR_HAS(err, "-Q: linecap does not choose a direction");
+	lc_config_release(&cfg);
+	CHECK(parse(&cfg, err, sll) == -EINVAL);
+	CHECK_STR_HAS(err, "-y LINUX_SLL: linecap captures Ethernet (EN10MB) only");
+	lc_config_release(&cfg);
+	CHECK(parse(&cfg, err, dash) == -EINVAL);
+	CHECK_STR_HAS(err, "-w -: linecap writes files into a directory, not to standard output");
+	lc_config_release(&cfg);
+	CHECK(parse(&cfg, err, nowhere) == -EINVAL);
+	CHECK_STR_HAS(err, "linecap writes files, it does not print packets: tcpdump -r FILE does");
+	lc_config_release(&cfg);
 }
 
 /* -B: KiB as tcpdump's, or K M G (powers of 1024); rounded up to a whole MiB. */
