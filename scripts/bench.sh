@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side capture benchmark on this machine, one command:
 #   scripts/bench.sh [SECONDS_PER_RUN] [RUNS]        (defaults 4 and 3)
+#   scripts/bench.sh veth [SECONDS] [RUNS] ...      (linecap vs tcpdump on a veth pair: bench_veth.sh)
 # Traffic files (64 B, IMIX, 1518 B; ~1% on 192.168.1.100:443, ~1% TCP RST) are made with
 # linecap-gen; each is replayed by DPDK's net_pcap with infinite_rx=1 on the same two cores:
 #   ceiling  dpdk-testpmd in rxonly mode (what the source delivers)
@@ -20,6 +21,12 @@
 # docs/performance.md between the "bench.sh" markers.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# scripts/bench.sh veth [SECONDS] [RUNS] [BUILD_DIR] [RATES] [TRAFFIC]: linecap against tcpdump
+# on a kernel interface (a veth pair in a network namespace), scripts/bench_veth.sh
+if [ "${1:-}" = veth ]; then
+  shift
+  exec scripts/bench_veth.sh "$@"
+fi
 secs=${1:-4}
 runs=${2:-3}
 

@@ -178,7 +178,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 		.fsync_tsc = cfg->fsync_ms * (rte_get_tsc_hz() / 1000),
 		.direct = 1,
 		.index_mem = cfg->no_index ? 0 : LC_CAPTURE_INDEX_MEM,
-		.port_name = cap->port.name,
+		.port_name = lc_capture_source_name(cap),
 		.clock = lc_capture_clock_words(cap),
 		.filter_now = &cap->filter_now,
 		.on_closed = lc_custody_file_closed,
@@ -320,7 +320,8 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	if (rc < 0)
 		goto fail;
 	finish_cut_files(cap);
-	cap->custody = lc_custody_open(cfg, out, cap->port.name, open_bytes, cap, err, errlen);
+	cap->custody = lc_custody_open(cfg, out, lc_capture_source_name(cap), open_bytes, cap, err,
+				       errlen);
 	if (cap->custody == NULL) {
 		rc = -errno;
 		goto fail;
@@ -619,6 +620,34 @@ tick(struct lc_capture *cap, const struct lc_capture_signals *sig,
 	return false;
 }
 
+/* -r, the reader stopped: each file read, its hash, size and records, into the manifest and
+ * (up to a few) the log. */
+static void
+record_sources(struct lc_capture *cap)
+{
+	const struct lc_read_plan *rp = cap->plan->read;
+	uint64_t bytes = 0, records = 0;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < rp->n; i++) {
+		const struct lc_read_result *r = lc_readsrc_result(cap->read, i);
+
+		if (r->how == NULL)
+			continue;	/* never reached */
+		lc_custody_source(cap->custody, rp->paths[i], r->sha256, r->bytes, r->records,
+				  r->how);
+		if (rp->n <= 4)
+			LC_LOG(NOTICE, "read %s: %" PRIu64 " records, %" PRIu64 " bytes (%s), "
+			       "SHA-256 %s", rp->paths[i], r->records, r->bytes, r->how, r->sha256);
+		bytes += r->bytes;
+		records += r->records;
+		n++;
+	}
+	if (rp->n > 4)
+		LC_LOG(NOTICE, "read %u of %u files: %" PRIu64 " records, %" PRIu64 " bytes; each "
+		       "file's SHA-256 in the manifest", n, rp->n, records, bytes);
+}
+
 int
 lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 	       const struct lc_capture_hooks *hooks, char *err, size_t errlen)
@@ -645,6 +674,8 @@ lc_capture_run(struct lc_capture *cap, const struct lc_capture_signals *sig,
 		usleep(TICK_US);
 	} while (!tick(cap, sig, hooks, &wt, rte_rdtsc()));
 	stop_and_drain(cap);
+	if (cap->read != NULL)
+		record_sources(cap);
 	lc_custody_retain(cap->custody);
 	if (cap->postcmd != NULL)	/* every file closed: wait for their commands */
 		lc_postcmd_drain(cap->postcmd);

@@ -81,14 +81,6 @@ lc_capture_file_timestamps(struct lc_capture *cap, char *err, size_t errlen)
 	return 0;
 }
 
-uint32_t
-lc_capture_header_snaplen(const struct lc_capture *cap)
-{
-	const struct lc_config *cfg = cap->cfg;
-
-	return cap->plan->read && !cfg->snaplen_set ? cap->plan->read->snaplen : cfg->snaplen;
-}
-
 const char *
 lc_capture_clock_words(const struct lc_capture *cap)
 {

@@ -45,6 +45,24 @@ warn_cross_socket(const struct lc_capture *cap)
 	}
 }
 
+const char *
+lc_capture_source_name(const struct lc_capture *cap)
+{
+	if (cap->read != NULL)
+		return "file";
+	if (cap->plan->port.kif.ifname[0] != '\0')
+		return cap->plan->port.kif.ifname;
+	return cap->port.name;
+}
+
+uint32_t
+lc_capture_header_snaplen(const struct lc_capture *cap)
+{
+	const struct lc_config *cfg = cap->cfg;
+
+	return cap->plan->read && !cfg->snaplen_set ? cap->plan->read->snaplen : cfg->snaplen;
+}
+
 /* -r: what is read, and how. */
 static void
 describe_read(const struct lc_capture *cap, FILE *f)

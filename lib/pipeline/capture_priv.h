@@ -82,6 +82,10 @@ int lc_capture_start_hw_clock(struct lc_capture *cap, char *err, size_t errlen);
 void lc_capture_refresh_hw_clock(struct lc_capture *cap);
 /* -r: each packet keeps its record's own time (after the port is set up). 0 or -errno. */
 int lc_capture_file_timestamps(struct lc_capture *cap, char *err, size_t errlen);
+/* What the manifest and pcapng headers call the source: a kernel interface's name (not
+ * DPDK's port over it), "file" for -r (its files are in the manifest's source records), else
+ * the port's name. */
+const char *lc_capture_source_name(const struct lc_capture *cap);
 /* The snapshot length file headers give: -s, or with -r and no -s the first file's. */
 uint32_t lc_capture_header_snaplen(const struct lc_capture *cap);
 /* The timestamp source in words, for file headers. */

@@ -304,6 +304,24 @@ append(struct lc_custody *c, json_t *rec)
 
 static void retain_locked(struct lc_custody *c);
 
+void
+lc_custody_source(struct lc_custody *c, const char *path, const char *sha256_hex,
+		  uint64_t bytes, uint64_t records, const char *how)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:I}", "source", path,
+				"sha256", sha256_hex, "bytes", (json_int_t)bytes, "records",
+				(json_int_t)records, "read", how, "host", c->host, "at_ns",
+				(json_int_t)lc_realtime_ns());
+
+	if (rec == NULL) {
+		LC_LOG(ERR, "manifest: cannot record the source %s", path);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	append(c, rec);
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* The token a writer holds its just-closed file under until it is renamed (make_room). */
 static uint64_t
 self_token(void)

@@ -91,4 +91,11 @@ const char *lc_custody_undeletable(const struct lc_custody *c, uid_t uid, unsign
 
 void lc_custody_close(struct lc_custody *c);
 
+/* -r: a file read, recorded once the reading is over: {"source": path, "sha256" of its
+ * bytes as read, "bytes", "records" handed to the capture, "read": "whole" | "broken" (a
+ * record that could not be read ended it) | "stopped" (the capture stopped first), "host",
+ * "at_ns"}. */
+void lc_custody_source(struct lc_custody *c, const char *path, const char *sha256_hex,
+		       uint64_t bytes, uint64_t records, const char *how);
+
 #endif

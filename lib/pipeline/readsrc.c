@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <openssl/evp.h>
+
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
 #include <rte_lcore.h>
@@ -28,8 +31,18 @@
 #define READ_WAIT_US 20u	/* the ring or the pool full: look again this much later */
 #define READ_ERRLEN (PCAP_ERRBUF_SIZE + PATH_MAX + 64)
 
+/* A capture file read through SHA-256: libpcap reads it as a stdio stream whose every byte
+ * is hashed and counted on the way. */
+struct lc_read_in {
+	int fd;
+	EVP_MD_CTX *sha;
+	uint64_t bytes;
+	pcap_t *p;		/* libpcap's reading of it (owns the stream) */
+};
+
 struct lc_readsrc {
 	const struct lc_read_plan *plan;
+	struct lc_read_result *result;	/* one per file of the plan (reader; read once done) */
 	struct rte_ring *ring;
 	struct rte_mempool *pool;
 	int ts_offset;
@@ -105,34 +118,128 @@ add_dir(struct lc_read_plan *plan, const char *dir, char *err, size_t errlen)
 	return rc;
 }
 
-/* Open path as tcpdump -r would; one line in err on failure. */
-static pcap_t *
-open_capture(const char *path, char *err, size_t errlen)
+static ssize_t
+in_read(void *cookie, char *buf, size_t len)
 {
-	char pe[PCAP_ERRBUF_SIZE] = "";
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, pe);
+	struct lc_read_in *in = cookie;
+	ssize_t n;
 
-	if (p == NULL)
-		snprintf(err, errlen, "-r %s: %s", path, pe);
-	return p;
+	do {
+		n = read(in->fd, buf, len);
+	} while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		EVP_DigestUpdate(in->sha, buf, (size_t)n);
+		in->bytes += (uint64_t)n;
+	}
+	return n;
 }
 
-/* The file at path is one linecap can read: 0 (its snapshot length, size), or -errno. */
 static int
-check_file(const char *path, uint32_t *snaplen, uint64_t *bytes, char *err, size_t errlen)
+in_close(void *cookie)
 {
+	struct lc_read_in *in = cookie;
+
+	if (in->fd > STDERR_FILENO)
+		close(in->fd);
+	in->fd = -1;
+	return 0;
+}
+
+/* The SHA-256 of what was read of in so far, in hex. */
+static void
+in_hash(const struct lc_read_in *in, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	hex[0] = '\0';
+	if (c != NULL && EVP_MD_CTX_copy_ex(c, in->sha) == 1 && EVP_DigestFinal_ex(c, md, &len) == 1)
+		for (unsigned int i = 0; i < len && i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	EVP_MD_CTX_free(c);
+}
+
+/* Close what in_open opened. Accepts NULL. */
+static void
+in_close_all(struct lc_read_in *in)
+{
+	if (in == NULL)
+		return;
+	if (in->p != NULL)
+		pcap_close(in->p);	/* and the stream: in_close */
+	else if (in->fd >= 0)
+		in_close(in);
+	EVP_MD_CTX_free(in->sha);
+	free(in);
+}
+
+/* Open path ("-": standard input) as tcpdump -r would, through the hash; one line in err on
+ * failure. Only a regular file, or standard input: never a device, a FIFO or a directory
+ * one came upon by name (a read that never ends, or one that takes what is not a capture). */
+static struct lc_read_in *
+in_open(const char *path, char *err, size_t errlen)
+{
+	static const cookie_io_functions_t io = { .read = in_read, .close = in_close };
+	char pe[PCAP_ERRBUF_SIZE] = "";
+	struct lc_read_in *in = calloc(1, sizeof(*in));
 	struct stat st;
-	pcap_t *p;
+	FILE *f;
+
+	if (in == NULL || (in->sha = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(in->sha, EVP_sha256(), NULL) != 1) {
+		snprintf(err, errlen, "-r %s: out of memory", path);
+		goto fail;
+	}
+	/* Non-blocking open: a FIFO would wait there for a writer (it is refused below). */
+	in->fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
+		 open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (in->fd < 0) {
+		snprintf(err, errlen, "-r %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (in->fd != STDIN_FILENO && (fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+				       fcntl(in->fd, F_SETFL, 0) != 0)) {
+		snprintf(err, errlen, "-r %s: not a regular file", path);
+		goto fail;
+	}
+	f = fopencookie(in, "r", io);
+	if (f == NULL) {
+		snprintf(err, errlen, "-r %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	in->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, pe);
+	if (in->p == NULL) {
+		snprintf(err, errlen, "-r %s: %s", path, pe);
+		fclose(f);	/* and in->fd, through in_close */
+		goto fail;
+	}
+	return in;
+fail:
+	in_close_all(in);
+	return NULL;
+}
+
+/* The file at path is one linecap can read: 0 (its snapshot length, size), or -errno.
+ * Standard input ("-") can be read once only: it stays open in *keep for the reader. */
+static int
+check_file(const char *path, uint32_t *snaplen, uint64_t *bytes, struct lc_read_in **keep,
+	   char *err, size_t errlen)
+{
+	struct lc_read_in *in = in_open(path, err, errlen);
+	struct stat st;
 	int dlt;
 
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		*bytes += (uint64_t)st.st_size;
-	p = open_capture(path, err, errlen);
-	if (p == NULL)
+	if (in == NULL)
 		return -EINVAL;
-	dlt = pcap_datalink(p);
-	*snaplen = (uint32_t)pcap_snapshot(p);
-	pcap_close(p);
+	if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode))
+		*bytes += (uint64_t)st.st_size;
+	dlt = pcap_datalink(in->p);
+	*snaplen = (uint32_t)pcap_snapshot(in->p);
+	if (strcmp(path, "-") == 0 && dlt == DLT_EN10MB)
+		*keep = in;
+	else
+		in_close_all(in);
 	if (dlt != DLT_EN10MB) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 
@@ -165,16 +272,13 @@ lc_read_plan(const char *const *given, unsigned int ngiven, struct lc_read_plan 
 	for (unsigned int i = 0; rc == 0 && i < plan->n; i++) {
 		uint32_t snap;
 
-		/* Standard input can be read once only: the reader finds out what it holds. */
-		if (strcmp(plan->paths[i], "-") == 0) {
-			if (plan->n > 1) {
-				snprintf(err, errlen, "-r -: standard input is read alone");
-				rc = -EINVAL;
-			}
-			plan->snaplen = 262144;
-			continue;
+		if (strcmp(plan->paths[i], "-") == 0 && plan->n > 1) {
+			snprintf(err, errlen, "-r -: standard input is read alone");
+			rc = -EINVAL;
+			break;
 		}
-		rc = check_file(plan->paths[i], &snap, &plan->bytes, err, errlen);
+		rc = check_file(plan->paths[i], &snap, &plan->bytes, &plan->stdin_in, err,
+				errlen);
 		if (rc == 0 && i == 0)
 			plan->snaplen = snap;
 	}
@@ -186,6 +290,7 @@ lc_read_plan(const char *const *given, unsigned int ngiven, struct lc_read_plan 
 void
 lc_read_plan_release(struct lc_read_plan *plan)
 {
+	in_close_all(plan->stdin_in);
 	for (unsigned int i = 0; i < plan->n; i++)
 		free(plan->paths[i]);
 	free(plan->paths);
@@ -207,11 +312,19 @@ lc_readsrc_create(const struct lc_read_plan *plan, int socket, uint16_t *port_id
 		return NULL;
 	}
 	src->plan = plan;
+	src->result = calloc(plan->n, sizeof(*src->result));
+	if (src->result == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(src);
+		errno = ENOMEM;
+		return NULL;
+	}
 	/* One producer (the reader), one consumer (RX queue 0). */
 	src->ring = rte_ring_create("lc_read", LC_READ_RING, socket,
 				    RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (src->ring == NULL) {
 		snprintf(err, errlen, "-r: cannot create its ring: %s", rte_strerror(rte_errno));
+		free(src->result);
 		free(src);
 		errno = ENOMEM;
 		return NULL;
@@ -220,6 +333,7 @@ lc_readsrc_create(const struct lc_read_plan *plan, int socket, uint16_t *port_id
 	if (id < 0) {
 		snprintf(err, errlen, "-r: cannot create its port: %s", rte_strerror(rte_errno));
 		rte_ring_free(src->ring);
+		free(src->result);
 		free(src);
 		errno = ENODEV;
 		return NULL;
@@ -286,58 +400,71 @@ hand_over(struct lc_readsrc *src, struct rte_mbuf **b, unsigned int n)
 	return true;
 }
 
-/* Read one file into the ring. false: stop reading (stopped, or an error in src->error). */
+/* Read file i into the ring, its hash on the way. false: stop reading (stopped, or an
+ * error in src->error). */
 static bool
-read_file(struct lc_readsrc *src, const char *path)
+read_file(struct lc_readsrc *src, unsigned int i)
 {
+	const char *path = src->plan->paths[i];
+	struct lc_read_result *res = &src->result[i];
+	/* Standard input was opened by the plan (its header read): it goes on from there. */
+	bool kept = strcmp(path, "-") == 0 && src->plan->stdin_in != NULL;
+	struct lc_read_in *in = kept ? src->plan->stdin_in :
+				       in_open(path, src->error, sizeof(src->error));
+	uint64_t first = src->records;
 	struct rte_mbuf *b[READ_BURST];
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	unsigned int n = 0;
-	pcap_t *p = open_capture(path, src->error, sizeof(src->error));
-	FILE *f;
-	long pos;
+	char rest[65536];
 	int rc;
 
-	if (p == NULL)
+	if (in == NULL)
 		return false;
-	if (pcap_datalink(p) != DLT_EN10MB) {	/* changed since the plan looked */
+	res->how = "stopped";
+	if (pcap_datalink(in->p) != DLT_EN10MB) {	/* changed since the plan looked */
 		snprintf(src->error, sizeof(src->error), "-r %s: not an Ethernet capture", path);
-		pcap_close(p);
-		return false;
+		res->how = "broken";
+		goto out;
 	}
-	f = pcap_file(p);
-	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+	while ((rc = pcap_next_ex(in->p, &h, &data)) == 1) {
 		while ((b[n] = record_mbuf(src, h, data)) == NULL) {
 			if (n != 0 && !hand_over(src, b, n))
-				goto stopped;
+				goto out;
 			n = 0;
 			if (__atomic_load_n(&src->stop, __ATOMIC_RELAXED))
-				goto stopped;
+				goto out;
 			usleep(READ_WAIT_US);	/* RX gives mbufs back as it goes */
 		}
 		if (++n == READ_BURST) {
 			if (!hand_over(src, b, n))
-				goto stopped;
+				goto out;
 			n = 0;
-			if (f != NULL && (pos = ftell(f)) >= 0)
-				__atomic_store_n(&src->bytes, src->bytes_before + (uint64_t)pos,
-						 __ATOMIC_RELAXED);
+			__atomic_store_n(&src->bytes, src->bytes_before + in->bytes,
+					 __ATOMIC_RELAXED);
 		}
 	}
 	if (n != 0 && !hand_over(src, b, n))
-		goto stopped;
-	if (rc == PCAP_ERROR)
+		goto out;
+	if (rc == PCAP_ERROR) {
 		snprintf(src->error, sizeof(src->error), "-r %s: record %" PRIu64 ": %s", path,
-			 src->records + 1, pcap_geterr(p));
-	if (f != NULL && (pos = ftell(f)) >= 0)
-		src->bytes_before += (uint64_t)pos;
+			 src->records - first + 1, pcap_geterr(in->p));
+		res->how = "broken";
+	} else {
+		res->how = "whole";
+	}
+	/* What libpcap left unread (after a broken record) is part of the file's hash. */
+	while (fread(rest, 1, sizeof(rest), pcap_file(in->p)) > 0)
+		;
+out:
+	res->records = src->records - first;
+	res->bytes = in->bytes;
+	in_hash(in, res->sha256);
+	src->bytes_before += in->bytes;
 	__atomic_store_n(&src->bytes, src->bytes_before, __ATOMIC_RELAXED);
-	pcap_close(p);
-	return rc != PCAP_ERROR;
-stopped:
-	pcap_close(p);
-	return false;
+	if (!kept)
+		in_close_all(in);
+	return strcmp(res->how, "whole") == 0;
 }
 
 static void *
@@ -346,7 +473,7 @@ reader_main(void *arg)
 	struct lc_readsrc *src = arg;
 
 	for (unsigned int i = 0; i < src->plan->n; i++)
-		if (!read_file(src, src->plan->paths[i]))
+		if (!read_file(src, i))
 			break;
 	__atomic_store_n(&src->done, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -391,6 +518,12 @@ lc_readsrc_error(const struct lc_readsrc *src)
 	return src->error[0] ? src->error : NULL;
 }
 
+const struct lc_read_result *
+lc_readsrc_result(const struct lc_readsrc *src, unsigned int i)
+{
+	return i < src->plan->n ? &src->result[i] : NULL;
+}
+
 void
 lc_readsrc_stop(struct lc_readsrc *src)
 {
@@ -413,5 +546,6 @@ lc_readsrc_free(struct lc_readsrc *src)
 		return;
 	lc_readsrc_stop(src);
 	rte_ring_free(src->ring);
+	free(src->result);
 	free(src);
 }

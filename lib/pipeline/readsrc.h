@@ -4,6 +4,8 @@
 
 /*
  * -r FILE: capture files as the capture's source, through the same pipeline as a port.
+ * Every byte libpcap reads goes through SHA-256 on the way (an fopencookie stream): once
+ * read, each file's hash, size and record count go to the manifest (lc_custody_source).
  *
  * A reader thread (a DPDK control thread) reads each file with libpcap, as tcpdump does
  * (pcap and pcapng, nanosecond precision), into mbufs: the record's captured bytes (chained
@@ -29,6 +31,16 @@ struct lc_read_plan {
 	unsigned int n;
 	uint32_t snaplen;	/* the first file's snapshot length (tcpdump -w writes it) */
 	uint64_t bytes;		/* their size together */
+	struct lc_read_in *stdin_in;	/* -r -: standard input, opened (its header read) by
+					 * the plan */
+};
+
+/* What became of one file (lc_readsrc_result). */
+struct lc_read_result {
+	char sha256[65];	/* of its bytes as read (hex); "" when it was not opened */
+	uint64_t bytes;		/* read */
+	uint64_t records;	/* handed to the capture */
+	const char *how;	/* "whole", "broken", "stopped"; NULL: not read */
 };
 
 struct lc_readsrc;
@@ -59,6 +71,9 @@ uint64_t lc_readsrc_bytes(const struct lc_readsrc *src);
 
 /* The reading error that ended it early ("f.pcap: truncated dump file; ..."), or NULL. */
 const char *lc_readsrc_error(const struct lc_readsrc *src);
+
+/* File i of the plan: what became of it (once the reader is stopped). */
+const struct lc_read_result *lc_readsrc_result(const struct lc_readsrc *src, unsigned int i);
 
 /* Stop the reader (RX stopped first), give back the mbufs the ring still holds. */
 void lc_readsrc_stop(struct lc_readsrc *src);

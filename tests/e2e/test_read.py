@@ -11,6 +11,7 @@ filter, chunks, a writer), each packet keeping its own timestamp to the nanoseco
   tcpdump writes, then exit 1 with one line naming the file and the record.
 - A file or directory linecap cannot read (missing, not a capture, not Ethernet, an empty
   directory), -r with -i, -G or --queues 2: exit 2, one line, nothing created."""
+import hashlib
 import json
 import os
 import shutil
@@ -121,6 +122,17 @@ for n, expr in enumerate(FILTERS):
                 f"the manifest has the files' own times: {files[:1]}")
         t.check("reading" in r.stderr and f"{len(listed)} files" in r.stderr,
                 f"start-up line names what is read: {r.stderr[:600]}")
+        # Each file read: its path, SHA-256, size and records, in reading order.
+        src_recs = [m for m in man if "source" in m]
+        per_file = [len(e.parse_pcap(tcpdump(["-r", os.path.realpath(f)], "")[1])["records"])
+                    for f in listed]
+        t.check([m["source"] for m in src_recs] == listed and
+                all(m["sha256"] == hashlib.sha256(open(f, "rb").read()).hexdigest() and
+                    m["bytes"] == os.path.getsize(f) and m["records"] == k and
+                    m["read"] == "whole" for m, f, k in zip(src_recs, listed, per_file)),
+                f"a source record per file read: {len(src_recs)} of {len(listed)}; "
+                f"{src_recs[:1]}")
+        t.check(files[0]["port"] == "file", f"the files' port: {files[0]['port']}")
 
 # --- cut with -C: each file tcpdump's header, the records tcpdump's, in order --------------
 out = os.path.join(work, "cut")
@@ -146,6 +158,11 @@ with open(one, "rb") as f:
 got = shards(out) if os.path.isdir(out) else []
 t.check(r.returncode == 0 and len(got) == 1 and
         open(got[0], "rb").read() == tcpdump(["-r", one], "")[1], f"-r -: {r.returncode} {got}")
+if got:
+    last = json.loads(open(os.path.join(out, "manifest.jsonl")).read().splitlines()[-1])
+    t.check(last.get("source") == "-" and last.get("read") == "whole" and
+            last.get("sha256") == hashlib.sha256(open(one, "rb").read()).hexdigest(),
+            f"-r -: standard input's hash recorded: {last}")
 
 # --- a file that ends in a record: what came before, then exit 1 ---------------------------
 cut_short = [f for f in broken if os.path.basename(f) in
@@ -157,6 +174,12 @@ for i, f in enumerate(cut_short):
     got = shards(out) if os.path.isdir(out) else []
     data = open(got[0], "rb").read() if len(got) == 1 else b""
     said = [x for x in r.stderr.splitlines() if x.startswith(f"linecap: -r {f}: record ")]
+    srcs = [json.loads(x) for x in open(os.path.join(out, "manifest.jsonl"))
+            if '"source"' in x] if os.path.isdir(out) else []
+    t.check(len(srcs) == 1 and srcs[0]["read"] == "broken" and
+            srcs[0]["bytes"] == os.path.getsize(f) and
+            srcs[0]["records"] == len(e.parse_pcap(want)["records"]),
+            f"{os.path.basename(f)}: recorded as broken, hashed whole: {srcs}")
     t.check(r.returncode == 1 and data == want and len(said) == 1,
             f"{os.path.basename(f)}: exit {r.returncode}, {len(data)} bytes (tcpdump "
             f"{len(want)}, exit {rc}), said: {said}")
@@ -165,6 +188,8 @@ t.check(len(cut_short) >= 1, f"a capture cut short to read: {cut_short}")
 # --- refused: exit 2, one line, nothing created --------------------------------------------
 raw = [f for c in e.corpora() for f in [os.path.join(c.path, "pcaps", "LINKTYPE_RAW_ipv4.pcap")]
        if os.path.exists(f)]
+fifo = os.path.join(work, "fifo.pcap")
+os.mkfifo(fifo)
 notcap = os.path.join(work, "notes.txt")
 with open(notcap, "w") as f:
     f.write("not a capture\n")
@@ -174,6 +199,7 @@ sample = e.make_sample(work, 100)
 bad = [
     (["-r", os.path.join(work, "missing.pcap")], "No such file"),
     (["-r", notcap], "notes.txt"),
+    (["-r", fifo], "not a regular file"),
     (["-r", empty], "no .pcap or .pcapng file"),
     (["-r", sample, "-i", "net_null0"], "not both"),
     (["-r", sample, "-G", "60"], "-C"),
