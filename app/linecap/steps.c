@@ -106,7 +106,8 @@ lc_app_start_eal(const struct lc_config *cfg, const struct lc_capture_plan *plan
 	for (unsigned int i = 0; i < ncpus; i++)
 		node_of[i] = lc_eal_cpu_node(cpus[i]);
 	lc_eal_order_cpus(cpus, ncpus, node_of, plan->port.kif.pci[0] ?
-			  lc_eal_device_node(plan->port.kif.pci) : cfg->interface ?
+			  lc_eal_device_node(plan->port.kif.pci) : plan->port.devargs[0] ?
+			  lc_eal_device_node(plan->port.devargs) : cfg->interface ?
 			  lc_eal_device_node(cfg->interface) : -1);
 
 	struct lc_eal_plan ep = {

@@ -2,6 +2,7 @@
 /* -D: the capture sources of this machine, read from sysfs (linecap/iflist.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -12,6 +13,9 @@
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -324,9 +328,183 @@ zero_copy_driver(const char *driver, unsigned int *major, unsigned int *minor)
 	return false;
 }
 
-/* AF_XDP's mode for a driver (the sysfs one, or ethtool's), honestly. */
+/* Append ", item" (item alone first) to buf of len, *used bytes in it so far; once the next
+ * no longer fits, ", ..." and nothing after. */
 static void
-print_af_xdp(FILE *f, const char *kernel, const char *drv, const char *et_drv, bool loopback)
+append_item(char *buf, size_t len, size_t *used, const char *item)
+{
+	size_t need = strlen(item) + (*used ? 2 : 0);
+
+	if (*used >= 3 && strcmp(buf + *used - 3, "...") == 0)
+		return;
+	if (*used + need + 5 < len)	/* room left for ", ..." */
+		*used += (size_t)snprintf(buf + *used, len - *used, "%s%s", *used ? ", " : "",
+					  item);
+	else if (*used + 5 < len)
+		*used += (size_t)snprintf(buf + *used, len - *used, "%s...", *used ? ", " : "");
+}
+
+/* The prefix length of a netmask of n bytes. */
+static int
+prefix_len(const unsigned char *mask, size_t n)
+{
+	int bits = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bits += __builtin_popcount(mask[i]);
+	return bits;
+}
+
+int
+lc_iflist_addresses(const char *ifname, char *buf, size_t len, void *arg)
+{
+	struct ifaddrs *all, *a;
+	size_t used = 0, nl = strlen(ifname);
+	int n = 0;
+
+	(void)arg;
+	buf[0] = '\0';
+	if (getifaddrs(&all) != 0)
+		return -errno;
+	for (a = all; a != NULL; a = a->ifa_next) {
+		char text[INET6_ADDRSTRLEN], item[INET6_ADDRSTRLEN + 8];
+		int plen = -1;
+
+		/* an IPv4 alias is named by its label, "eth0:1" */
+		if (a->ifa_addr == NULL || strncmp(a->ifa_name, ifname, nl) != 0 ||
+		    (a->ifa_name[nl] != '\0' && a->ifa_name[nl] != ':'))
+			continue;
+		if (a->ifa_addr->sa_family == AF_INET) {
+			const struct sockaddr_in *in = (const void *)a->ifa_addr;
+
+			inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+			if (a->ifa_netmask != NULL)
+				plen = prefix_len((const void *)&((const struct sockaddr_in *)
+						  (const void *)a->ifa_netmask)->sin_addr, 4);
+		} else if (a->ifa_addr->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *in6 = (const void *)a->ifa_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr))
+				continue;	/* every IPv6 interface has one: no host's traffic */
+			inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+			if (a->ifa_netmask != NULL)
+				plen = prefix_len((const void *)&((const struct sockaddr_in6 *)
+						  (const void *)a->ifa_netmask)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		if (plen >= 0)
+			snprintf(item, sizeof(item), "%s/%d", text, plen);
+		else
+			snprintf(item, sizeof(item), "%s", text);
+		append_item(buf, len, &used, item);
+		n++;
+	}
+	freeifaddrs(all);
+	return n;
+}
+
+/* Does an IPv4 or IPv6 default route go out through ifname (procfs's net/route and
+ * net/ipv6_route of this network namespace)? */
+static bool
+default_route_of(const char *procfs, const char *ifname)
+{
+	char path[PATH_MAX], line[512], dev[64], dst6[40];
+	unsigned long dst, gw, mask;
+	unsigned int flags, plen;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/net/route", procfs);
+	if ((f = fopen(path, "re")) != NULL) {
+		/* Iface Destination Gateway Flags RefCnt Use Metric Mask ... (hex) */
+		while (!found && fgets(line, sizeof(line), f) != NULL)
+			found = sscanf(line, "%63s %lx %lx %x %*d %*d %*d %lx", dev, &dst, &gw,
+				       &flags, &mask) == 5 && strcmp(dev, ifname) == 0 &&
+				dst == 0 && mask == 0 && (flags & 0x1u);	/* RTF_UP */
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/net/ipv6_route", procfs);
+	if (!found && (f = fopen(path, "re")) != NULL) {
+		/* dst plen src plen next-hop metric refcnt use flags dev (hex) */
+		while (!found && fgets(line, sizeof(line), f) != NULL)
+			found = sscanf(line, "%39s %x %*s %*x %*s %*x %*x %*x %x %63s", dst6, &plen,
+				       &flags, dev) == 4 && strcmp(dev, ifname) == 0 &&
+				plen == 0 && strspn(dst6, "0") == 32 &&
+				(flags & 0x1u) && !(flags & 0x200u);	/* up, not reject */
+		fclose(f);
+	}
+	return found;
+}
+
+/* The device ifname is a port of: its sysfs master link, else its first upper_ entry. */
+static void
+upper_of(const char *sysfs, const char *ifname, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent **names;
+	int k;
+
+	snprintf(path, sizeof(path), "%s/class/net/%s/master", sysfs, ifname);
+	if (link_base(path, buf, len) == 0)
+		return;
+	snprintf(path, sizeof(path), "%s/class/net/%s", sysfs, ifname);
+	k = scandir(path, &names, not_dot, alphasort);
+	for (int i = 0; i < k && buf[0] == '\0'; i++)
+		if (strncmp(names[i]->d_name, "upper_", 6) == 0)
+			snprintf(buf, len, "%s", names[i]->d_name + 6);
+	if (k >= 0)
+		free_names(names, k);
+}
+
+void
+lc_iflist_host_of(const struct lc_iflist_env *env, const char *ifname, struct lc_iflist_host *h)
+{
+	char path[PATH_MAX], val[32];
+
+	memset(h, 0, sizeof(*h));
+	snprintf(path, sizeof(path), "%s/class/net/%s/type", env->sysfs, ifname);
+	h->loopback = read_line(path, val, sizeof(val)) == 0 && atoi(val) == ARPHRD_LOOPBACK_TYPE;
+	if (env->addresses != NULL) {
+		h->naddrs = env->addresses(ifname, h->addrs, sizeof(h->addrs), env->arg);
+		if (h->naddrs < 0) {
+			h->naddrs = 0;
+			h->addrs[0] = '\0';
+		}
+	}
+	if (env->procfs != NULL)
+		h->default_route = default_route_of(env->procfs, ifname);
+	upper_of(env->sysfs, ifname, h->upper, sizeof(h->upper));
+}
+
+int
+lc_iflist_prefers_af_packet(const struct lc_iflist_host *h, char *why, size_t len)
+{
+	char part[3][256];
+	int n = 0;
+
+	why[0] = '\0';
+	if (h->loopback) {
+		snprintf(why, len, "the loopback (AF_XDP cannot attach to it)");
+		return 1;
+	}
+	if (h->naddrs > 0)
+		snprintf(part[n++], sizeof(part[0]), "this host's address%s (%s)",
+			 h->naddrs == 1 ? "" : "es", h->addrs);
+	if (h->default_route)
+		snprintf(part[n++], sizeof(part[0]), "a default route");
+	if (h->upper[0] != '\0')
+		snprintf(part[n++], sizeof(part[0]), "the traffic of %s (a port of it)", h->upper);
+	if (n == 0)
+		return 0;
+	snprintf(why, len, "%s%s%s%s%s", part[0], n == 3 ? ", " : n == 2 ? " and " : "",
+		 n > 1 ? part[1] : "", n == 3 ? " and " : "", n == 3 ? part[2] : "");
+	return 1;
+}
+
+/* AF_XDP's mode for a driver (the sysfs one, or ethtool's), honestly, into buf. */
+static void
+af_xdp_mode(char *buf, size_t len, const char *kernel, const char *drv, const char *et_drv)
 {
 	unsigned int major, minor;
 	const char *zc = NULL;
@@ -336,15 +514,54 @@ print_af_xdp(FILE *f, const char *kernel, const char *drv, const char *et_drv, b
 	else if (zero_copy_driver(et_drv, &major, &minor))
 		zc = et_drv;
 	if (zc != NULL && kernel_at_least(kernel, major, minor))
-		fprintf(f, ", AF_XDP zero-copy possible (%s)", zc);
+		snprintf(buf, len, "AF_XDP zero-copy possible (%s)", zc);
 	else if (zc != NULL)
-		fprintf(f, ", AF_XDP copy mode (%s has zero-copy from Linux %u.%u; this is %s)",
-			zc, major, minor, kernel);
-	else if (loopback)
-		fprintf(f, ", AF_XDP copy mode");
+		snprintf(buf, len, "AF_XDP copy mode (%s has zero-copy from Linux %u.%u; this is "
+			 "%s)", zc, major, minor, kernel);
 	else
-		fprintf(f, ", AF_XDP copy mode (no zero-copy known for %s)",
-			drv[0] ? drv : et_drv[0] ? et_drv : "this driver");
+		snprintf(buf, len, "AF_XDP copy mode (no zero-copy known for %s)",
+			 drv[0] ? drv : et_drv[0] ? et_drv : "this driver");
+}
+
+/*
+ * The path -i name takes (lc_iflist_prefers_af_packet: the same rule as kif.c), and what
+ * bypassing the kernel would mean: an interface that carries this host's traffic is not
+ * offered to vfio-pci (copied, that line takes the machine off the network).
+ */
+static void
+print_path(FILE *f, const struct lc_iflist_env *env, const char *kernel, const char *name,
+	   const char *drv, const char *et_drv, const char *pci)
+{
+	struct lc_iflist_host h;
+	char why[512], mode[160];
+	bool mlx5 = strcmp(drv, "mlx5_core") == 0 || strcmp(et_drv, "mlx5_core") == 0;
+
+	lc_iflist_host_of(env, name, &h);
+	af_xdp_mode(mode, sizeof(mode), kernel, drv, et_drv);
+	if (h.loopback) {
+		fprintf(f, ", the loopback: -i %s captures through AF_PACKET, both directions "
+			"(AF_XDP cannot attach to the loopback)", name);
+		return;
+	}
+	if (lc_iflist_prefers_af_packet(&h, why, sizeof(why))) {
+		fprintf(f, ", %s: -i %s captures through AF_PACKET, both directions, the host "
+			"keeps its traffic; af_xdp:%s would take its received frames from the "
+			"kernel (%s)", why, name, name, mode);
+		if (pci[0] != '\0')
+			fprintf(f, "; no kernel bypass offered: binding %s to vfio-pci%s takes it "
+				"from the host", pci, mlx5 ? " or capturing it with DPDK's mlx5 "
+				"driver" : "");
+		return;
+	}
+	fprintf(f, ", no addresses (a capture port): -i %s captures through %s, received "
+		"frames only, which the kernel no longer sees while linecap runs (af_packet:%s: "
+		"both directions, the kernel keeps them)", name, mode, name);
+	if (pci[0] != '\0' && mlx5)
+		fprintf(f, "; kernel bypass without unbinding: -i %s (DPDK's mlx5 driver shares the "
+			"port with the kernel)", pci);
+	else if (pci[0] != '\0')
+		fprintf(f, "; full kernel bypass: dpdk-devbind.py -b vfio-pci %s, then -i %s",
+			pci, pci);
 }
 
 static void
@@ -416,13 +633,7 @@ print_interface(FILE *f, const struct lc_iflist_env *env, const char *kernel,
 	if (speed > 0)
 		fprintf(f, " %ld Mb/s", speed);
 	print_channels(f, &et, have_et, ifdir);
-	print_af_xdp(f, kernel, drv, et.driver, loopback);
-	if (pci[0] != '\0' && (strcmp(drv, "mlx5_core") == 0 || strcmp(et.driver, "mlx5_core") == 0))
-		fprintf(f, "; kernel bypass without unbinding: -i %s (DPDK's mlx5 driver shares the "
-			"port with the kernel)", pci);
-	else if (pci[0] != '\0')
-		fprintf(f, "; full kernel bypass: dpdk-devbind.py -b vfio-pci %s, then -i %s",
-			pci, pci);
+	print_path(f, env, kernel, name, drv, et.driver, pci);
 	fprintf(f, "]\n");
 	return 1;
 }
@@ -526,4 +737,39 @@ lc_iflist_env_default(struct lc_iflist_env *env)
 		if (access(ids[i], R_OK) == 0)
 			env->pci_ids = ids[i];
 	env->ethtool = lc_iflist_ethtool_ioctl;
+	env->addresses = lc_iflist_addresses;
+	env->procfs = "/proc";
+}
+
+int
+lc_iflist_nth(const struct lc_iflist_env *env, int n, char *name, size_t len, int *lines)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	int rc = -ENOENT;
+
+	name[0] = '\0';
+	*lines = 0;
+	if (f == NULL)
+		return -EIO;
+	*lines = lc_iflist_print(f, env);
+	if (fclose(f) != 0 || *lines < 0) {
+		free(buf);
+		*lines = 0;
+		return -EIO;
+	}
+	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char *dot = line + strspn(line, "0123456789"), *br = strstr(dot, " [");
+
+		if (*dot != '.' || br == NULL || atoi(line) != n)
+			continue;
+		snprintf(name, len, "%.*s", (int)(br - dot - 1), dot + 1);
+		rc = strncmp(br, " [DPDK port: ", 13) == 0 ? LC_IFLIST_DPDK_PORT :
+		     strncmp(br, " [PCI, no driver", 16) == 0 ? LC_IFLIST_PCI_UNBOUND :
+		     strncmp(br, " [virtual: ", 11) == 0 ? LC_IFLIST_EXAMPLE : LC_IFLIST_KERNEL;
+		break;
+	}
+	free(buf);
+	return rc;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* -i NAME of a kernel interface: AF_XDP or AF_PACKET, decided before EAL (kif.h). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -175,6 +176,8 @@ int
 lc_kif_resolve(const char *devspec, struct lc_kif *k, char *err, size_t errlen)
 {
 	struct lc_iflist_ethtool et;
+	struct lc_iflist_env env;
+	struct lc_iflist_host host;
 	const char *name = devspec;
 	char path[PATH_MAX];
 	struct stat st;
@@ -190,6 +193,12 @@ lc_kif_resolve(const char *devspec, struct lc_kif *k, char *err, size_t errlen)
 		return 0;
 	}
 	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+	if (strcmp(name, "any") == 0 && stat(path, &st) != 0) {
+		snprintf(err, errlen, "-i %s: linecap captures one interface (tcpdump's -i any, "
+			 "or several ports with -i repeated, is not supported yet); linecap -D "
+			 "lists them", devspec);
+		return -ENODEV;
+	}
 	if (name[0] == '\0' || strlen(name) >= sizeof(k->ifname) || strchr(name, '/') != NULL ||
 	    stat(path, &st) != 0) {
 		snprintf(err, errlen, "-i %s: no such interface (not a PCI address, a DPDK vdev, "
@@ -213,13 +222,73 @@ lc_kif_resolve(const char *devspec, struct lc_kif *k, char *err, size_t errlen)
 	}
 	if (k->rx_queues == 0)
 		k->rx_queues = k->xdp_queues;
+	/* The rule -D states too (iflist.c): the host's interface stays the host's. */
+	lc_iflist_env_default(&env);
+	lc_iflist_host_of(&env, name, &host);
+	k->loopback = host.loopback;
+	k->host_traffic = lc_iflist_prefers_af_packet(&host, k->host, sizeof(k->host));
 	if (k->forced) {
 		k->path = (enum lc_kif_path)k->forced;
+		if (k->forced == LC_KIF_AF_XDP && k->host_traffic && !k->loopback)
+			snprintf(k->warn, sizeof(k->warn), "-i %s: %s carries %s: AF_XDP takes "
+				 "every frame it receives from the kernel while linecap runs, so "
+				 "this host loses its traffic on it (no ARP, no replies); -i %s "
+				 "captures through AF_PACKET and leaves the host its traffic", devspec,
+				 name, k->host, name);
+		return 1;
+	}
+	if (k->host_traffic) {
+		k->path = LC_KIF_AF_PACKET;
+		snprintf(k->why, sizeof(k->why), "%s carries %s", name, k->host);
 		return 1;
 	}
 	af_xdp_obstacle(k, k->why, sizeof(k->why));
 	k->path = k->why[0] ? LC_KIF_AF_PACKET : LC_KIF_AF_XDP;
 	return 1;
+}
+
+int
+lc_kif_number(const char *devspec, char *name, size_t len, char *err, size_t errlen)
+{
+	struct lc_iflist_env env;
+	char path[PATH_MAX];
+	struct stat st;
+	int lines, kind;
+	long n;
+
+	if (devspec[0] == '\0' || strspn(devspec, "0123456789") != strlen(devspec) ||
+	    strlen(devspec) > 6)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s", devspec);
+	if (stat(path, &st) == 0)
+		return 0;	/* an interface named so: itself */
+	n = strtol(devspec, NULL, 10);
+	lc_iflist_env_default(&env);
+	kind = lc_iflist_nth(&env, (int)n, name, len, &lines);
+	switch (kind) {
+	case LC_IFLIST_KERNEL:
+	case LC_IFLIST_DPDK_PORT:
+		return 1;
+	case LC_IFLIST_PCI_UNBOUND:
+		snprintf(err, errlen, "-i %s: line %ld of linecap -D is %s, a PCI device without a "
+			 "driver: bind it to a DPDK driver first (dpdk-devbind.py -b vfio-pci %s), "
+			 "then -i %s", devspec, n, name, name, name);
+		return -EINVAL;
+	case LC_IFLIST_EXAMPLE:
+		snprintf(err, errlen, "-i %s: line %ld of linecap -D is an example of a DPDK "
+			 "virtual device (%s): give the device string itself, its FILE, PATH or IF "
+			 "filled in", devspec, n, name);
+		return -EINVAL;
+	case -ENOENT:
+		snprintf(err, errlen, "-i %s: linecap -D lists %d capture source%s, numbered 1 to "
+			 "%d (-i N takes the one on line N)", devspec, lines, lines == 1 ? "" : "s",
+			 lines);
+		return -ENODEV;
+	default:
+		snprintf(err, errlen, "-i %s: cannot make the list of capture sources to take line "
+			 "%ld from (linecap -D)", devspec, n);
+		return -EIO;
+	}
 }
 
 int
@@ -300,21 +369,35 @@ lc_kif_describe(const struct lc_kif *k, enum lc_kif_path path, int zero_copy,
 		const char *why, unsigned int queues, char *buf, size_t len)
 {
 	static const char *const prefix[] = { "", "af_xdp:", "af_packet:" };
-	char drv[64] = "", how[384], bypass[160] = "";
+	char drv[64] = "", ctx[448], how[640], bypass[160] = "";
 
 	if (k->driver[0])
 		snprintf(drv, sizeof(drv), " (driver %s)", k->driver);
+	if (k->loopback)
+		snprintf(ctx, sizeof(ctx), ", the loopback");
+	else if (k->host_traffic)
+		snprintf(ctx, sizeof(ctx), " with %s", k->host);
+	else
+		snprintf(ctx, sizeof(ctx), ", no addresses (a capture port)");
 	if (path == LC_KIF_AF_XDP)
-		snprintf(how, sizeof(how), "AF_XDP (%s)", zero_copy > 0 ? "zero-copy" :
+		snprintf(how, sizeof(how), "AF_XDP (%s), received frames only; the kernel no "
+			 "longer sees them while linecap runs", zero_copy > 0 ? "zero-copy" :
 			 zero_copy == 0 ? "copy mode" : "mode unknown");
 	else if (k->forced == LC_KIF_AF_PACKET)
-		snprintf(how, sizeof(how), "AF_PACKET (asked for)");
+		snprintf(how, sizeof(how), "AF_PACKET (asked for), both directions");
+	else if (k->loopback)
+		snprintf(how, sizeof(how), "AF_PACKET, both directions (AF_XDP cannot attach to "
+			 "the loopback)");
+	else if (k->host_traffic)
+		snprintf(how, sizeof(how), "AF_PACKET, both directions, the host keeps its traffic "
+			 "(af_xdp:%s would take its received frames from the kernel)", k->ifname);
 	else
-		snprintf(how, sizeof(how), "AF_PACKET: AF_XDP could not attach: %s", why);
-	if (k->pci[0])
+		snprintf(how, sizeof(how), "AF_PACKET, both directions: AF_XDP could not attach: "
+			 "%s", why);
+	if (k->pci[0] && !k->host_traffic)
 		snprintf(bypass, sizeof(bypass), "; for full kernel bypass: dpdk-devbind.py -b "
 			 "vfio-pci %s, then linecap -i %s", k->pci, k->pci);
-	snprintf(buf, len, "-i %s%s: kernel interface%s, captured through %s, %u queue%s%s",
+	snprintf(buf, len, "-i %s%s: kernel interface%s%s: captured through %s, %u queue%s%s",
 		 prefix[k->forced == LC_KIF_AF_XDP ? 1 : k->forced == LC_KIF_AF_PACKET ? 2 : 0],
-		 k->ifname, drv, how, queues, queues == 1 ? "" : "s", bypass);
+		 k->ifname, drv, ctx, how, queues, queues == 1 ? "" : "s", bypass);
 }

@@ -82,7 +82,7 @@ kif_plan(struct lc_port_plan *plan, unsigned int queues)
 int
 lc_port_inspect(const char *devspec, struct lc_port_plan *plan, char *err, size_t errlen)
 {
-	char buf[4096];
+	char buf[4096], numbered[256];
 	char *save, *tok;
 	size_t n;
 	int rc;
@@ -91,6 +91,16 @@ lc_port_inspect(const char *devspec, struct lc_port_plan *plan, char *err, size_
 	if (strlen(devspec) >= sizeof(buf)) {
 		snprintf(err, errlen, "-i: device string too long");
 		return -EINVAL;
+	}
+	/* -i N: line N of linecap -D, as tcpdump -i 1 */
+	rc = lc_kif_number(devspec, numbered, sizeof(numbered), err, errlen);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		LC_LOG(NOTICE, "-i %s: %s (line %s of linecap -D)", devspec, numbered, devspec);
+		devspec = numbered;
+		if (lc_eal_is_pci_addr(devspec))	/* EAL gets it, not the number */
+			snprintf(plan->devargs, sizeof(plan->devargs), "%s", devspec);
 	}
 	rc = lc_kif_resolve(devspec, &plan->kif, err, errlen);
 	if (rc != 0) {	/* a kernel interface: one queue until lc_port_kif_queues counts */
@@ -148,6 +158,8 @@ lc_port_kif_queues(struct lc_port_plan *plan, unsigned int asked, unsigned int *
 		return rc;
 	if (warn[0])
 		LC_LOG(WARNING, "warning: %s", warn);
+	if (plan->kif.warn[0])	/* af_xdp: on the host's own interface */
+		LC_LOG(WARNING, "warning: %s", plan->kif.warn);
 	kif_plan(plan, *queues);
 	return 0;
 }

@@ -3,19 +3,29 @@
 A network namespace of our own holds a veth pair lcX0/lcX1 (no IP: raw frames only, nothing
 leaves the namespace). linecap-gen sends tagged frames into lcX0 through DPDK's af_packet;
 linecap captures them on lcX1 given by its kernel name:
-  - `-i lcX1` goes through AF_XDP (the start-up line says so), every frame written exactly
-    once (linecap-seqcheck --sent), and no "mbufs never came back" warning at exit (the
-    AF_XDP driver keeps its fill ring until the port closes: not a loss);
+  - `-i lcX1`, an interface without addresses (a capture port), goes through AF_XDP (the
+    start-up line says so), every frame written exactly once (linecap-seqcheck --sent), and
+    no "mbufs never came back" warning at exit (the AF_XDP driver keeps its fill ring until
+    the port closes: not a loss);
   - `-i af_packet:lcX1` forces the AF_PACKET path, with the tcpdump reflexes -n -nn -U -p;
-  - `-i lcX1 --mbufs 1024` (too few for AF_XDP's fill ring) falls back to AF_PACKET by
-    itself, the start-up line saying why;
-  - a name that is nothing exits 2 in one line; --queues above the channels exits 2; the
-    options that print packets (-X, -A, -e, -x) exit 2 in one line saying what to do.
-The namespace is removed in finally, whatever happens.
+  - `-i N` (lcX1's line in linecap -D) `--mbufs 1024` (too few for AF_XDP's fill ring)
+    falls back to AF_PACKET by itself, the start-up line saying why;
+  - the host's own interface: lcH1 has the address 10.99.7.1/24, its peer lcH0 10.99.7.2/24
+    in a second namespace. `-i lcH1` goes through AF_PACKET, saying why; while it captures,
+    the host still answers lcH0's pings (ARP and ICMP reach the kernel: AF_XDP would take
+    them), and the file holds both directions (the requests and the host's replies).
+    `-i af_xdp:lcH1` is obeyed, with a warning that the host loses its traffic on lcH1;
+  - a name that is nothing exits 2 in one line, and so do -i any, -i 999 and -i N of a
+    virtual device example; --queues above the channels exits 2; the options that print
+    packets (-X, -A, -e, -x) exit 2 in one line saying what to do.
+The namespaces are removed in finally, whatever happens.
 """
 import os
+import glob
 import shutil
+import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -28,6 +38,7 @@ BUILD = os.path.dirname(lc_e2e.linecap_bin())
 GEN = os.path.join(BUILD, "linecap-gen")
 SEQ = os.path.join(BUILD, "linecap-seqcheck")
 NS = f"lchx{os.getpid()}"
+NS2 = f"lchy{os.getpid()}"	# the peer of the host's interface lcH1
 FRAMES = int(os.environ.get("LC_KIF_FRAMES", "3000"))
 
 
@@ -47,6 +58,72 @@ def make_netns():
     sh("ip", "netns", "exec", NS, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
     for dev in ("lcX0", "lcX1", "lo"):
         sh("ip", "-n", NS, "link", "set", dev, "up")
+    # The host's interface: lcH1 (10.99.7.1/24) here, its peer lcH0 (10.99.7.2/24) in NS2.
+    sh("ip", "netns", "add", NS2)
+    sh("ip", "netns", "exec", NS2, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+    sh("ip", "netns", "exec", NS2, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
+    sh("ip", "-n", NS, "link", "add", "lcH1", "type", "veth", "peer", "name", "lcH0",
+       "netns", NS2)
+    sh("ip", "-n", NS, "addr", "add", "10.99.7.1/24", "dev", "lcH1")
+    sh("ip", "-n", NS2, "addr", "add", "10.99.7.2/24", "dev", "lcH0")
+    sh("ip", "-n", NS, "link", "set", "lcH1", "up")
+    sh("ip", "-n", NS2, "link", "set", "lcH0", "up")
+    sh("ip", "-n", NS2, "link", "set", "lo", "up")
+
+
+# Run in NS2 (lcH0's side): three ICMP echo requests to 10.99.7.1, 0.1 s apart, each waited
+# for up to 2 s; prints how many replies came back.
+PINGER = r"""
+import socket, struct, time
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    return ~(s + (s >> 16)) & 0xffff
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.settimeout(0.1)
+got = set()
+for seq in (1, 2, 3):
+    body = struct.pack("!BBHHH", 8, 0, 0, 0x4c43, seq) + b"linecap-e2e-hostping"
+    body = body[:2] + struct.pack("!H", csum(body)) + body[4:]
+    s.sendto(body, ("10.99.7.1", 0))
+    end = time.monotonic() + 2
+    while seq not in got and time.monotonic() < end:
+        try:
+            d = s.recv(2048)
+        except socket.timeout:
+            continue
+        h = (d[0] & 15) * 4
+        t, _, _, ident, sq = struct.unpack("!BBHHH", d[h:h + 8])
+        if t == 0 and ident == 0x4c43:
+            got.add(sq)
+    time.sleep(0.1)
+print(len(got))
+"""
+
+
+def icmp_in(out):
+    """(echo requests from 10.99.7.2, echo replies from 10.99.7.1) in the pcap files under
+    out."""
+    req = rep = 0
+    for path in sorted(glob.glob(os.path.join(out, "**", "*.pcap"), recursive=True)):
+        with open(path, "rb") as f:
+            data = f.read()
+        if len(data) < 24:
+            continue
+        endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+        off = 24
+        while off + 16 <= len(data):
+            incl = struct.unpack(endian + "IIII", data[off:off + 16])[2]
+            frame = data[off + 16:off + 16 + incl]
+            off += 16 + incl
+            if len(frame) < 14 + 20 + 8 or frame[12:14] != b"\x08\x00" or frame[23] != 1:
+                continue
+            ihl = (frame[14] & 15) * 4
+            src = socket.inet_ntoa(frame[26:30])
+            icmp_type = frame[14 + ihl]
+            req += icmp_type == 8 and src == "10.99.7.2"
+            rep += icmp_type == 0 and src == "10.99.7.1"
+    return req, rep
 
 
 def sanitizer_env():
@@ -117,6 +194,66 @@ def capture_round(t, label, iface_arg, extra, expect_path, work):
     return err
 
 
+def host_round(t, work):
+    """-i lcH1, an interface with this host's address: AF_PACKET by default, and the host keeps
+    answering on it while linecap captures."""
+    out = os.path.join(work, "host")
+    t0 = time.monotonic()
+    p, lines, running = start_capture(["-i", "lcH1", "-w", out, "-c", "6", "--duration", "30",
+                                       "icmp"])
+    running.wait(45)
+    ping = subprocess.run(["ip", "netns", "exec", NS2, sys.executable, "-c", PINGER],
+                          capture_output=True, text=True, timeout=60)
+    try:
+        p.wait(timeout=10)	# -c 6: three requests and three replies end it
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    time.sleep(0.1)
+    err = "\n".join(lines)
+    start = next((x for x in lines if "kernel interface" in x), "(none)")
+    print(f"host: {time.monotonic() - t0:.1f} s; replies {ping.stdout.strip()}; start-up line: "
+          f"{start}", file=sys.stderr)
+    t.check(ping.returncode == 0 and ping.stdout.strip() == "3",
+            f"host: the host answered {ping.stdout.strip() or '?'} of 3 pings on lcH1 while "
+            f"linecap captured it (AF_XDP takes them from the kernel): {ping.stderr[-400:]}")
+    t.check(p.returncode == 0, f"host: linecap exit {p.returncode}: {err[-1500:]}")
+    t.check("-i lcH1: kernel interface" in start and
+            "with this host's address (10.99.7.1/24)" in start and
+            "captured through AF_PACKET, both directions, the host keeps its traffic" in start,
+            f"host: the start-up line names AF_PACKET and why: {start}")
+    req, rep = icmp_in(out)
+    t.check(req == 3 and rep == 3, f"host: the file holds both directions: {req} echo "
+            f"requests from 10.99.7.2 and {rep} replies from 10.99.7.1 (3 and 3 expected)")
+
+    # af_xdp: on the host's interface: obeyed, with a warning.
+    r = lc_e2e.run(in_ns([lc_e2e.linecap_bin()] + lc_e2e.test_buffer(
+        ["-i", "af_xdp:lcH1", "-w", os.path.join(work, "hostxdp"), "--duration", "1"])),
+        timeout=60, env=sanitizer_env())
+    warn = [x for x in r.stderr.splitlines() if "warning:" in x and "af_xdp:lcH1" in x]
+    start = next((x for x in r.stderr.splitlines() if "kernel interface" in x), "(none)")
+    t.check(r.returncode == 0, f"af_xdp:lcH1: exit {r.returncode}: {r.stderr[-1000:]}")
+    t.check(len(warn) == 1 and "10.99.7.1/24" in warn[0] and
+            "this host loses its traffic on it" in warn[0],
+            f"af_xdp:lcH1: one warning that the host loses its traffic: {r.stderr[-1000:]}")
+    t.check("captured through AF_XDP" in start, f"af_xdp:lcH1: start-up line: {start}")
+
+
+def list_number(t, name):
+    """The number of name's line in linecap -D (in the namespace)."""
+    r = sh(*in_ns([lc_e2e.linecap_bin(), "-D"]), check=False)
+    for ln in r.stdout.splitlines():
+        num, _, rest = ln.partition(".")
+        if num.isdigit() and rest.startswith(name + " ["):
+            return num
+    t.check(False, f"linecap -D does not list {name}: {r.stdout[-1500:]}")
+    return "0"
+
+
 def one_line_exit2(t, label, args, words):
     r = lc_e2e.run(in_ns([lc_e2e.linecap_bin()] + args), timeout=60)
     lines = [x for x in r.stderr.splitlines() if x]
@@ -138,15 +275,29 @@ def main():
     t_start = time.monotonic()
     try:
         make_netns()
-        capture_round(t, "afxdp", "lcX1", [], "through AF_XDP", work)
+        host_round(t, work)
+        capture_round(t, "afxdp", "lcX1", [], "-i lcX1: kernel interface (driver veth), no "
+                      "addresses (a capture port): captured through AF_XDP", work)
         capture_round(t, "afpacket", "af_packet:lcX1", ["-n", "-nn", "-U", "-p"],
-                      "through AF_PACKET", work)
+                      "through AF_PACKET (asked for), both directions", work)
         # AF_XDP fills its ring with 2048 mbufs per queue: a pool of 1024 cannot, its queue
-        # set-up fails, and the capture goes on through AF_PACKET, saying why.
-        capture_round(t, "fallback", "lcX1", ["--mbufs", "1024"],
-                      "through AF_PACKET: AF_XDP could not attach", work)
+        # set-up fails, and the capture goes on through AF_PACKET, saying why. lcX1 given
+        # by its number in linecap -D, as tcpdump -i 1.
+        err = capture_round(t, "fallback", list_number(t, "lcX1"), ["--mbufs", "1024"],
+                            "-i lcX1: kernel interface (driver veth), no addresses (a capture "
+                            "port): captured through AF_PACKET, both directions: AF_XDP could "
+                            "not attach", work)
+        t.check("(line " in err and "of linecap -D)" in err,
+                f"fallback: -i N says which line it took: {err[-800:]}")
         one_line_exit2(t, "no such name", ["-i", "lcnope9", "-w", os.path.join(work, "x"),
                                            "-c", "1"], ["-i lcnope9", "no such interface"])
+        one_line_exit2(t, "any", ["-i", "any", "-w", os.path.join(work, "x"), "-c", "1"],
+                       ["-i any:", "one interface", "linecap -D lists them"])
+        one_line_exit2(t, "no such line", ["-i", "999", "-w", os.path.join(work, "x"), "-c",
+                                           "1"], ["-i 999:", "numbered 1 to"])
+        one_line_exit2(t, "an example line", ["-i", list_number(t, "net_ring0"), "-w",
+                                              os.path.join(work, "x"), "-c", "1"],
+                       ["linecap -D is an example", "net_ring0"])
         one_line_exit2(t, "queues above channels", ["-i", "lcX1", "--queues", "4", "-w",
                                                     os.path.join(work, "y"), "-c", "1"],
                        ["--queues 4", "lcX1", "channel"])
@@ -155,6 +306,7 @@ def main():
                                     "1"], [f"{opt[:2]}:", "tcpdump"])
     finally:
         subprocess.run(["ip", "netns", "del", NS], capture_output=True)
+        subprocess.run(["ip", "netns", "del", NS2], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
     print(f"e2e_kernel_iface: {time.monotonic() - t_start:.1f} s in all", file=sys.stderr)
     t.done()

@@ -2,7 +2,11 @@
 """-D, --list-interfaces, as tcpdump -D: in a network namespace of its own holding a veth pair
 (lcD0 with 3 queues, lcD1 with 1) and its loopback, linecap -D lists both veths with their
 driver and channels (the ethtool ioctl on real interfaces), the loopback last, then DPDK's
-virtual devices; numbered, exit 0. It runs without EAL: over an empty /run and an empty
+virtual devices; numbered, exit 0. Each interface says the path -i NAME takes, by the rule -i
+follows: lcD0, with no address, is a capture port (AF_XDP); lcD1, with this host's address
+10.99.8.1/24 and the default route, and lcD2, a port of the bridge lcB0, carry the host's
+traffic (AF_PACKET, both directions); the loopback is AF_PACKET (AF_XDP cannot attach).
+It runs without EAL: over an empty /run and an empty
 /dev/hugepages (its own mount namespace) it prints no EAL line and creates nothing there; as
 nobody, with an empty runtime directory, the same."""
 import os
@@ -49,12 +53,25 @@ def check_listing(t, label, out, queues):
                 f"{label}: {name}: channels rx {rx} tx {tx} (ethtool) not in: {det}")
         t.check("AF_XDP copy mode (no zero-copy known for veth)" in det,
                 f"{label}: {name}: AF_XDP mode: {det}")
+        if name == "lcD0":
+            t.check("no addresses (a capture port): -i lcD0 captures through AF_XDP copy mode"
+                    in det and "AF_PACKET" not in det.split("(af_packet:")[0],
+                    f"{label}: lcD0, no address: AF_XDP: {det}")
+        else:
+            t.check("this host's address (10.99.8.1/24) and a default route: -i lcD1 "
+                    "captures through AF_PACKET, both directions, the host keeps its "
+                    "traffic; af_xdp:lcD1 would take its received frames" in det,
+                    f"{label}: lcD1, the host's address and route: AF_PACKET: {det}")
         t.check("dpdk-devbind" not in det and "PCI" not in det,
                 f"{label}: {name}: a veth is no PCI device: {det}")
     if t.check("lo" in found, f"{label}: lo not listed"):
         num, det = found["lo"]
-        t.check(det.startswith("loopback, down") and "AF_XDP copy mode" in det,
+        t.check(det.startswith("loopback, down") and "the loopback: -i lo captures through "
+                "AF_PACKET, both directions (AF_XDP cannot attach to the loopback)" in det,
                 f"{label}: lo: {det}")
+    if t.check("lcD2" in found, f"{label}: lcD2 not listed"):
+        t.check("the traffic of lcB0 (a port of it): -i lcD2 captures through AF_PACKET" in
+                found["lcD2"][1], f"{label}: lcD2, a bridge port: {found['lcD2'][1]}")
         t.check(all(n < num for k, (n, _) in found.items() if k in ("lcD0", "lcD1")),
                 f"{label}: the loopback comes after the other interfaces")
     for v in VDEVS:
@@ -77,6 +94,13 @@ def main():
            "type", "veth", "peer", "name", "lcD1")
         sh("ip", "-n", ns, "link", "set", "lcD0", "up")
         sh("ip", "-n", ns, "link", "set", "lcD1", "up")
+        # lcD1 carries the host's traffic: an address and the default route; lcD2 is a
+        # bridge's port.
+        sh("ip", "-n", ns, "addr", "add", "10.99.8.1/24", "dev", "lcD1")
+        sh("ip", "-n", ns, "route", "add", "default", "via", "10.99.8.2", "dev", "lcD1")
+        sh("ip", "-n", ns, "link", "add", "lcB0", "type", "bridge")
+        sh("ip", "-n", ns, "link", "add", "lcD2", "type", "veth", "peer", "name", "lcD3")
+        sh("ip", "-n", ns, "link", "set", "lcD2", "master", "lcB0")
         # The link comes up through the kernel's linkwatch, asynchronously: wait for it
         # (at most 10 s; "up\nup": both operstates), then note the queues sysfs shows.
         q = sh("ip", "netns", "exec", ns, "sh", "-c",

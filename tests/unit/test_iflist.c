@@ -15,6 +15,14 @@
 
 static char root[256];
 
+#define CHECK_STR_EQ(s, want) do { \
+	lc_test_checks++; \
+	if (strcmp((s), (want)) != 0) { \
+		lc_test_failures++; \
+		fprintf(stderr, "%s:%d: '%s' is not '%s'\n", __FILE__, __LINE__, (s), (want)); \
+	} \
+} while (0)
+
 /* root/rel, its parent directories made. */
 static const char *
 at(const char *rel, char *buf, size_t len)
@@ -233,15 +241,23 @@ test_sysfs_only(void)
 	CHECK(strstr(out, "0000:00:1f.0") == NULL);
 	CHECK(strstr(out, "0000:3b:00.1 [") == NULL);	/* the kernel's: as eth1 */
 	/* Interfaces by name, the loopback last; the queues from sysfs without ethtool. */
-	CHECK_STR_HAS(out, "3.br0 [bridge, down, link down, queues: rx 1 tx 1, AF_XDP copy mode "
-		      "(no zero-copy known for bridge)]\n");
+	CHECK_STR_HAS(out, "3.br0 [bridge, down, link down, queues: rx 1 tx 1, no addresses (a "
+		      "capture port): -i br0 captures through AF_XDP copy mode (no zero-copy known "
+		      "for bridge), received frames only, which the kernel no longer sees while "
+		      "linecap runs (af_packet:br0: both directions, the kernel keeps them)]\n");
 	CHECK_STR_HAS(out, "4.eth1 [ixgbe, PCI 0000:3b:00.1, NUMA node 0, up, link up 10000 Mb/s, "
-		      "queues: rx 8 tx 8, AF_XDP zero-copy possible (ixgbe); full kernel bypass: "
-		      "dpdk-devbind.py -b vfio-pci 0000:3b:00.1, then -i 0000:3b:00.1]\n");
-	CHECK_STR_HAS(out, "5.lcD0 [virtual, up, link up 10000 Mb/s, queues: rx 1 tx 1, AF_XDP "
-		      "copy mode (no zero-copy known for virtual)]\n");
-	CHECK_STR_HAS(out, "6.lo [loopback, up, link unknown, queues: rx 1 tx 1, AF_XDP copy "
-		      "mode]\n");
+		      "queues: rx 8 tx 8, no addresses (a capture port): -i eth1 captures through "
+		      "AF_XDP zero-copy possible (ixgbe), received frames only, which the kernel no "
+		      "longer sees while linecap runs (af_packet:eth1: both directions, the kernel "
+		      "keeps them); full kernel bypass: dpdk-devbind.py -b vfio-pci 0000:3b:00.1, "
+		      "then -i 0000:3b:00.1]\n");
+	CHECK_STR_HAS(out, "5.lcD0 [virtual, up, link up 10000 Mb/s, queues: rx 1 tx 1, no "
+		      "addresses (a capture port): -i lcD0 captures through AF_XDP copy mode (no "
+		      "zero-copy known for virtual), ");
+	/* The loopback: AF_PACKET (AF_XDP cannot attach to it), as -i lo does. */
+	CHECK_STR_HAS(out, "6.lo [loopback, up, link unknown, queues: rx 1 tx 1, the loopback: "
+		      "-i lo captures through AF_PACKET, both directions (AF_XDP cannot attach to "
+		      "the loopback)]\n");
 	CHECK_STR_HAS(out, "7.net_pcap0,rx_pcap=FILE [virtual: ");
 	CHECK_STR_HAS(out, "8.net_pcap0,rx_pcap=FILE,infinite_rx=1 [virtual: ");
 	CHECK_STR_HAS(out, ".net_memif0,role=server,socket=PATH [virtual: ");
@@ -271,12 +287,111 @@ test_with_ethtool(void)
 	CHECK_EQ_U64(n, 13);
 	CHECK_EQ_U64(calls, 4);		/* once per interface */
 	CHECK_STR_HAS(line_of(out, "eth1"), "[ixgbe, PCI 0000:3b:00.1, NUMA node 0, up, link up "
-		      "10000 Mb/s, channels: combined 6, AF_XDP zero-copy possible (ixgbe); ");
+		      "10000 Mb/s, channels: combined 6, no addresses (a capture port): -i eth1 "
+		      "captures through AF_XDP zero-copy possible (ixgbe), ");
 	CHECK_STR_HAS(line_of(out, "lcD0"), "[veth, up, link up 10000 Mb/s, channels: rx 1 tx 1, "
-		      "AF_XDP copy mode (no zero-copy known for veth)]");
+		      "no addresses (a capture port): -i lcD0 captures through AF_XDP copy mode (no "
+		      "zero-copy known for veth), received frames only");
 	/* ethtool not answering: sysfs's queues */
 	CHECK_STR_HAS(line_of(out, "lo"), "[loopback, up, link unknown, queues: rx 1 tx 1, ");
 	free(out);
+}
+
+/* The addresses of a machine where eth1 has one and nothing else has any. */
+static int
+fake_addresses(const char *ifname, char *buf, size_t len, void *arg)
+{
+	(void)arg;
+	buf[0] = '\0';
+	if (strcmp(ifname, "eth1") != 0)
+		return 0;
+	snprintf(buf, len, "10.0.0.5/24");
+	return 1;
+}
+
+/*
+ * Interfaces that carry this host's traffic (an address, a default route, a port of a
+ * bridge) are captured through AF_PACKET, and -D says so and offers no vfio-pci line for
+ * them: the same rule kif.c follows for -i.
+ */
+static void
+test_host_traffic(void)
+{
+	struct lc_iflist_env env = { .sysfs = root, .kernel = "6.1.0", .addresses = fake_addresses };
+	struct lc_iflist_host h;
+	char procfs[512], path[512], why[512], name[64];
+	int n, lines;
+	char *out;
+
+	/* eth1: the default route (IPv4); lo: IPv6's unreachable default (reject), not one */
+	put("proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask"
+	    "\t\tMTU\tWindow\tIRTT\n"
+	    "eth1\t0000000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+	    "eth1\t00000000\t0100000A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
+	put("proc/net/ipv6_route", "00000000000000000000000000000000 00 "
+	    "00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff "
+	    "00000001 00000000 00200200       lo\n");
+	env.procfs = at("proc", procfs, sizeof(procfs));
+	link_to("devices/virtual/net/lcD0/master", "../br0");
+
+	lc_iflist_host_of(&env, "eth1", &h);
+	CHECK(!h.loopback && h.naddrs == 1 && h.default_route && h.upper[0] == '\0');
+	CHECK_STR_EQ(h.addrs, "10.0.0.5/24");
+	CHECK(lc_iflist_prefers_af_packet(&h, why, sizeof(why)) == 1);
+	CHECK_STR_EQ(why, "this host's address (10.0.0.5/24) and a default route");
+	lc_iflist_host_of(&env, "lcD0", &h);
+	CHECK(h.naddrs == 0 && !h.default_route);
+	CHECK_STR_EQ(h.upper, "br0");
+	CHECK(lc_iflist_prefers_af_packet(&h, why, sizeof(why)) == 1);
+	CHECK_STR_EQ(why, "the traffic of br0 (a port of it)");
+	lc_iflist_host_of(&env, "br0", &h);	/* no address, no route, no master: a capture port */
+	CHECK(lc_iflist_prefers_af_packet(&h, why, sizeof(why)) == 0);
+	CHECK_STR_EQ(why, "");
+	lc_iflist_host_of(&env, "lo", &h);
+	CHECK(h.loopback && !h.default_route);
+	CHECK(lc_iflist_prefers_af_packet(&h, why, sizeof(why)) == 1);
+	CHECK_STR_HAS(why, "the loopback");
+	/* all three, two addresses */
+	memset(&h, 0, sizeof(h));
+	h.naddrs = 2;
+	snprintf(h.addrs, sizeof(h.addrs), "10.0.0.5/24, 2001:db8::5/64");
+	h.default_route = true;
+	snprintf(h.upper, sizeof(h.upper), "bond0");
+	CHECK(lc_iflist_prefers_af_packet(&h, why, sizeof(why)) == 1);
+	CHECK_STR_EQ(why, "this host's addresses (10.0.0.5/24, 2001:db8::5/64), a default route "
+		     "and the traffic of bond0 (a port of it)");
+
+	out = listing(&env, &n);
+	CHECK_STR_HAS(line_of(out, "eth1"), ", queues: rx 8 tx 8, this host's address "
+		      "(10.0.0.5/24) and a default route: -i eth1 captures through AF_PACKET, both "
+		      "directions, the host keeps its traffic; af_xdp:eth1 would take its received "
+		      "frames from the kernel (AF_XDP zero-copy possible (ixgbe)); no kernel bypass "
+		      "offered: binding 0000:3b:00.1 to vfio-pci takes it from the host]");
+	CHECK(strstr(line_of(out, "eth1"), "dpdk-devbind") == NULL);
+	CHECK_STR_HAS(line_of(out, "lcD0"), ", the traffic of br0 (a port of it): -i lcD0 captures "
+		      "through AF_PACKET, both directions");
+	CHECK_STR_HAS(line_of(out, "br0"), "no addresses (a capture port): -i br0 captures through "
+		      "AF_XDP");
+	CHECK_STR_HAS(line_of(out, "lo"), "the loopback: -i lo captures through AF_PACKET");
+	free(out);
+
+	/* -i N: the source on line N */
+	CHECK(lc_iflist_nth(&env, 1, name, sizeof(name), &lines) == LC_IFLIST_DPDK_PORT);
+	CHECK_STR_EQ(name, "0000:3b:00.0");
+	CHECK(lc_iflist_nth(&env, 2, name, sizeof(name), &lines) == LC_IFLIST_PCI_UNBOUND);
+	CHECK_STR_EQ(name, "0000:3c:00.0");
+	CHECK(lc_iflist_nth(&env, 4, name, sizeof(name), &lines) == LC_IFLIST_KERNEL);
+	CHECK_STR_EQ(name, "eth1");
+	CHECK(lc_iflist_nth(&env, 6, name, sizeof(name), &lines) == LC_IFLIST_KERNEL);
+	CHECK_STR_EQ(name, "lo");
+	CHECK(lc_iflist_nth(&env, 13, name, sizeof(name), &lines) == LC_IFLIST_EXAMPLE);
+	CHECK_STR_EQ(name, "net_null0");
+	CHECK(lc_iflist_nth(&env, 14, name, sizeof(name), &lines) == -ENOENT);
+	CHECK_EQ_U64(lines, 13);
+	CHECK(lc_iflist_nth(&env, 0, name, sizeof(name), &lines) == -ENOENT);
+	CHECK_STR_EQ(name, "");
+
+	unlink(at("devices/virtual/net/lcD0/master", path, sizeof(path)));
 }
 
 static void
@@ -292,9 +407,10 @@ test_mlx5_and_missing_tree(void)
 	link_to("devices/pci0000:3a/0000:3b:00.1/driver", "../../../bus/pci/drivers/mlx5_core");
 	out = listing(&env, &n);
 	CHECK_STR_HAS(line_of(out, "eth1"), "[mlx5_core, PCI 0000:3b:00.1, NUMA node 0, ");
-	CHECK_STR_HAS(line_of(out, "eth1"), "AF_XDP zero-copy possible (mlx5_core); kernel bypass "
-		      "without unbinding: -i 0000:3b:00.1 (DPDK's mlx5 driver shares the port "
-		      "with the kernel)]");
+	CHECK_STR_HAS(line_of(out, "eth1"), "AF_XDP zero-copy possible (mlx5_core), received "
+		      "frames only");
+	CHECK_STR_HAS(line_of(out, "eth1"), "; kernel bypass without unbinding: -i 0000:3b:00.1 "
+		      "(DPDK's mlx5 driver shares the port with the kernel)]");
 	free(out);
 
 	/* No sysfs at all (a bare container): the examples alone, still a list. */
@@ -314,6 +430,11 @@ test_real_ioctl(void)
 	CHECK(lc_iflist_ethtool_ioctl("lcD_none0", &info, NULL) == -ENODEV);
 	CHECK(lc_iflist_ethtool_ioctl("a_name_far_too_long_for_ifnamsiz", &info, NULL) ==
 	      -ENODEV);
+	/* getifaddrs: no such interface, no addresses */
+	char buf[64];
+
+	CHECK(lc_iflist_addresses("lcD_none0", buf, sizeof(buf), NULL) == 0);
+	CHECK_STR_EQ(buf, "");
 }
 
 /* -D and --list-interfaces parse alone (no -i, no -w), and --help names them. */
@@ -344,6 +465,7 @@ main(void)
 	build_tree();
 	test_sysfs_only();
 	test_with_ethtool();
+	test_host_traffic();
 	test_mlx5_and_missing_tree();
 	test_real_ioctl();
 	test_option();
