@@ -429,6 +429,12 @@ lc_port_start(struct lc_port *p, char *err, size_t errlen)
 		return rc;
 	}
 	set_promiscuous(p);
+	/* DPDK's net_af_packet does not count what its sockets' rings had no room for: we do. */
+	if (p->kif != NULL && p->kif_path == LC_KIF_AF_PACKET &&
+	    (p->kif_drops = calloc(1, sizeof(*p->kif_drops))) != NULL &&
+	    lc_kif_drops_find(p->kif_drops, p->kif->ifname) == 0)
+		LC_LOG(WARNING, "%s: its AF_PACKET sockets were not found: frames their rings "
+		       "drop are not counted", p->kif->ifname);
 	if (p->kif != NULL) {
 		char line[1024];
 
@@ -464,7 +470,7 @@ lc_port_counters(const struct lc_port *p, struct lc_port_counters *c)
 	if (rte_eth_stats_get(p->port_id, &st) != 0)
 		return;
 	c->ipackets = st.ipackets;
-	c->imissed = st.imissed;
+	c->imissed = st.imissed + (p->kif_drops ? lc_kif_drops_read(p->kif_drops) : 0);
 	c->rx_nombuf = st.rx_nombuf;
 	c->ierrors = st.ierrors;
 }
@@ -562,5 +568,7 @@ lc_port_close(struct lc_port *p)
 	rte_mempool_free(p->pool);
 	p->pool = NULL;
 	p->name[0] = '\0';
+	free(p->kif_drops);
+	p->kif_drops = NULL;
 	return missing;
 }

@@ -20,6 +20,7 @@
 
 #include "linecap/config.h"
 #include "kif.h"
+#include "kif_drops.h"
 
 #define LC_MAX_FRAME 9600u
 #define LC_RX_DESC 1024u
@@ -61,6 +62,7 @@ struct lc_port {
 	const struct lc_kif *kif;	/* a kernel interface: how it is captured */
 	enum lc_kif_path kif_path;
 	char kif_why[256];	/* why AF_XDP fell back to AF_PACKET at set-up */
+	struct lc_kif_drops *kif_drops;	/* AF_PACKET: its sockets' drops, counted as imissed */
 };
 
 struct lc_port_counters {

@@ -194,6 +194,38 @@ def capture_round(t, label, iface_arg, extra, expect_path, work):
     return err
 
 
+def drops_round(t, work):
+    """AF_PACKET's own drops are counted: linecap stopped (SIGSTOP) while 12,000 frames come,
+    its sockets' rings (4,096 frames) overflow; every frame sent is received or counted as
+    dropped by the port (imissed), none lost without a count."""
+    import signal
+    sent = 12000
+    out = os.path.join(work, "drops")
+    stats = os.path.join(work, "drops.json")
+    gen_stats = os.path.join(work, "drops-gen.json")
+    p, lines, running = start_capture(["-i", "af_packet:lcX1", "-w", out, "--duration", "4",
+                                       "--stats-file", stats])
+    running.wait(45)
+    os.kill(p.pid, signal.SIGSTOP)
+    try:
+        g = lc_e2e.run(in_ns([GEN, "-i", "net_af_packet0,iface=lcX0", "-c", str(sent),
+                              "--rate", "100000", "--flows", "8", "--id", "9",
+                              "--stats-file", gen_stats]), timeout=60)
+    finally:
+        os.kill(p.pid, signal.SIGCONT)
+    try:
+        p.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    s = lc_e2e.stats(stats) if os.path.exists(stats) else {}
+    t.check(g.returncode == 0 and p.returncode == 0, f"drops: exits {g.returncode} "
+            f"{p.returncode}: {' / '.join(lines[-5:])}")
+    t.check(s.get("imissed", 0) > 0 and s.get("received", 0) + s.get("imissed", 0) == sent,
+            f"drops: {sent} sent = received {s.get('received')} + dropped by the port "
+            f"{s.get('imissed')}")
+
+
 def host_round(t, work):
     """-i lcH1, an interface with this host's address: AF_PACKET by default, and the host keeps
     answering on it while linecap captures."""
@@ -280,6 +312,7 @@ def main():
                       "addresses (a capture port): captured through AF_XDP", work)
         capture_round(t, "afpacket", "af_packet:lcX1", ["-n", "-nn", "-U", "-p"],
                       "through AF_PACKET (asked for), both directions", work)
+        drops_round(t, work)
         # AF_XDP fills its ring with 2048 mbufs per queue: a pool of 1024 cannot, its queue
         # set-up fails, and the capture goes on through AF_PACKET, saying why. lcX1 given
         # by its number in linecap -D, as tcpdump -i 1.
