@@ -172,6 +172,7 @@ build_writers(struct lc_capture *cap, char *err, size_t errlen)
 	cap->period = lc_capture_period(cfg);
 	cap->policy = (struct lc_writer_policy){
 		.fmt = lc_format_find(cfg->format ? cfg->format : "pcap"),
+		.unordered = cap->read != NULL,
 		.max_bytes = cfg->file_bytes,
 		.period = cfg->rotate_secs ? &cap->period : NULL,
 		.rotate_secs = cfg->rotate_secs,

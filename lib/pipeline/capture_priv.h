@@ -86,7 +86,7 @@ int lc_capture_file_timestamps(struct lc_capture *cap, char *err, size_t errlen)
  * DPDK's port over it), "file" for -r (its files are in the manifest's source records), else
  * the port's name. */
 const char *lc_capture_source_name(const struct lc_capture *cap);
-/* The snapshot length file headers give: -s, or with -r and no -s the first file's. */
+/* The snapshot length file headers give: -s, or with -r and no -s the files' largest. */
 uint32_t lc_capture_header_snaplen(const struct lc_capture *cap);
 /* The timestamp source in words, for file headers. */
 const char *lc_capture_clock_words(const struct lc_capture *cap);

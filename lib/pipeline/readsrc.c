@@ -279,7 +279,7 @@ lc_read_plan(const char *const *given, unsigned int ngiven, struct lc_read_plan 
 		}
 		rc = check_file(plan->paths[i], &snap, &plan->bytes, &plan->stdin_in, err,
 				errlen);
-		if (rc == 0 && i == 0)
+		if (rc == 0 && snap > plan->snaplen)	/* no record is longer than it says */
 			plan->snaplen = snap;
 	}
 	if (rc < 0)

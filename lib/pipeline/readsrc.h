@@ -29,7 +29,8 @@
 struct lc_read_plan {
 	char **paths;		/* the files, in reading order */
 	unsigned int n;
-	uint32_t snaplen;	/* the first file's snapshot length (tcpdump -w writes it) */
+	uint32_t snaplen;	/* the largest snapshot length of the files (one file: its own,
+				 * which tcpdump -r -w writes too) */
 	uint64_t bytes;		/* their size together */
 	struct lc_read_in *stdin_in;	/* -r -: standard input, opened (its header read) by
 					 * the plan */

@@ -574,6 +574,39 @@ fitting_run(const struct lc_writer *w, struct lc_writer_shard *s, const uint8_t 
 	return off;
 }
 
+/*
+ * -r: the records of rec..rec+len (just taken into the open file) keep the order of the files
+ * read, whose times may go back. The file's bounds become its earliest and latest times (what
+ * linecap-query picks files by), and a file whose times go back is not indexed: the index
+ * is built for time order (linecap-query reads such a file whole, record by record).
+ */
+static void
+note_unordered(struct lc_writer *w, struct lc_writer_shard *s, const uint8_t *rec, size_t len,
+	       int first)
+{
+	const struct lc_format *fmt = w->policy->fmt;
+
+	for (size_t off = 0; off < len; off += lc_format_record_len(fmt, rec + off)) {
+		uint64_t ts = fmt->record_ts(rec + off);
+
+		if (first) {
+			s->file.first_ns = s->file.last_ns = s->prev_ns = ts;
+			first = 0;
+		}
+		if (ts < s->prev_ns && s->ix != NULL && !lc_index_builder_abandoned(s->ix)) {
+			lc_index_builder_abandon(s->ix);
+			LC_LOG(NOTICE, "writer %u: %s: the records read go back in time here: this "
+			       "file is not indexed (linecap-query reads it whole)", w->id,
+			       s->file.part);
+		}
+		s->prev_ns = ts;
+		if (ts < s->file.first_ns)
+			s->file.first_ns = ts;
+		if (ts > s->file.last_ns)
+			s->file.last_ns = ts;
+	}
+}
+
 /* Move the nrec records at rec (len bytes, whole records) into the shard's buffer, cutting
  * the file between records where -C says, flushing the buffer when it is full. */
 static void
@@ -615,11 +648,14 @@ take_records(struct lc_writer *w, struct lc_writer_shard *s, const uint8_t *rec,
 				continue;
 		}
 		memcpy(s->buf + s->used, rec, run);
-		if (unlikely(s->fresh)) {
-			s->file.first_ns = fmt->record_ts(rec);
-			s->fresh = 0;
+		if (unlikely(w->policy->unordered)) {
+			note_unordered(w, s, rec, run, s->fresh);
+		} else {
+			if (unlikely(s->fresh))
+				s->file.first_ns = fmt->record_ts(rec);
+			s->file.last_ns = fmt->record_ts(last);
 		}
-		s->file.last_ns = fmt->record_ts(last);
+		s->fresh = 0;
 		s->used += run;
 		s->nrec += k;
 		nrec -= k;

@@ -87,6 +87,8 @@ struct lc_writer_policy {
 	uint64_t rotate_secs;		/* -G: its length; 0 = no -G */
 	uint64_t fsync_tsc;		/* --fsync-interval in TSC cycles; 0 = at close only */
 	int direct;			/* write with O_DIRECT where the filesystem allows */
+	int unordered;			/* -r: records keep their files' order, whose times
+					 * may go back (see note_unordered) */
 	size_t index_mem;		/* per shard for its file's index; 0: no index */
 	uint16_t port_id;
 	const char *port_name;
@@ -114,6 +116,7 @@ struct lc_writer_shard {
 	uint64_t file_bytes;		/* of the open file, handed to the I/O thread */
 	int direct;			/* the open file takes only whole blocks but the last */
 	int fresh;			/* no record in the open file yet */
+	uint64_t prev_ns;		/* -r: the time of the open file's last record */
 	size_t peeked;			/* the partial block lc_shard_file_peek put in the file */
 	uint32_t *rec_end;		/* where each buffered record ends in buf */
 	uint32_t nrec;			/* records (wholly or partly) in buf */

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 
@@ -67,9 +68,12 @@ def shards(d):
 
 
 def expected(files, expr):
-    """What linecap -r of files (in order) writes with expr, after tcpdump."""
+    """What linecap -r of files (in order) writes with expr, after tcpdump: the first file's
+    header with the largest snapshot length of them all, then every file's records."""
     parts = [tcpdump(["-r", os.path.realpath(f)], expr)[1] for f in files]
-    return parts[0][:24] + b"".join(p[24:] for p in parts)
+    snap = max(struct.unpack("<I", p[16:20])[0] for p in parts)
+    return parts[0][:16] + struct.pack("<I", snap) + parts[0][20:24] + \
+        b"".join(p[24:] for p in parts)
 
 
 def records(data):
@@ -118,8 +122,9 @@ for n, expr in enumerate(FILTERS):
         files = [m for m in man if "file" in m]
         recs = e.parse_pcap(want)["records"]
         t.check(len(files) == 1 and files[0]["packets"] == total and
-                files[0]["first_ns"] == recs[0][0] and files[0]["last_ns"] == recs[-1][0],
-                f"the manifest has the files' own times: {files[:1]}")
+                files[0]["first_ns"] == min(x[0] for x in recs) and
+                files[0]["last_ns"] == max(x[0] for x in recs),
+                f"the manifest has the files' own times, earliest and latest: {files[:1]}")
         t.check("reading" in r.stderr and f"{len(listed)} files" in r.stderr,
                 f"start-up line names what is read: {r.stderr[:600]}")
         # Each file read: its path, SHA-256, size and records, in reading order.
@@ -133,6 +138,26 @@ for n, expr in enumerate(FILTERS):
                 f"a source record per file read: {len(src_recs)} of {len(listed)}; "
                 f"{src_recs[:1]}")
         t.check(files[0]["port"] == "file", f"the files' port: {files[0]['port']}")
+
+# --- times that go back: linecap-query still finds every packet of a window ----------------
+QUERY = os.path.join(os.path.dirname(os.environ["LINECAP"]), "linecap-query")
+recs_of = {f: e.parse_pcap(tcpdump(["-r", os.path.realpath(f)], "")[1])["records"]
+           for f in listed}
+# Files of this century (a window near the epoch is not what this is about), by first time.
+by_time = sorted((min(x[0] for x in r), f) for f, r in recs_of.items()
+                 if len(r) > 3 and min(x[0] for x in r) >= 10**18)
+early, late = (recs_of[by_time[0][1]], by_time[0][1]), (recs_of[by_time[-1][1]], by_time[-1][1])
+out = os.path.join(work, "backwards")
+r = linecap(["-r", late[1], "-r", early[1], "-w", out])
+lo, hi = min(x[0] for x in early[0]) // 10**9, max(x[0] for x in early[0]) // 10**9 + 1
+inside = sum(1 for recs, _ in (late, early) for x in recs if lo * 10**9 <= x[0] < hi * 10**9)
+q = subprocess.run([QUERY, out, "--start", str(lo), "--end", str(hi), "-w",
+                    os.path.join(work, "q.pcap")], capture_output=True, text=True, timeout=60)
+got_q = len(e.read_pcap(os.path.join(work, "q.pcap"))["records"]) if q.returncode == 0 else -1
+t.check(r.returncode == 0 and "not indexed" in r.stderr and got_q == inside and inside > 0,
+        f"a window of times that went back ({late[1]} then {early[1]}, {lo}..{hi}): "
+        f"linecap-query found {got_q} of {inside}: "
+        f"{q.stderr[-300:]}")
 
 # --- cut with -C: each file tcpdump's header, the records tcpdump's, in order --------------
 out = os.path.join(work, "cut")
