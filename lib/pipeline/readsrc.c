@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <openssl/evp.h>
 
 #include <rte_errno.h>
@@ -35,6 +36,8 @@
  * is hashed and counted on the way. */
 struct lc_read_in {
 	int fd;
+	bool stream;		/* a pipe or standard input: read as it comes, stoppable */
+	const int *stop;	/* the reader's stop flag, while it reads a stream */
 	EVP_MD_CTX *sha;
 	uint64_t bytes;
 	pcap_t *p;		/* libpcap's reading of it (owns the stream) */
@@ -86,7 +89,10 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A directory's capture files (.pcap, .pcapng; not hidden, not linecap's .part), by name. */
+/* A directory's capture files (.pcap, .pcapng; not hidden, not linecap's .part), by name:
+ * regular files only. A link in a directory is not followed (someone else may have put it
+ * there, pointing anywhere), nor is a pipe, a device or a directory read: each is counted
+ * in plan->skipped. */
 static int
 add_dir(struct lc_read_plan *plan, const char *dir, char *err, size_t errlen)
 {
@@ -101,10 +107,15 @@ add_dir(struct lc_read_plan *plan, const char *dir, char *err, size_t errlen)
 	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX];
 
+		struct stat st;
+
 		if (rc == 0 && names[i]->d_name[0] != '.' &&
 		    lc_reader_is_capture_name(names[i]->d_name)) {
 			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-			rc = add_path(plan, path, err, errlen);
+			if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+				rc = add_path(plan, path, err, errlen);
+			else
+				plan->skipped++;
 		}
 		free(names[i]);
 	}
@@ -124,6 +135,17 @@ in_read(void *cookie, char *buf, size_t len)
 	struct lc_read_in *in = cookie;
 	ssize_t n;
 
+	/* A pipe may stay silent for ever: the capture's stop must not wait for it. */
+	while (in->stream && in->stop != NULL) {
+		struct pollfd pfd = { .fd = in->fd, .events = POLLIN };
+
+		if (__atomic_load_n(in->stop, __ATOMIC_RELAXED)) {
+			errno = EINTR;
+			return -1;
+		}
+		if (poll(&pfd, 1, 100) != 0)
+			break;
+	}
 	do {
 		n = read(in->fd, buf, len);
 	} while (n < 0 && errno == EINTR);
@@ -175,8 +197,8 @@ in_close_all(struct lc_read_in *in)
 }
 
 /* Open path ("-": standard input) as tcpdump -r would, through the hash; one line in err on
- * failure. Only a regular file, or standard input: never a device, a FIFO or a directory
- * one came upon by name (a read that never ends, or one that takes what is not a capture). */
+ * failure. A regular file, or a stream: standard input or a pipe given by name (-r <(zcat
+ * f.gz)); never a device, a socket or a directory. */
 static struct lc_read_in *
 in_open(const char *path, char *err, size_t errlen)
 {
@@ -191,18 +213,20 @@ in_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "-r %s: out of memory", path);
 		goto fail;
 	}
-	/* Non-blocking open: a FIFO would wait there for a writer (it is refused below). */
+	/* Non-blocking open: a FIFO without a writer would wait there; reads block again. */
 	in->fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
 		 open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (in->fd < 0) {
 		snprintf(err, errlen, "-r %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (in->fd != STDIN_FILENO && (fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-				       fcntl(in->fd, F_SETFL, 0) != 0)) {
-		snprintf(err, errlen, "-r %s: not a regular file", path);
+	if (fstat(in->fd, &st) != 0 || (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
+					in->fd != STDIN_FILENO) ||
+	    (in->fd != STDIN_FILENO && fcntl(in->fd, F_SETFL, 0) != 0)) {
+		snprintf(err, errlen, "-r %s: not a regular file or a pipe", path);
 		goto fail;
 	}
+	in->stream = !S_ISREG(st.st_mode);
 	f = fopencookie(in, "r", io);
 	if (f == NULL) {
 		snprintf(err, errlen, "-r %s: %s", path, strerror(errno));
@@ -221,7 +245,8 @@ fail:
 }
 
 /* The file at path is one linecap can read: 0 (its snapshot length, size), or -errno.
- * Standard input ("-") can be read once only: it stays open in *keep for the reader. */
+ * A stream (standard input, a pipe) can be read once only: it stays open in *keep for the
+ * reader. */
 static int
 check_file(const char *path, uint32_t *snaplen, uint64_t *bytes, struct lc_read_in **keep,
 	   char *err, size_t errlen)
@@ -236,8 +261,8 @@ check_file(const char *path, uint32_t *snaplen, uint64_t *bytes, struct lc_read_
 		*bytes += (uint64_t)st.st_size;
 	dlt = pcap_datalink(in->p);
 	*snaplen = (uint32_t)pcap_snapshot(in->p);
-	if (strcmp(path, "-") == 0 && dlt == DLT_EN10MB)
-		*keep = in;
+	if ((in->stream || strcmp(path, "-") == 0) && dlt == DLT_EN10MB)
+		*keep = in;	/* standard input, even from a file, is opened once */
 	else
 		in_close_all(in);
 	if (dlt != DLT_EN10MB) {
@@ -272,12 +297,16 @@ lc_read_plan(const char *const *given, unsigned int ngiven, struct lc_read_plan 
 	for (unsigned int i = 0; rc == 0 && i < plan->n; i++) {
 		uint32_t snap;
 
-		if (strcmp(plan->paths[i], "-") == 0 && plan->n > 1) {
-			snprintf(err, errlen, "-r -: standard input is read alone");
+		struct stat st;
+
+		if (plan->n > 1 && (strcmp(plan->paths[i], "-") == 0 ||
+				    (stat(plan->paths[i], &st) == 0 && S_ISFIFO(st.st_mode)))) {
+			snprintf(err, errlen, "-r %s: %s is read alone", plan->paths[i],
+				 strcmp(plan->paths[i], "-") == 0 ? "standard input" : "a pipe");
 			rc = -EINVAL;
 			break;
 		}
-		rc = check_file(plan->paths[i], &snap, &plan->bytes, &plan->stdin_in, err,
+		rc = check_file(plan->paths[i], &snap, &plan->bytes, &plan->stream, err,
 				errlen);
 		if (rc == 0 && snap > plan->snaplen)	/* no record is longer than it says */
 			plan->snaplen = snap;
@@ -290,7 +319,7 @@ lc_read_plan(const char *const *given, unsigned int ngiven, struct lc_read_plan 
 void
 lc_read_plan_release(struct lc_read_plan *plan)
 {
-	in_close_all(plan->stdin_in);
+	in_close_all(plan->stream);
 	for (unsigned int i = 0; i < plan->n; i++)
 		free(plan->paths[i]);
 	free(plan->paths);
@@ -407,20 +436,23 @@ read_file(struct lc_readsrc *src, unsigned int i)
 {
 	const char *path = src->plan->paths[i];
 	struct lc_read_result *res = &src->result[i];
-	/* Standard input was opened by the plan (its header read): it goes on from there. */
-	bool kept = strcmp(path, "-") == 0 && src->plan->stdin_in != NULL;
-	struct lc_read_in *in = kept ? src->plan->stdin_in :
+	/* A stream, read alone, was opened by the plan (its header read): it goes on there. */
+	bool kept = src->plan->stream != NULL;
+	struct lc_read_in *in = kept ? src->plan->stream :
 				       in_open(path, src->error, sizeof(src->error));
 	uint64_t first = src->records;
 	struct rte_mbuf *b[READ_BURST];
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	unsigned int n = 0;
+	unsigned int n = 0, burst;
 	char rest[65536];
 	int rc;
 
 	if (in == NULL)
 		return false;
+	in->stop = &src->stop;
+	/* A stream hands each record over as it comes: none waits for the next to arrive. */
+	burst = in->stream ? 1 : READ_BURST;
 	res->how = "stopped";
 	if (pcap_datalink(in->p) != DLT_EN10MB) {	/* changed since the plan looked */
 		snprintf(src->error, sizeof(src->error), "-r %s: not an Ethernet capture", path);
@@ -436,7 +468,7 @@ read_file(struct lc_readsrc *src, unsigned int i)
 				goto out;
 			usleep(READ_WAIT_US);	/* RX gives mbufs back as it goes */
 		}
-		if (++n == READ_BURST) {
+		if (++n == burst) {
 			if (!hand_over(src, b, n))
 				goto out;
 			n = 0;
@@ -446,7 +478,9 @@ read_file(struct lc_readsrc *src, unsigned int i)
 	}
 	if (n != 0 && !hand_over(src, b, n))
 		goto out;
-	if (rc == PCAP_ERROR) {
+	if (rc == PCAP_ERROR && __atomic_load_n(&src->stop, __ATOMIC_RELAXED)) {
+		goto out;	/* a stream's read, given up for the stop */
+	} else if (rc == PCAP_ERROR) {
 		snprintf(src->error, sizeof(src->error), "-r %s: record %" PRIu64 ": %s", path,
 			 src->records - first + 1, pcap_geterr(in->p));
 		res->how = "broken";

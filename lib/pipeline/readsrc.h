@@ -32,8 +32,9 @@ struct lc_read_plan {
 	uint32_t snaplen;	/* the largest snapshot length of the files (one file: its own,
 				 * which tcpdump -r -w writes too) */
 	uint64_t bytes;		/* their size together */
-	struct lc_read_in *stdin_in;	/* -r -: standard input, opened (its header read) by
-					 * the plan */
+	struct lc_read_in *stream;	/* standard input or a pipe, read alone: opened (its
+					 * header read) by the plan */
+	unsigned int skipped;	/* directory entries not read: links, pipes, devices */
 };
 
 /* What became of one file (lc_readsrc_result). */

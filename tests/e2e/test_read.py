@@ -18,6 +18,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import lc_e2e as e  # noqa: E402
@@ -90,8 +91,8 @@ for c in e.corpora():
          else broken).append(f)
 src = os.path.join(work, "src")
 os.mkdir(src)
-for i, f in enumerate(clean):	# numbered: the directory's order is the list's
-    os.symlink(f, os.path.join(src, f"{i:04d}-{os.path.basename(f)}"))
+for i, f in enumerate(clean):	# numbered: the directory's order is the list's (copies: a
+    shutil.copyfile(f, os.path.join(src, f"{i:04d}-{os.path.basename(f)}"))  # link is skipped)
 listed = [os.path.join(src, f"{i:04d}-{os.path.basename(f)}") for i, f in enumerate(clean)]
 t.check(listed == sorted(os.path.join(src, n) for n in os.listdir(src)), "listed in order")
 t.check(len(clean) >= 35, f"{len(clean)} Ethernet captures tcpdump reads whole "
@@ -192,6 +193,47 @@ if got:
             last.get("sha256") == hashlib.sha256(open(one, "rb").read()).hexdigest(),
             f"-r -: standard input's hash recorded: {last}")
 
+# --- a directory's links, pipes and subdirectories named like captures: not read ------------
+odd = os.path.join(work, "odd")
+os.mkdir(odd)
+shutil.copyfile(one, os.path.join(odd, "a.pcap"))
+os.symlink(one, os.path.join(odd, "b.pcap"))
+os.mkfifo(os.path.join(odd, "c.pcap"))
+os.mkdir(os.path.join(odd, "d.pcap"))
+out = os.path.join(work, "oddout")
+r = linecap(["-r", odd, "-w", out], timeout=60)
+got = shards(out) if os.path.isdir(out) else []
+t.check(r.returncode == 0 and len(got) == 1 and
+        open(got[0], "rb").read() == tcpdump(["-r", one], "")[1] and
+        "3 names like a capture not read" in r.stderr,
+        f"a directory's link, pipe and subdirectory are not read: {r.returncode} "
+        f"{r.stderr[-500:]}")
+
+# --- a pipe by name (-r <(zcat f.gz)); a stop while it is silent ----------------------------
+data = open(one, "rb").read()
+rfd, wfd = os.pipe()
+out = os.path.join(work, "pipe")
+p = subprocess.Popen([e.linecap_bin()] + e.test_buffer(["-r", f"/dev/fd/{rfd}", "-w", out]),
+                     pass_fds=(rfd,), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                     preexec_fn=e.die_with_parent)
+os.close(rfd)
+half = e.parse_pcap(data)["records"]
+cut = 24 + sum(16 + len(x[3]) for x in half[:len(half) // 2])
+os.write(wfd, data[:cut])	# the header and half the records, then silence
+time.sleep(2)
+t0 = time.monotonic()
+rc, err = e.interrupt(p, timeout=30)
+took = time.monotonic() - t0
+os.close(wfd)
+got = shards(out) if os.path.isdir(out) else []
+n = len(e.read_pcap(got[0])["records"]) if len(got) == 1 else -1
+srcs = [json.loads(x) for x in open(os.path.join(out, "manifest.jsonl")) if '"source"' in x] \
+    if os.path.isdir(out) else []
+t.check(rc == 0 and took < 5 and n == len(half) // 2 and
+        [x.get("read") for x in srcs] == ["stopped"],
+        f"a silent pipe: stopped in {took:.1f} s (exit {rc}), {n} of the {len(half) // 2} "
+        f"records sent written, recorded {srcs}: {err[-400:]}")
+
 # --- a file that ends in a record: what came before, then exit 1 ---------------------------
 cut_short = [f for f in broken if os.path.basename(f) in
              ("cut-record-header.pcap", "derived-dns_tcp-cut.pcap", "cut-block.pcapng")]
@@ -227,7 +269,7 @@ sample = e.make_sample(work, 100)
 bad = [
     (["-r", os.path.join(work, "missing.pcap")], "No such file"),
     (["-r", notcap], "notes.txt"),
-    (["-r", fifo], "not a regular file"),
+    (["-r", fifo], "fifo.pcap: truncated dump file"),	# a pipe with no writer: no header
     (["-r", empty], "no .pcap or .pcapng file"),
     (["-r", sample, "-i", "net_null0"], "not both"),
     (["-r", sample, "-G", "60"], "-C"),
