@@ -136,6 +136,7 @@ run(struct lc_config *cfgp, int argc, char **argv)
 	if (cfg.user != NULL &&
 	    (lc_privs_lookup(cfg.user, &user, err, sizeof(err)) < 0 ||
 	     lc_app_check_user(&user, &out, cfg.stats_file, err, sizeof(err)) < 0 ||
+	     lc_capture_plan_check_read(&plan, &user, err, sizeof(err)) < 0 ||
 	     (cfg.postrotate_cmd != NULL &&
 	      lc_privs_check_command(&user, cfg.postrotate_cmd, err, sizeof(err)) < 0)))
 		return die(EXIT_USAGE, err);

@@ -45,6 +45,12 @@ struct lc_capture_plan {
 int lc_capture_plan(const struct lc_config *cfg, struct lc_capture_plan *plan, char *err,
 		    size_t errlen);
 
+struct lc_user;
+/* -Z with -r: can u read every file of the plan (they are read once root is dropped)? 0, or
+ * -errno with one line in err. */
+int lc_capture_plan_check_read(const struct lc_capture_plan *plan, const struct lc_user *u,
+			       char *err, size_t errlen);
+
 /* Free what lc_capture_plan allocated (-r's file list). Accepts a zeroed plan. */
 void lc_capture_plan_release(struct lc_capture_plan *plan);
 

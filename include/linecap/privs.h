@@ -51,6 +51,9 @@ int lc_privs_check_links(const struct lc_user *u, const char *dir, char *err, si
 
 /* -z: may u execute the program of command (its first word, looked up in PATH)? 0, or
  * -errno with "-Z USER: USER cannot run PROG (why): ..." in err. */
+/* Can u read file (-r, read once root is dropped)? 0, or -errno with one line in err. */
+int lc_privs_check_read(const struct lc_user *u, const char *file, char *err, size_t errlen);
+
 int lc_privs_check_command(const struct lc_user *u, const char *command, char *err,
 			   size_t errlen);
 

@@ -93,6 +93,19 @@ access_as(const struct lc_user *u, const char *path, int mode, char *err, size_t
 }
 
 int
+lc_privs_check_read(const struct lc_user *u, const char *file, char *err, size_t errlen)
+{
+	int rc = access_as(u, file, R_OK, err, errlen);
+
+	if (rc == 1)
+		return -EPERM;
+	if (rc < 0)
+		snprintf(err, errlen, "-Z %s: %s cannot read %s (%s): -r reads its files as that "
+			 "user", u->name, u->name, file, strerror(-rc));
+	return rc;
+}
+
+int
 lc_privs_check_command(const struct lc_user *u, const char *command, char *err, size_t errlen)
 {
 	char prog[PATH_MAX], **argv = NULL;

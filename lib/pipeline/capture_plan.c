@@ -18,6 +18,7 @@
 #include "linecap/filter.h"
 #include "port.h"
 #include "readsrc.h"
+#include "linecap/privs.h"
 #include "queue.h"
 #include "rx.h"
 #include "writer.h"
@@ -109,6 +110,21 @@ plan_read(const struct lc_config *cfg, struct lc_capture_plan *plan, char *err, 
 	snprintf(plan->port.name, sizeof(plan->port.name), "net_ring_lc_read");
 	snprintf(plan->port.driver, sizeof(plan->port.driver), "net_ring");
 	return 0;
+}
+
+int
+lc_capture_plan_check_read(const struct lc_capture_plan *plan, const struct lc_user *u,
+			   char *err, size_t errlen)
+{
+	const struct lc_read_plan *rp = plan->read;
+
+	for (unsigned int i = 0; rp != NULL && rp->stream == NULL && i < rp->n; i++) {
+		int rc = lc_privs_check_read(u, rp->paths[i], err, errlen);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;	/* a stream is open already */
 }
 
 void

@@ -255,6 +255,23 @@ for i, f in enumerate(cut_short):
             f"{len(want)}, exit {rc}), said: {said}")
 t.check(len(cut_short) >= 1, f"a capture cut short to read: {cut_short}")
 
+# --- -Z: the files are read as the user: one it cannot read is refused at start ------------
+os.chmod(work, 0o711)
+secret = os.path.join(work, "secret.pcap")
+shutil.copyfile(one, secret)
+os.chmod(secret, 0o600)
+zout = os.path.join(work, "zdir")
+os.mkdir(zout)
+os.chmod(zout, 0o777)
+r = linecap(["-Z", "nobody", "-r", secret, "-w", os.path.join(zout, "z")])
+t.check(r.returncode == 2 and r.stderr.strip().splitlines() ==
+        [f"linecap: -Z nobody: nobody cannot read {secret} (Permission denied): -r reads its "
+         "files as that user"] and not os.listdir(zout), f"-Z: {r.returncode} {r.stderr}")
+os.chmod(secret, 0o644)
+r = linecap(["-Z", "nobody", "-r", secret, "-w", os.path.join(zout, "z")])
+t.check(r.returncode == 0 and len(shards(os.path.join(zout, "z"))) == 1,
+        f"-Z nobody reads a file it may read: {r.returncode} {r.stderr[-300:]}")
+
 # --- refused: exit 2, one line, nothing created --------------------------------------------
 raw = [f for c in e.corpora() for f in [os.path.join(c.path, "pcaps", "LINKTYPE_RAW_ipv4.pcap")]
        if os.path.exists(f)]
