@@ -91,6 +91,7 @@ static const struct opt {
 	{ "print-config", no_argument, OPT_PRINT_CONFIG, "", NULL },
 	{ "check-disk", no_argument, OPT_CHECK_DISK, "", NULL },
 	{ "immediate-mode", no_argument, OPT_IMMEDIATE, "", NULL },
+	{ "nano", no_argument, OPT_IMMEDIATE, "", NULL },	/* linecap is nanosecond */
 	{ "list-interfaces", no_argument, 'D', "", NULL },
 	{ "help", no_argument, 'h', "", NULL },
 	{ "version", no_argument, OPT_VERSION, "", NULL },
@@ -205,10 +206,20 @@ parse_count(const char *label, const char *val, int *out, char *err, size_t errl
 	return rc;
 }
 
-/* A flag (val NULL: given on the command line, counted) or its count in a config file. */
+/* A flag (val NULL: given on the command line, counted) or its count in a config file (yes,
+ * true, on: 1; no, false, off: 0). */
 static int
 count_flag(int *n, const char *val, const char *label, char *err, size_t errlen)
 {
+	static const char *const yes[] = { "yes", "true", "on" }, *const no[] = { "no", "false",
+										  "off" };
+
+	for (size_t i = 0; val != NULL && i < RTE_DIM(yes); i++) {
+		if (strcasecmp(val, yes[i]) == 0 || strcasecmp(val, no[i]) == 0) {
+			*n = strcasecmp(val, yes[i]) == 0;
+			return 0;
+		}
+	}
 	if (val != NULL)
 		return parse_count(label, val, n, err, errlen);
 	(*n)++;
@@ -915,6 +926,9 @@ lc_config_parse(struct lc_config *cfg, int argc, char **argv, char *err, size_t 
 		rc = read_config_file(cfg, on_cli, err, errlen);
 	if (rc < 0)
 		return rc;
+	/* -r on the command line wins over the file's interface, as every option does. */
+	if (cfg->nread != 0 && !on_cli[opt_by_code('i') - opts])
+		cfg->interface = NULL;
 	if (cfg->filter != NULL && cfg->filter_file != NULL) {
 		snprintf(err, errlen, "-F %s: a filter file and an expression ('%s'): give one",
 			 cfg->filter_file, cfg->filter);

@@ -96,6 +96,11 @@ plan_read(const struct lc_config *cfg, struct lc_capture_plan *plan, char *err, 
 			 "packets' times: with -r, cut them with -C", cfg->rotate_secs);
 		return -EINVAL;
 	}
+	if (cfg->timestamps != NULL) {
+		snprintf(err, errlen, "--timestamps %s: with -r each packet keeps its own time",
+			 cfg->timestamps);
+		return -EINVAL;
+	}
 	plan->read = calloc(1, sizeof(*plan->read));
 	if (plan->read == NULL) {
 		snprintf(err, errlen, "out of memory");

@@ -358,6 +358,28 @@ ini(const char *text)
 	return path;
 }
 
+/* -r on the command line wins over the file's interface; flags say yes or no in a file;
+ * --nano is tcpdump's, taken (linecap is nanosecond). */
+static void
+test_config_read_wins(void)
+{
+	struct lc_config cfg;
+	char err[LC_ERRLEN];
+	const char *path = ini("[capture]\ninterface = net_null0\nno-promiscuous-mode = yes\n"
+			       "[output]\nwrite = /tmp/out\nno-index = off\n");
+	const char *a[] = { "--config", path, "-r", "x.pcap", "--nano", NULL };
+	const char *b[] = { "--config", path, "-r", "x.pcap", "-i", "net_null1", NULL };
+
+	CHECK(parse(&cfg, err, a) == 0);
+	CHECK(cfg.interface == NULL && cfg.nread == 1 && cfg.no_promisc == 1 &&
+	      cfg.no_index == 0);
+	lc_config_release(&cfg);
+	CHECK(parse(&cfg, err, b) == -EINVAL);	/* both on the command line: which? */
+	CHECK_STR_HAS(err, "-i net_null1 and -r x.pcap: capture from a port or read files");
+	lc_config_release(&cfg);
+	unlink(path);
+}
+
 static void
 test_config_file(void)
 {
@@ -539,6 +561,7 @@ int
 main(void)
 {
 	test_config_file();
+	test_config_read_wins();
 	test_config_file_errors();
 	test_print_config_round_trip();
 	test_shipped_example();
