@@ -639,7 +639,8 @@ record_sources(struct lc_capture *cap)
 				  r->how);
 		if (rp->n <= 4)
 			LC_LOG(NOTICE, "read %s: %" PRIu64 " records, %" PRIu64 " bytes (%s), "
-			       "SHA-256 %s", rp->paths[i], r->records, r->bytes, r->how, r->sha256);
+			       "SHA-256 %s", lc_read_shown(rp->paths[i]), r->records, r->bytes,
+			       r->how, r->sha256);
 		bytes += r->bytes;
 		records += r->records;
 		n++;

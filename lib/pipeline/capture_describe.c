@@ -72,7 +72,7 @@ describe_read(const struct lc_capture *cap, FILE *f)
 	fprintf(f, "linecap: reading %u file%s (%.1f MB%s%s) through port %s; each packet keeps "
 		"its own timestamp; the output's header says snaplen %u\n", rp->n,
 		rp->n == 1 ? "" : "s", rp->bytes / 1e6, rp->n > 1 ? ", first " : ": ",
-		rp->paths[0], cap->port.name, lc_capture_header_snaplen(cap));
+		lc_read_shown(rp->paths[0]), cap->port.name, lc_capture_header_snaplen(cap));
 	if (rp->skipped != 0)
 		fprintf(f, "linecap: -r: %u name%s like a capture not read: links (never "
 			"followed in a directory), pipes, devices or directories\n", rp->skipped,

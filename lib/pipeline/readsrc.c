@@ -60,6 +60,20 @@ struct lc_readsrc {
 	char error[READ_ERRLEN];	/* written by the reader before done */
 };
 
+/* A path as a message may show it: control characters (a name may hold a newline, and a line
+ * of the log must not be forged) as '?'. One at a time per thread. */
+const char *
+lc_read_shown(const char *path)
+{
+	static __thread char buf[PATH_MAX];
+	size_t i;
+
+	for (i = 0; path[i] != '\0' && i + 1 < sizeof(buf); i++)
+		buf[i] = (unsigned char)path[i] < 0x20 || path[i] == 0x7f ? '?' : path[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 /* ---------------------------------------------------------------- before EAL: the plan */
 
 static int
@@ -101,7 +115,7 @@ add_dir(struct lc_read_plan *plan, const char *dir, char *err, size_t errlen)
 	int n = scandir(dir, &names, NULL, NULL), rc = 0;
 
 	if (n < 0) {
-		snprintf(err, errlen, "-r %s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "-r %s: %s", lc_read_shown(dir), strerror(errno));
 		return -errno;
 	}
 	for (int i = 0; i < n; i++) {
@@ -121,7 +135,7 @@ add_dir(struct lc_read_plan *plan, const char *dir, char *err, size_t errlen)
 	}
 	free(names);
 	if (rc == 0 && plan->n == first) {
-		snprintf(err, errlen, "-r %s: no .pcap or .pcapng file in this directory", dir);
+		snprintf(err, errlen, "-r %s: no .pcap or .pcapng file in this directory", lc_read_shown(dir));
 		rc = -ENOENT;
 	}
 	if (rc == 0)
@@ -210,31 +224,31 @@ in_open(const char *path, char *err, size_t errlen)
 
 	if (in == NULL || (in->sha = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(in->sha, EVP_sha256(), NULL) != 1) {
-		snprintf(err, errlen, "-r %s: out of memory", path);
+		snprintf(err, errlen, "-r %s: out of memory", lc_read_shown(path));
 		goto fail;
 	}
 	/* Non-blocking open: a FIFO without a writer would wait there; reads block again. */
 	in->fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
 		 open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (in->fd < 0) {
-		snprintf(err, errlen, "-r %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "-r %s: %s", lc_read_shown(path), strerror(errno));
 		goto fail;
 	}
 	if (fstat(in->fd, &st) != 0 || (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
 					in->fd != STDIN_FILENO) ||
 	    (in->fd != STDIN_FILENO && fcntl(in->fd, F_SETFL, 0) != 0)) {
-		snprintf(err, errlen, "-r %s: not a regular file or a pipe", path);
+		snprintf(err, errlen, "-r %s: not a regular file or a pipe", lc_read_shown(path));
 		goto fail;
 	}
 	in->stream = !S_ISREG(st.st_mode);
 	f = fopencookie(in, "r", io);
 	if (f == NULL) {
-		snprintf(err, errlen, "-r %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "-r %s: %s", lc_read_shown(path), strerror(errno));
 		goto fail;
 	}
 	in->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, pe);
 	if (in->p == NULL) {
-		snprintf(err, errlen, "-r %s: %s", path, pe);
+		snprintf(err, errlen, "-r %s: %s", lc_read_shown(path), pe);
 		fclose(f);	/* and in->fd, through in_close */
 		goto fail;
 	}
@@ -269,7 +283,7 @@ check_file(const char *path, uint32_t *snaplen, uint64_t *bytes, struct lc_read_
 		const char *name = pcap_datalink_val_to_name(dlt);
 
 		snprintf(err, errlen, "-r %s: link type %s: linecap reads Ethernet captures (read "
-			 "this one with tcpdump -r)", path, name ? name : "unknown");
+			 "this one with tcpdump -r)", lc_read_shown(path), name ? name : "unknown");
 		return -EINVAL;
 	}
 	return 0;
@@ -286,7 +300,7 @@ lc_read_plan(const char *const *given, unsigned int ngiven, struct lc_read_plan 
 		struct stat st;
 
 		if (strcmp(given[i], "-") != 0 && stat(given[i], &st) != 0) {
-			snprintf(err, errlen, "-r %s: %s", given[i], strerror(errno));
+			snprintf(err, errlen, "-r %s: %s", lc_read_shown(given[i]), strerror(errno));
 			rc = -errno;
 		} else if (strcmp(given[i], "-") != 0 && S_ISDIR(st.st_mode)) {
 			rc = add_dir(plan, given[i], err, errlen);
@@ -301,7 +315,7 @@ lc_read_plan(const char *const *given, unsigned int ngiven, struct lc_read_plan 
 
 		if (plan->n > 1 && (strcmp(plan->paths[i], "-") == 0 ||
 				    (stat(plan->paths[i], &st) == 0 && S_ISFIFO(st.st_mode)))) {
-			snprintf(err, errlen, "-r %s: %s is read alone", plan->paths[i],
+			snprintf(err, errlen, "-r %s: %s is read alone", lc_read_shown(plan->paths[i]),
 				 strcmp(plan->paths[i], "-") == 0 ? "standard input" : "a pipe");
 			rc = -EINVAL;
 			break;
@@ -455,7 +469,8 @@ read_file(struct lc_readsrc *src, unsigned int i)
 	burst = in->stream ? 1 : READ_BURST;
 	res->how = "stopped";
 	if (pcap_datalink(in->p) != DLT_EN10MB) {	/* changed since the plan looked */
-		snprintf(src->error, sizeof(src->error), "-r %s: not an Ethernet capture", path);
+		snprintf(src->error, sizeof(src->error), "-r %s: not an Ethernet capture",
+			 lc_read_shown(path));
 		res->how = "broken";
 		goto out;
 	}
@@ -481,7 +496,7 @@ read_file(struct lc_readsrc *src, unsigned int i)
 	if (rc == PCAP_ERROR && __atomic_load_n(&src->stop, __ATOMIC_RELAXED)) {
 		goto out;	/* a stream's read, given up for the stop */
 	} else if (rc == PCAP_ERROR) {
-		snprintf(src->error, sizeof(src->error), "-r %s: record %" PRIu64 ": %s", path,
+		snprintf(src->error, sizeof(src->error), "-r %s: record %" PRIu64 ": %s", lc_read_shown(path),
 			 src->records - first + 1, pcap_geterr(in->p));
 		res->how = "broken";
 	} else {

@@ -54,6 +54,10 @@ int lc_read_plan(const char *const *given, unsigned int ngiven, struct lc_read_p
 		 char *err, size_t errlen);
 void lc_read_plan_release(struct lc_read_plan *plan);
 
+/* path as a message shows it: control characters as '?' (a file name may hold a newline: no
+ * forged log line). A thread's own buffer, good until its next call. */
+const char *lc_read_shown(const char *path);
+
 /* After EAL: the ring and its net_ring port (*port_id) for plan's files. NULL with errno and
  * err on failure. */
 struct lc_readsrc *lc_readsrc_create(const struct lc_read_plan *plan, int socket,

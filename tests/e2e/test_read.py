@@ -255,6 +255,14 @@ for i, f in enumerate(cut_short):
             f"{len(want)}, exit {rc}), said: {said}")
 t.check(len(cut_short) >= 1, f"a capture cut short to read: {cut_short}")
 
+# --- a name that holds a newline forges no line of the log ----------------------------------
+forged = os.path.join(work, "x\nlinecap: forged.pcap")
+shutil.copyfile(one, forged)
+r = linecap(["-r", forged, "-w", os.path.join(work, "forged")])
+t.check(r.returncode == 0 and "x?linecap: forged.pcap" in r.stderr and
+        not any(x.startswith("linecap: forged") for x in r.stderr.splitlines()),
+        f"a newline in a name: {r.stderr[:400]}")
+
 # --- -Z: the files are read as the user: one it cannot read is refused at start ------------
 os.chmod(work, 0o711)
 secret = os.path.join(work, "secret.pcap")
