@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <fcntl.h>
@@ -29,6 +30,7 @@
 #include "readsrc.h"
 
 #define READ_BURST 32u
+#define READ_BUF (1u << 20)	/* stdio's buffer for a file read */
 #define READ_WAIT_US 20u	/* the ring or the pool full: look again this much later */
 #define READ_ERRLEN (PCAP_ERRBUF_SIZE + PATH_MAX + 64)
 
@@ -246,6 +248,9 @@ in_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "-r %s: %s", lc_read_shown(path), strerror(errno));
 		goto fail;
 	}
+	/* Large reads: one system call per MiB, not per page (libpcap reads record by record). */
+	if (!in->stream)
+		setvbuf(f, NULL, _IOFBF, READ_BUF);
 	in->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, pe);
 	if (in->p == NULL) {
 		snprintf(err, errlen, "-r %s: %s", lc_read_shown(path), pe);
@@ -540,6 +545,14 @@ lc_readsrc_start(struct lc_readsrc *src, struct rte_mempool *pool, int ts_offset
 	rc = rte_ctrl_thread_create(&src->thread, "lc-read", NULL, reader_main, src);
 	if (rc != 0)
 		return -rc;
+	/* Any CPU: the RX lcore yields its own while the ring is empty (the reader is what
+	 * -r waits for), the control threads' CPU is the writer's. */
+	cpu_set_t all;
+
+	CPU_ZERO(&all);
+	for (int c = 0; c < CPU_SETSIZE && c < get_nprocs_conf(); c++)
+		CPU_SET(c, &all);
+	pthread_setaffinity_np(src->thread, sizeof(all), &all);
 	src->started = true;
 	return 0;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <sched.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -205,6 +206,8 @@ lc_rx_main(void *arg)
 			lc_rx_process(rx, pkts, n);
 		else if (flush_due(rx, rte_rdtsc()))
 			lc_rx_flush(rx);	/* a quiet link still reaches the disk */
+		else if (unlikely(rx->wait_for_room))
+			sched_yield();	/* -r: the files' reader may want this CPU */
 		/* No filter pointer is held here: an old filter may go. */
 		if (rx->rcu != NULL)
 			rte_rcu_qsbr_quiescent(rx->rcu, rx->queue_id);
