@@ -65,16 +65,8 @@ free_port() {
 print(s.getsockname()[1])"
 }
 
-# until SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds (0) or SECONDS pass (1).
-until_ok() {
-  local n=$(( $1 * 10 ))
-  shift
-  while ! "$@"; do
-    n=$((n - 1))
-    [ "$n" -gt 0 ] || return 1
-    sleep 0.1
-  done
-}
+# until_ok SECONDS COMMAND... (scripts/bench_lib.sh)
+. scripts/bench_lib.sh
 
 # descendants PID: every process under PID (timeout -> tshark -> dumpcap).
 descendants() {

@@ -86,16 +86,8 @@ hz=$(python3 -c "print([l for l in open('/proc/cpuinfo') if 'MHz' in l][0].split
 tck=$(getconf CLK_TCK)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# until SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds (0) or SECONDS pass (1).
-until_ok() {
-  local n=$(( $1 * 10 ))
-  shift
-  while ! "$@"; do
-    n=$((n - 1))
-    [ "$n" -gt 0 ] || return 1
-    sleep 0.1
-  done
-}
+# until_ok SECONDS COMMAND... (scripts/bench_lib.sh)
+. scripts/bench_lib.sh
 
 # lcB1's rx_packets and rx_dropped.
 counters() {
