@@ -253,6 +253,17 @@ open_bytes(void *arg, unsigned int *open)
 	return total;
 }
 
+/* The port to capture from: -r's net_ring port over its files, or the one EAL probed for -i.
+ * 0 or -errno with err. */
+static int
+find_source(struct lc_capture *cap, uint16_t *port_id, char *err, size_t errlen)
+{
+	if (cap->plan->read == NULL)
+		return lc_port_find(&cap->plan->port, port_id, err, errlen);
+	cap->read = lc_readsrc_create(cap->plan->read, (int)rte_socket_id(), port_id, err, errlen);
+	return cap->read != NULL ? 0 : -errno;
+}
+
 struct lc_capture *
 lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *plan,
 		  const struct lc_outpath *out, char *err, size_t errlen)
@@ -279,13 +290,7 @@ lc_capture_create(const struct lc_config *cfg, const struct lc_capture_plan *pla
 	rc = assign_lcores(cap, err, errlen);
 	if (rc < 0)
 		goto fail;
-	if (plan->read != NULL) {	/* -r: the files' port */
-		cap->read = lc_readsrc_create(plan->read, (int)rte_socket_id(), &port_id, err,
-					      errlen);
-		rc = cap->read != NULL ? 0 : -errno;
-	} else {
-		rc = lc_port_find(&plan->port, &port_id, err, errlen);
-	}
+	rc = find_source(cap, &port_id, err, errlen);
 	if (rc < 0)
 		goto fail;
 	rc = lc_port_setup(&cap->port, port_id, cap->nq, plan->mbufs, cap->read == NULL &&

@@ -448,6 +448,38 @@ hand_over(struct lc_readsrc *src, struct rte_mbuf **b, unsigned int n)
 	return true;
 }
 
+/* The records of in into the ring, in bursts. 1: all of them (*rc: pcap_next_ex's last, an
+ * error or the end), 0: stopped. */
+static int
+read_records(struct lc_readsrc *src, struct lc_read_in *in, int *rc)
+{
+	/* A stream hands each record over as it comes: none waits for the next to arrive. */
+	const unsigned int burst = in->stream ? 1 : READ_BURST;
+	struct rte_mbuf *b[READ_BURST];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	unsigned int n = 0;
+
+	while ((*rc = pcap_next_ex(in->p, &h, &data)) == 1) {
+		while ((b[n] = record_mbuf(src, h, data)) == NULL) {
+			if (n != 0 && !hand_over(src, b, n))
+				return 0;
+			n = 0;
+			if (__atomic_load_n(&src->stop, __ATOMIC_RELAXED))
+				return 0;
+			usleep(READ_WAIT_US);	/* RX gives mbufs back as it goes */
+		}
+		if (++n == burst) {
+			if (!hand_over(src, b, n))
+				return 0;
+			n = 0;
+			__atomic_store_n(&src->bytes, src->bytes_before + in->bytes,
+					 __ATOMIC_RELAXED);
+		}
+	}
+	return n == 0 || hand_over(src, b, n);
+}
+
 /* Read file i into the ring, its hash on the way. false: stop reading (stopped, or an
  * error in src->error). */
 static bool
@@ -460,57 +492,29 @@ read_file(struct lc_readsrc *src, unsigned int i)
 	struct lc_read_in *in = kept ? src->plan->stream :
 				       in_open(path, src->error, sizeof(src->error));
 	uint64_t first = src->records;
-	struct rte_mbuf *b[READ_BURST];
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	unsigned int n = 0, burst;
 	char rest[65536];
-	int rc;
+	int rc = 0;
 
 	if (in == NULL)
 		return false;
 	in->stop = &src->stop;
-	/* A stream hands each record over as it comes: none waits for the next to arrive. */
-	burst = in->stream ? 1 : READ_BURST;
 	res->how = "stopped";
 	if (pcap_datalink(in->p) != DLT_EN10MB) {	/* changed since the plan looked */
 		snprintf(src->error, sizeof(src->error), "-r %s: not an Ethernet capture",
 			 lc_read_shown(path));
 		res->how = "broken";
-		goto out;
-	}
-	while ((rc = pcap_next_ex(in->p, &h, &data)) == 1) {
-		while ((b[n] = record_mbuf(src, h, data)) == NULL) {
-			if (n != 0 && !hand_over(src, b, n))
-				goto out;
-			n = 0;
-			if (__atomic_load_n(&src->stop, __ATOMIC_RELAXED))
-				goto out;
-			usleep(READ_WAIT_US);	/* RX gives mbufs back as it goes */
-		}
-		if (++n == burst) {
-			if (!hand_over(src, b, n))
-				goto out;
-			n = 0;
-			__atomic_store_n(&src->bytes, src->bytes_before + in->bytes,
-					 __ATOMIC_RELAXED);
-		}
-	}
-	if (n != 0 && !hand_over(src, b, n))
-		goto out;
-	if (rc == PCAP_ERROR && __atomic_load_n(&src->stop, __ATOMIC_RELAXED)) {
-		goto out;	/* a stream's read, given up for the stop */
-	} else if (rc == PCAP_ERROR) {
-		snprintf(src->error, sizeof(src->error), "-r %s: record %" PRIu64 ": %s", lc_read_shown(path),
-			 src->records - first + 1, pcap_geterr(in->p));
+	} else if (read_records(src, in, &rc) && rc == PCAP_ERROR &&
+		   !__atomic_load_n(&src->stop, __ATOMIC_RELAXED)) {
+		snprintf(src->error, sizeof(src->error), "-r %s: record %" PRIu64 ": %s",
+			 lc_read_shown(path), src->records - first + 1, pcap_geterr(in->p));
 		res->how = "broken";
-	} else {
+	} else if (rc != PCAP_ERROR && !__atomic_load_n(&src->stop, __ATOMIC_RELAXED)) {
 		res->how = "whole";
 	}
 	/* What libpcap left unread (after a broken record) is part of the file's hash. */
-	while (fread(rest, 1, sizeof(rest), pcap_file(in->p)) > 0)
-		;
-out:
+	if (strcmp(res->how, "stopped") != 0)
+		while (fread(rest, 1, sizeof(rest), pcap_file(in->p)) > 0)
+			;
 	res->records = src->records - first;
 	res->bytes = in->bytes;
 	in_hash(in, res->sha256);
