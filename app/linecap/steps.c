@@ -133,6 +133,8 @@ lc_app_start_eal(const struct lc_config *cfg, const struct lc_capture_plan *plan
 			fprintf(stderr, " %s", args.argv[i]);
 		fprintf(stderr, "\n");
 	}
+	if (plan->port.kif.ifname[0] != '\0')	/* before EAL loads net_af_xdp's libraries */
+		lc_kif_quiet_libs(cfg->verbose);
 	return lc_eal_start(&args, cfg->verbose >= 2, err, errlen);
 }
 

@@ -89,6 +89,17 @@ watch_load(struct lc_capture *cap, const struct lc_stats *now)
 	cap->balance_s = 0;
 }
 
+/* Once a second: a link that goes down or comes back, said (a kernel interface set down,
+ * a cable pulled: the status lines alone showed 0 pps and nothing else). */
+static void
+watch_link(struct lc_capture *cap, double dt)
+{
+	char msg[192];
+
+	if (lc_port_link_watch(&cap->port, dt, msg, sizeof(msg)))
+		LC_LOG(NOTICE, "%s", msg);
+}
+
 /* Once a second on the main lcore, with the counters now and a second ago: the status line
  * (every --status-interval seconds, with rates over that interval), load warnings, and the
  * snapshot telemetry answers from. */
@@ -104,6 +115,7 @@ lc_capture_each_second(struct lc_capture *cap, const struct lc_stats *now,
 		cap->status_dt = 0;
 	}
 	watch_load(cap, now);
+	watch_link(cap, dt);
 	lc_capture_live(cap, now, prev, dt, &cap->live);
 	if (hooks->second != NULL)
 		hooks->second(&cap->live, hooks->arg);

@@ -2,8 +2,10 @@
 /* -i NAME of a kernel interface: AF_XDP or AF_PACKET, decided before EAL (kif.h). */
 #include <ctype.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +221,8 @@ lc_kif_resolve(const char *devspec, struct lc_kif *k, char *err, size_t errlen)
 		snprintf(k->driver, sizeof(k->driver), "%s", et.driver);
 		if (et.channels && et.combined > 0)
 			k->xdp_queues = et.combined;
+		/* veth and some others have separate RX and TX channels, no combined ones */
+		k->rxtx_channels = et.channels && et.combined == 0 && (et.rx > 0 || et.tx > 0);
 	}
 	if (k->rx_queues == 0)
 		k->rx_queues = k->xdp_queues;
@@ -291,6 +295,17 @@ lc_kif_number(const char *devspec, char *name, size_t len, char *err, size_t err
 	}
 }
 
+/* The ethtool command that gives k n channels: "ethtool -L NAME combined N", or "rx N tx N"
+ * where the driver has separate RX and TX channels (veth). */
+static void
+channels_cmd(const struct lc_kif *k, unsigned int n, char *buf, size_t len)
+{
+	if (k->rxtx_channels)
+		snprintf(buf, len, "ethtool -L %s rx %u tx %u", k->ifname, n, n);
+	else
+		snprintf(buf, len, "ethtool -L %s combined %u", k->ifname, n);
+}
+
 int
 lc_kif_queues(const struct lc_kif *k, unsigned int asked, unsigned int *queues, char *warn,
 	      size_t warnlen, char *err, size_t errlen)
@@ -298,30 +313,72 @@ lc_kif_queues(const struct lc_kif *k, unsigned int asked, unsigned int *queues, 
 	/* AF_XDP sees the queues it binds; AF_PACKET's fanout sees every queue whatever its
 	 * number of sockets. */
 	unsigned int have = k->path == LC_KIF_AF_XDP ? k->xdp_queues : k->rx_queues;
+	char cmd[IF_NAMESIZE + 48];
 
 	warn[0] = '\0';
 	if (asked == 0) {
 		*queues = have < LC_QUEUES_MAX ? have : LC_QUEUES_MAX;
+		channels_cmd(k, LC_QUEUES_MAX, cmd, sizeof(cmd));
 		if (k->path == LC_KIF_AF_XDP && have > LC_QUEUES_MAX)
 			snprintf(warn, warnlen, "-i %s: %u channels, linecap takes %u: packets the "
-				 "NIC steers to the others are not captured (ethtool -L %s "
-				 "combined %u)", k->ifname, have, LC_QUEUES_MAX, k->ifname,
-				 LC_QUEUES_MAX);
+				 "NIC steers to the others are not captured (%s)", k->ifname, have,
+				 LC_QUEUES_MAX, cmd);
 		return 0;
 	}
+	channels_cmd(k, asked, cmd, sizeof(cmd));
 	if (k->path == LC_KIF_AF_XDP && asked > have) {
 		snprintf(err, errlen, "--queues %u: %s has %u RX channel%s for AF_XDP (give it "
-			 "more with ethtool -L %s combined %u, or leave --queues out)", asked,
-			 k->ifname, have, have == 1 ? "" : "s", k->ifname, asked);
+			 "more with %s, or leave --queues out)", asked, k->ifname, have,
+			 have == 1 ? "" : "s", cmd);
 		return -EINVAL;
 	}
 	if (k->path == LC_KIF_AF_XDP && asked < have)
 		snprintf(warn, warnlen, "--queues %u: %s has %u channels; packets the NIC steers "
-			 "to channels %u..%u are not captured (ethtool -L %s combined %u steers "
-			 "everything to the ones captured)", asked, k->ifname, have, asked,
-			 have - 1, k->ifname, asked);
+			 "to channels %u..%u are not captured (%s steers everything to the ones "
+			 "captured)", asked, k->ifname, have, asked, have - 1, cmd);
 	*queues = asked;
 	return 0;
+}
+
+/* libbpf's and libxdp's print callbacks (libbpf_print_fn_t, libxdp_print_fn_t: the level an
+ * enum, passed as an int). */
+typedef int (*lib_print_fn)(int level, const char *fmt, va_list ap);
+typedef lib_print_fn (*lib_set_print_fn)(lib_print_fn fn);
+
+static int
+lib_print_nothing(int level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+void
+lc_kif_quiet_libs(int verbose)
+{
+	static const char *const libs[][2] = {
+		{ "libbpf.so.1", "libbpf_set_print" },
+		{ "libxdp.so.1", "libxdp_set_print" },
+	};
+
+	if (verbose)
+		return;
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+		/* Loaded now, global, and never closed: the PMD (a plugin EAL loads later) binds
+		 * to this copy, whose print setting it then shares. */
+		void *h = dlopen(libs[i][0], RTLD_NOW | RTLD_GLOBAL);
+		lib_set_print_fn set;
+		void *sym;
+
+		if (h == NULL)
+			continue;	/* not installed: its PMD cannot load either */
+		sym = dlsym(h, libs[i][1]);
+		if (sym == NULL)
+			continue;
+		memcpy(&set, &sym, sizeof(set));
+		set(lib_print_nothing);
+	}
 }
 
 void

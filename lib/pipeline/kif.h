@@ -46,6 +46,8 @@ struct lc_kif {
 	unsigned int rx_queues;		/* the kernel's RX queues (sysfs queues/rx-*) */
 	unsigned int xdp_queues;	/* queues net_af_xdp can bind: its combined channels
 					 * (1 for a device without channels, as DPDK counts) */
+	int rxtx_channels;		/* its driver has RX and TX channels, not combined
+					 * ones (veth): ethtool -L NAME rx N tx N */
 	int forced;			/* af_xdp:NAME or af_packet:NAME given */
 	int loopback;			/* the loopback */
 	int host_traffic;		/* it carries this host's traffic (or is the loopback) */
@@ -84,6 +86,15 @@ int lc_kif_number(const char *devspec, char *name, size_t len, char *err, size_t
  */
 int lc_kif_queues(const struct lc_kif *k, unsigned int asked, unsigned int *queues,
 		  char *warn, size_t warnlen, char *err, size_t errlen);
+
+/*
+ * Before EAL, for a kernel interface: without verbose, silence libbpf and libxdp, which DPDK's
+ * net_af_xdp loads and which print their own chatter on stderr ("libbpf: elf: skipping
+ * unrecognized data section", "libxdp: No bpffs found at /sys/fs/bpf", a dozen lines at each
+ * start). Both are loaded here (dlopen, so linecap does not link them) and given a print
+ * function that drops everything; absent, nothing is done. With verbose: left as they are.
+ */
+void lc_kif_quiet_libs(int verbose);
 
 /* The DPDK device string for path: "net_af_xdp0,iface=NAME,start_queue=0,queue_count=Q" or
  * "net_af_packet0,iface=NAME,qpairs=Q,blocksz=...,framesz=...,framecnt=...". Its name

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* AF_PACKET's socket drops, counted (kif_drops.h). */
 #include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -63,4 +66,46 @@ lc_kif_drops_read(struct lc_kif_drops *d)
 			d->drops += st.tp_drops;
 	}
 	return d->drops;
+}
+
+/* The interface's rx_dropped (sysfs: the namespace linecap runs in). 0 or -errno. */
+static int
+read_rx_dropped(const char *ifname, uint64_t *v)
+{
+	char path[96];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_dropped", ifname);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -errno;
+	ok = fscanf(f, "%" SCNu64, v) == 1;
+	fclose(f);
+	return ok ? 0 : -EIO;
+}
+
+int
+lc_kif_drops_xdp_start(struct lc_kif_drops *d, const char *ifname)
+{
+	int rc;
+
+	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
+	rc = read_rx_dropped(ifname, &d->rx_dropped0);
+	d->xdp = rc == 0;
+	return rc;
+}
+
+uint64_t
+lc_kif_drops_xdp_read(struct lc_kif_drops *d, uint64_t pmd_imissed)
+{
+	uint64_t now, delta = 0;
+
+	if (d->xdp && read_rx_dropped(d->ifname, &now) == 0 && now >= d->rx_dropped0)
+		delta = now - d->rx_dropped0;
+	/* Remembered: a counter that went away (the interface gone) does not take back what
+	 * it counted. */
+	if (delta > d->drops)
+		d->drops = delta;
+	return pmd_imissed > d->drops ? pmd_imissed : d->drops;
 }

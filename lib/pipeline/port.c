@@ -378,27 +378,64 @@ lc_port_after_setup(struct lc_port *p, const struct lc_port_plan *plan,
 	return rc;
 }
 
+/* The kernel interface's flags (SIOCGIFFLAGS: IFF_PROMISC is an admin's or a driver's
+ * request, not a packet socket's membership). 0, or -errno. */
+static int
+kif_flags(const char *ifname, short *flags)
+{
+	struct ifreq ifr;
+	int rc = 0, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		*flags = ifr.ifr_flags;
+	else
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 /* Is the kernel interface promiscuous now (by anyone's request)? */
 static int
 kif_promiscuous(const char *ifname)
 {
-	struct ifreq ifr;
-	int on = 0, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	short flags = 0;
 
+	return kif_flags(ifname, &flags) == 0 && (flags & IFF_PROMISC) != 0;
+}
+
+/* Set or clear the kernel interface's IFF_PROMISC (SIOCSIFFLAGS), the rest as it is. */
+static void
+kif_set_promiscuous(const char *ifname, int on)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
-		on = (ifr.ifr_flags & IFF_PROMISC) != 0;
-	if (fd >= 0)
-		close(fd);
-	return on;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && ((ifr.ifr_flags & IFF_PROMISC) != 0) != on) {
+		ifr.ifr_flags = (short)(on ? ifr.ifr_flags | IFF_PROMISC :
+					ifr.ifr_flags & ~IFF_PROMISC);
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)
+			LC_LOG(WARNING, "warning: %s: cannot %s promiscuous mode as it was before "
+			       "linecap: %s", ifname, on ? "turn on" : "turn off", strerror(errno));
+	}
+	close(fd);
 }
 
 /*
  * Promiscuous mode on, or off with -p (the port may not let either be chosen). A kernel
- * interface is the host's: its drivers set the interface's own flag and never restore it,
- * so linecap turns it on only where it was off, and back off at close (p->promisc_undo);
- * with -p it leaves the interface as it is.
+ * interface is the host's: linecap leaves it as it found it. Promiscuous before
+ * (p->kif_was_promisc, an admin's): it stays so, -p meaning only "do not turn it on"
+ * (lc_port_start told DPDK so before the start, whose restore of the port's settings would
+ * clear the flag: net_af_packet's does), and lc_port_close sets it again where the drivers'
+ * close cleared it (net_af_xdp's does). Not promiscuous: turned on (unless -p) and back off
+ * at close (p->promisc_undo).
  */
 static void
 set_promiscuous(struct lc_port *p)
@@ -406,7 +443,11 @@ set_promiscuous(struct lc_port *p)
 	int rc;
 
 	if (p->kif != NULL) {
-		if (p->no_promisc || kif_promiscuous(p->kif->ifname))
+		if (p->kif_was_promisc) {
+			kif_set_promiscuous(p->kif->ifname, 1);	/* where the start cleared it */
+			return;
+		}
+		if (p->no_promisc)
 			return;
 		p->promisc_undo = 1;
 	}
@@ -422,8 +463,28 @@ set_promiscuous(struct lc_port *p)
 int
 lc_port_start(struct lc_port *p, char *err, size_t errlen)
 {
-	int rc = rte_eth_dev_start(p->port_id);
+	int rc;
 
+	if (p->kif != NULL) {
+		p->kif_was_promisc = kif_promiscuous(p->kif->ifname);
+		/* ethdev's start restores the port's promiscuous setting, off by default:
+		 * told it is on, it does not clear the admin's flag. */
+		if (p->kif_was_promisc)
+			rte_eth_promiscuous_enable(p->port_id);
+	}
+	/* ethdev's start sets the port's MAC address again, which the loopback refuses: DPDK's
+	 * net_af_packet says "eth_dev_macaddr_set(): ioctl(SIOCSIFHWADDR) failed" at each
+	 * start, nothing being wrong. Said with -vv (DPDK's own messages) only. */
+	int quiet = p->kif != NULL && p->kif->loopback &&
+		    rte_log_get_level(lc_logtype) < (int)RTE_LOG_DEBUG;
+	int lt = quiet ? rte_log_register("pmd.net.af_packet") : -1;
+	int level = lt >= 0 ? rte_log_get_level((uint32_t)lt) : -1;
+
+	if (level >= 0)
+		rte_log_set_level((uint32_t)lt, RTE_LOG_CRIT);
+	rc = rte_eth_dev_start(p->port_id);
+	if (level >= 0)
+		rte_log_set_level((uint32_t)lt, (uint32_t)level);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: cannot start port: %s", p->name, strerror(-rc));
 		return rc;
@@ -435,6 +496,12 @@ lc_port_start(struct lc_port *p, char *err, size_t errlen)
 	    lc_kif_drops_find(p->kif_drops, p->kif->ifname) == 0)
 		LC_LOG(WARNING, "%s: its AF_PACKET sockets were not found: frames their rings "
 		       "drop are not counted", p->kif->ifname);
+	/* nor does net_af_xdp count what its sockets' RX rings had no room for (kif_drops.h) */
+	if (p->kif != NULL && p->kif_path == LC_KIF_AF_XDP &&
+	    (p->kif_drops = calloc(1, sizeof(*p->kif_drops))) != NULL &&
+	    lc_kif_drops_xdp_start(p->kif_drops, p->kif->ifname) < 0)
+		LC_LOG(WARNING, "%s: its rx_dropped cannot be read: frames AF_XDP's rings had no "
+		       "room for are counted only where the driver reports them", p->kif->ifname);
 	if (p->kif != NULL) {
 		char line[1024];
 
@@ -457,8 +524,56 @@ lc_port_link_describe(const struct lc_port *p, char *buf, size_t len)
 		snprintf(buf, len, "link state unknown");
 		return;
 	}
+	if (p->kif != NULL && lc_port_link_up(p) == 0)
+		link.link_status = RTE_ETH_LINK_DOWN;	/* the kernel's word, not the PMD's */
 	rte_eth_link_to_str(text, sizeof(text), &link);
 	snprintf(buf, len, "%s", text);
+}
+
+int
+lc_port_link_up(const struct lc_port *p)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_link link;
+	short flags;
+
+	/* net_af_xdp and net_af_packet (22.11) say up from their start whatever the
+	 * interface does: the kernel knows (IFF_RUNNING: it has a carrier). */
+	if (p->kif != NULL)
+		return kif_flags(p->kif->ifname, &flags) < 0 ? -1 :
+		       (flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+	/* A NIC's link. Virtual devices have none worth a line (a memif's is its peer). */
+	if (rte_eth_dev_info_get(p->port_id, &info) != 0 || info.device == NULL ||
+	    rte_dev_bus(info.device) == NULL ||
+	    strcmp(rte_bus_name(rte_dev_bus(info.device)), "pci") != 0)
+		return -1;
+	memset(&link, 0, sizeof(link));
+	if (rte_eth_link_get_nowait(p->port_id, &link) != 0)
+		return -1;
+	return link.link_status == RTE_ETH_LINK_UP;
+}
+
+int
+lc_port_link_watch(struct lc_port *p, double dt, char *msg, size_t len)
+{
+	const char *name = p->kif != NULL ? p->kif->ifname : p->name;
+	int up = lc_port_link_up(p);
+
+	if (p->link_down)
+		p->link_down_s += dt;
+	if (up < 0 || up == !p->link_down)
+		return 0;
+	if (!up) {
+		p->link_down = 1;
+		p->link_down_s = 0;
+		snprintf(msg, len, "%s: link down (capture goes on; it resumes when the link "
+			 "comes back)", name);
+	} else {
+		p->link_down = 0;
+		snprintf(msg, len, "%s: link up again after %.0f s", name,
+			 p->link_down_s < 1 ? 1 : p->link_down_s);
+	}
+	return 1;
 }
 
 void
@@ -470,7 +585,10 @@ lc_port_counters(const struct lc_port *p, struct lc_port_counters *c)
 	if (rte_eth_stats_get(p->port_id, &st) != 0)
 		return;
 	c->ipackets = st.ipackets;
-	c->imissed = st.imissed + (p->kif_drops ? lc_kif_drops_read(p->kif_drops) : 0);
+	if (p->kif_drops != NULL && p->kif_drops->xdp)
+		c->imissed = lc_kif_drops_xdp_read(p->kif_drops, st.imissed);
+	else
+		c->imissed = st.imissed + (p->kif_drops ? lc_kif_drops_read(p->kif_drops) : 0);
 	c->rx_nombuf = st.rx_nombuf;
 	c->ierrors = st.ierrors;
 }
@@ -559,6 +677,9 @@ lc_port_close(struct lc_port *p)
 			rte_eth_promiscuous_disable(p->port_id);
 		rte_eth_dev_stop(p->port_id);
 		rte_eth_dev_close(p->port_id);
+		/* An admin's promiscuous mode, which net_af_xdp's close clears: set again. */
+		if (p->kif != NULL && p->kif_was_promisc && !kif_promiscuous(p->kif->ifname))
+			kif_set_promiscuous(p->kif->ifname, 1);
 	}
 	/* The device closed gives back what its queues held: every mbuf should be home, but
 	 * for those a driver keeps by design (AF_XDP's fill ring, p->held). */

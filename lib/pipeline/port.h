@@ -59,6 +59,10 @@ struct lc_port {
 	unsigned int held;	/* mbufs the driver keeps until its close and never gives back */
 	int no_promisc;		/* -p: promiscuous mode off */
 	int promisc_undo;	/* a kernel interface linecap made promiscuous: undo at close */
+	int kif_was_promisc;	/* a kernel interface promiscuous before the port started: so
+				 * after its close (its drivers clear the flag) */
+	int link_down;		/* lc_port_link_watch: the link was seen down */
+	double link_down_s;	/* ... for this long */
 	const struct lc_kif *kif;	/* a kernel interface: how it is captured */
 	enum lc_kif_path kif_path;
 	char kif_why[256];	/* why AF_XDP fell back to AF_PACKET at set-up */
@@ -105,6 +109,19 @@ int lc_port_start(struct lc_port *p, char *err, size_t errlen);
 
 /* One line on the link: "link up, 10 Gbps, full-duplex". */
 void lc_port_link_describe(const struct lc_port *p, char *buf, size_t len);
+
+/*
+ * Once a second (dt: seconds since the last call), on the main lcore: has the link gone down
+ * or come back? 1 with the line to log in msg ("lcX1: link down (capture goes on; it resumes
+ * when the link comes back)", "lcX1: link up again after 3 s"), else 0. A kernel
+ * interface's link is the kernel's (IFF_UP and IFF_RUNNING: net_af_xdp and net_af_packet
+ * report it up whatever it is); another port's, what its driver says.
+ */
+int lc_port_link_watch(struct lc_port *p, double dt, char *msg, size_t len);
+
+/* Is the link up? 1 yes, 0 down, -1 not known (a virtual device): a kernel interface's
+ * from the kernel (IFF_UP and IFF_RUNNING), a NIC's from its driver. */
+int lc_port_link_up(const struct lc_port *p);
 
 /*
  * Hardware timestamps: the device clock's rate in Hz, measured with rte_eth_read_clock

@@ -15,6 +15,16 @@ linecap captures them on lcX1 given by its kernel name:
     the host still answers lcH0's pings (ARP and ICMP reach the kernel: AF_XDP would take
     them), and the file holds both directions (the requests and the host's replies).
     `-i af_xdp:lcH1` is obeyed, with a warning that the host loses its traffic on lcH1;
+  - linecap leaves promiscuous mode as it found it: an interface an admin made promiscuous
+    stays so while linecap runs (with -p too: -p only means "do not turn it on") and after
+    it exits, through AF_XDP and AF_PACKET; one that was not is not left so;
+  - without -v, no libbpf/libxdp chatter ("libbpf: elf: skipping ...") on stderr;
+  - the link of lcX1 going down mid-capture (its peer lcX0 set down) is said in one line,
+    and its coming back in another; the capture goes on and takes what comes afterwards;
+  - drops are counted on both paths: linecap stopped (SIGSTOP) while 12,000 frames come,
+    received + dropped by the port (imissed) = sent, through AF_PACKET (its sockets'
+    tp_drops) and AF_XDP (the interface's rx_dropped: veth in copy mode drops there when
+    the socket's ring is full);
   - a name that is nothing exits 2 in one line, and so do -i any, -i 999 and -i N of a
     virtual device example; --queues above the channels exits 2; the options that print
     packets (-X, -A, -e, -x) exit 2 in one line saying what to do.
@@ -56,7 +66,9 @@ def make_netns():
     # No IPv6 in the namespace: no router or neighbour solicitations among the frames.
     sh("ip", "netns", "exec", NS, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
     sh("ip", "netns", "exec", NS, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
-    for dev in ("lcX0", "lcX1", "lo"):
+    # A second pair for the AF_XDP drops round, run beside the AF_PACKET one.
+    sh("ip", "-n", NS, "link", "add", "lcY0", "type", "veth", "peer", "name", "lcY1")
+    for dev in ("lcX0", "lcX1", "lcY0", "lcY1", "lo"):
         sh("ip", "-n", NS, "link", "set", dev, "up")
     # The host's interface: lcH1 (10.99.7.1/24) here, its peer lcH0 (10.99.7.2/24) in NS2.
     sh("ip", "netns", "add", NS2)
@@ -155,13 +167,51 @@ def start_capture(args):
     return p, lines, running
 
 
-def capture_round(t, label, iface_arg, extra, expect_path, work):
+def promisc(dev, ns=None):
+    """Is dev promiscuous (IFF_PROMISC, what ip link shows)?"""
+    return "PROMISC" in sh("ip", "-n", ns or NS, "link", "show", dev).stdout.split(">")[0]
+
+
+def set_promisc(dev, on, ns=None):
+    sh("ip", "-n", ns or NS, "link", "set", dev, "promisc", "on" if on else "off")
+
+
+def wait_line(lines, words, timeout):
+    """Wait up to timeout s for a line holding every one of words; True when it came."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if any(all(w in x for w in words) for x in list(lines)):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def link_flap(t, label, lines):
+    """lcX0 (the peer) down: lcX1 loses its carrier; linecap says so; lcX0 up again."""
+    sh("ip", "-n", NS, "link", "set", "lcX0", "down")
+    try:
+        down = wait_line(lines, ["linecap: lcX1: link down (capture goes on; it resumes "
+                                 "when the link comes back)"], 10)
+    finally:
+        sh("ip", "-n", NS, "link", "set", "lcX0", "up")
+    up = wait_line(lines, ["linecap: lcX1: link up again after"], 10)
+    t.check(down and up, f"{label}: lcX1's link down then up mid-capture: said "
+            f"{'down' if down else 'nothing'}, {'up' if up else 'nothing'}: "
+            f"{' / '.join(lines[-8:])}")
+
+
+def capture_round(t, label, iface_arg, extra, expect_path, work, was_promisc=False,
+                  flap=False):
     out = os.path.join(work, label)
     gen_stats = os.path.join(work, f"{label}-gen.json")
     t0 = time.monotonic()
+    set_promisc("lcX1", was_promisc)
     p, lines, running = start_capture(["-i", iface_arg, "-w", out, "-c", str(FRAMES),
                                        "--duration", "60"] + extra + ["udp"])
     running.wait(45)
+    during = promisc("lcX1")
+    if flap:
+        link_flap(t, label, lines)
     g = lc_e2e.run(in_ns([GEN, "-i", "net_af_packet0,iface=lcX0", "-c", str(FRAMES),
                           "--rate", "20000", "--flows", "8", "--id", "7",
                           "--stats-file", gen_stats]), timeout=60)
@@ -181,8 +231,18 @@ def capture_round(t, label, iface_arg, extra, expect_path, work):
     t.check(len(path_lines) == 1 and expect_path in path_lines[0],
             f"{label}: one start-up line naming {expect_path!r}: {path_lines} / {err[-1500:]}")
     t.check("never came back" not in err, f"{label}: mbuf warning at exit: {err[-800:]}")
-    link = sh("ip", "-n", NS, "link", "show", "lcX1").stdout
-    t.check("PROMISC" not in link, f"{label}: lcX1 left promiscuous after linecap: {link}")
+    chatter = [x for x in lines if x.startswith(("libbpf:", "libxdp:"))]
+    t.check(not chatter, f"{label}: library chatter without -v: {chatter}")
+    after = promisc("lcX1")
+    set_promisc("lcX1", False)
+    if was_promisc:
+        t.check(during and after, f"{label}: lcX1 promiscuous before linecap: "
+                f"{'still' if during else 'no longer'} while it ran, "
+                f"{'still' if after else 'no longer'} after it")
+    else:
+        t.check(not after, f"{label}: lcX1 left promiscuous after linecap")
+        t.check(during == ("-p" not in extra), f"{label}: lcX1 promiscuous while linecap "
+                f"ran: {during} ({'with' if '-p' in extra else 'without'} -p)")
     t.check(f"{FRAMES} packets written" in err, f"{label}: {FRAMES} written: {err[-800:]}")
     if os.path.isdir(out):
         q = subprocess.run([SEQ, "--sent", gen_stats, out], capture_output=True, text=True,
@@ -194,35 +254,40 @@ def capture_round(t, label, iface_arg, extra, expect_path, work):
     return err
 
 
-def drops_round(t, work):
-    """AF_PACKET's own drops are counted: linecap stopped (SIGSTOP) while 12,000 frames come,
-    its sockets' rings (4,096 frames) overflow; every frame sent is received or counted as
-    dropped by the port (imissed), none lost without a count."""
-    import signal
+def drops_round(t, work, label, iface_arg, peer):
+    """The port's own drops are counted: linecap stopped (SIGSTOP) while 12,000 frames come,
+    the rings (AF_PACKET's 4,096 frames, AF_XDP's 2,048 descriptors) overflow; every frame
+    sent is received or counted as dropped by the port (imissed), none lost without a count.
+    Stopped once the frames are in (SIGINT half a second after SIGCONT: RX has emptied the
+    rings by then), not by a --duration that could expire while linecap is stopped."""
     sent = 12000
-    out = os.path.join(work, "drops")
-    stats = os.path.join(work, "drops.json")
-    gen_stats = os.path.join(work, "drops-gen.json")
-    p, lines, running = start_capture(["-i", "af_packet:lcX1", "-w", out, "--duration", "4",
+    out = os.path.join(work, label)
+    stats = os.path.join(work, f"{label}.json")
+    gen_stats = os.path.join(work, f"{label}-gen.json")
+    p, lines, running = start_capture(["-i", iface_arg, "-w", out, "--duration", "30",
                                        "--stats-file", stats])
     running.wait(45)
     os.kill(p.pid, signal.SIGSTOP)
     try:
-        g = lc_e2e.run(in_ns([GEN, "-i", "net_af_packet0,iface=lcX0", "-c", str(sent),
+        g = lc_e2e.run(in_ns([GEN, "-i", f"net_af_packet0,iface={peer}", "-c", str(sent),
                               "--rate", "100000", "--flows", "8", "--id", "9",
                               "--stats-file", gen_stats]), timeout=60)
     finally:
         os.kill(p.pid, signal.SIGCONT)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
     try:
         p.wait(timeout=45)
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
     s = lc_e2e.stats(stats) if os.path.exists(stats) else {}
-    t.check(g.returncode == 0 and p.returncode == 0, f"drops: exits {g.returncode} "
+    print(f"{label}: {sent} sent, received {s.get('received')}, imissed {s.get('imissed')}",
+          file=sys.stderr)
+    t.check(g.returncode == 0 and p.returncode == 0, f"{label}: exits {g.returncode} "
             f"{p.returncode}: {' / '.join(lines[-5:])}")
     t.check(s.get("imissed", 0) > 0 and s.get("received", 0) + s.get("imissed", 0) == sent,
-            f"drops: {sent} sent = received {s.get('received')} + dropped by the port "
+            f"{label}: {sent} sent = received {s.get('received')} + dropped by the port "
             f"{s.get('imissed')}")
 
 
@@ -231,6 +296,7 @@ def host_round(t, work):
     answering on it while linecap captures."""
     out = os.path.join(work, "host")
     t0 = time.monotonic()
+    set_promisc("lcH1", True)	# an admin's: AF_PACKET without -p leaves it so
     p, lines, running = start_capture(["-i", "lcH1", "-w", out, "-c", "6", "--duration", "30",
                                        "icmp"])
     running.wait(45)
@@ -254,6 +320,8 @@ def host_round(t, work):
             f"host: the host answered {ping.stdout.strip() or '?'} of 3 pings on lcH1 while "
             f"linecap captured it (AF_XDP takes them from the kernel): {ping.stderr[-400:]}")
     t.check(p.returncode == 0, f"host: linecap exit {p.returncode}: {err[-1500:]}")
+    t.check(promisc("lcH1"), "host: lcH1 promiscuous before linecap, no longer after it")
+    set_promisc("lcH1", False)
     t.check("-i lcH1: kernel interface" in start and
             "with this host's address (10.99.7.1/24)" in start and
             "captured through AF_PACKET, both directions, the host keeps its traffic" in start,
@@ -309,10 +377,22 @@ def main():
         make_netns()
         host_round(t, work)
         capture_round(t, "afxdp", "lcX1", [], "-i lcX1: kernel interface (driver veth), no "
-                      "addresses (a capture port): captured through AF_XDP", work)
+                      "addresses (a capture port): captured through AF_XDP", work,
+                      was_promisc=True, flap=True)
         capture_round(t, "afpacket", "af_packet:lcX1", ["-n", "-nn", "-U", "-p"],
-                      "through AF_PACKET (asked for), both directions", work)
-        drops_round(t, work)
+                      "through AF_PACKET (asked for), both directions", work, was_promisc=True)
+        # Both paths' drops at once, on two veth pairs (SIGSTOP makes them load-proof).
+        def xdp_drops():
+            try:
+                drops_round(t, work, "xdpdrops", "lcY1", "lcY0")
+            except Exception as ex:  # noqa: BLE001 -- a failure, not a silent thread's end
+                t.check(False, f"xdpdrops: {ex!r}")
+        xdp = threading.Thread(target=xdp_drops)
+        xdp.start()
+        try:
+            drops_round(t, work, "drops", "af_packet:lcX1", "lcX0")
+        finally:
+            xdp.join()
         # AF_XDP fills its ring with 2048 mbufs per queue: a pool of 1024 cannot, its queue
         # set-up fails, and the capture goes on through AF_PACKET, saying why. lcX1 given
         # by its number in linecap -D, as tcpdump -i 1.
@@ -333,7 +413,8 @@ def main():
                        ["linecap -D is an example", "net_ring0"])
         one_line_exit2(t, "queues above channels", ["-i", "lcX1", "--queues", "4", "-w",
                                                     os.path.join(work, "y"), "-c", "1"],
-                       ["--queues 4", "lcX1", "channel"])
+                       ["--queues 4", "lcX1", "channel",
+                        "ethtool -L lcX1 rx 4 tx 4"])	# veth: RX and TX channels
         for opt in ("-X", "-A", "-e", "-x", "-XX"):
             one_line_exit2(t, opt, [opt, "-i", "lcX1", "-w", os.path.join(work, "z"), "-c",
                                     "1"], [f"{opt[:2]}:", "tcpdump"])
