@@ -128,7 +128,8 @@ run(struct lc_config *cfgp, int argc, char **argv)
 			    sizeof(err)) < 0 ||
 	    lc_outpath_check(&out, plan.queues, (time_t)lc_capture_period(&cfg),
 			     plan.first_seq, &plan.earlier_files, err, sizeof(err)) < 0 ||
-	    lc_app_check_stats_file(cfg.stats_file, err, sizeof(err)) < 0)
+	    lc_app_check_stats_file(cfg.stats_file, err, sizeof(err)) < 0 ||
+	    lc_app_check_read_dirs(&cfg, &out, err, sizeof(err)) < 0)
 		return die(EXIT_USAGE, err);
 
 	struct lc_user user;

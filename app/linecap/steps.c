@@ -13,6 +13,24 @@
 #include "linecap/eal_args.h"
 #include "steps.h"
 
+int
+lc_app_check_read_dirs(const struct lc_config *cfg, const struct lc_outpath *out, char *err,
+		       size_t errlen)
+{
+	char outdir[PATH_MAX], dir[PATH_MAX];
+
+	if (realpath(out->dir, outdir) == NULL)
+		return 0;	/* not there yet: nothing in it to read */
+	for (unsigned int i = 0; i < cfg->nread; i++) {
+		if (realpath(cfg->read[i], dir) != NULL && strcmp(dir, outdir) == 0) {
+			snprintf(err, errlen, "-r %s and -w %s: the same directory (linecap would "
+				 "read the files it writes)", cfg->read[i], cfg->write_path);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* The stats file is checked (not created) before the capture, so a typo costs nothing; a
  * symbolic link there is refused (it is written as a new file renamed into place, at the
  * end, never through a link). */

@@ -15,6 +15,10 @@
  * takes a new file (nothing is created now). 0/-errno. */
 int lc_app_check_stats_file(const char *path, char *err, size_t errlen);
 
+/* -r DIR -w DIR: the capture would read the files it writes. 0, or -EINVAL with one line. */
+int lc_app_check_read_dirs(const struct lc_config *cfg, const struct lc_outpath *out,
+			   char *err, size_t errlen);
+
 /* -Z: can u go on once root is gone? The output directory, when linecap creates it, must be
  * reachable by u (it is given to u); when it exists, u must be able to write it (it keeps
  * its owner). The directory of stats_file (may be NULL) must be writable by u. 0, or -errno

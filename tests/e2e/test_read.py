@@ -209,6 +209,11 @@ t.check(r.returncode == 0 and len(got) == 1 and
         f"a directory's link, pipe and subdirectory are not read: {r.returncode} "
         f"{r.stderr[-500:]}")
 
+before = sorted(os.listdir(odd))
+r = linecap(["-r", odd, "-w", odd])
+t.check(r.returncode == 2 and "the same directory" in r.stderr and
+        sorted(os.listdir(odd)) == before, f"-r DIR -w DIR: {r.returncode} {r.stderr[-300:]}")
+
 # --- a pipe by name (-r <(zcat f.gz)); a stop while it is silent ----------------------------
 data = open(one, "rb").read()
 rfd, wfd = os.pipe()
