@@ -21,7 +21,7 @@ import lc_e2e as e  # noqa: E402
 BUILD = os.path.dirname(os.environ["LINECAP"])
 GEN = os.path.join(BUILD, "linecap-gen")
 SEQ = os.path.join(BUILD, "linecap-seqcheck")
-RATE, COUNT = 100000, 300000
+RATE, COUNT = 100000, 150000
 
 
 def run(t, work, name, expr):
