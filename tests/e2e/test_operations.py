@@ -95,7 +95,7 @@ time.sleep(1.2)
 st = e.telemetry(sock, "/linecap/stats")
 qs = e.telemetry(sock, "/linecap/queues")
 ws = e.telemetry(sock, "/linecap/writers")
-for _ in range(10):	# a file is open but for a moment at each cut
+for _ in range(40):	# a file is open but for a moment at each cut (the snapshot: each second)
     if ws.get("w0", {}).get("file_q0"):
         break
     time.sleep(0.1)

@@ -94,7 +94,7 @@ def size_and_time(t, work, sample):
     """-C and -G together: a file is cut at whichever comes first."""
     out = os.path.join(work, "both")
     p = run(["-i", f"net_pcap0,rx_pcap={sample},infinite_rx=1", "-w", out, "-C", "0.3",
-             "-G", "1", "--duration", "2.5", "-s", "64", "tcp port 22"])
+             "-G", "1", "--duration", "2.0", "-s", "64", "tcp port 22"])
     t.check(p.returncode == 0, f"-C -G: exit {p.returncode}: {p.stderr[-300:]}")
     recs = [r for r in manifest(out) if "file" in r]
     periods = {r["opened_ns"] // 10**9 for r in recs}
