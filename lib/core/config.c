@@ -12,6 +12,7 @@
 #include "linecap/config.h"
 #include "command.h"
 #include "ini_scan.h"
+#include "config_values.h"
 #include "parse.h"
 
 enum {
@@ -132,15 +133,6 @@ join_args(int argc, char **argv)
 	return s;
 }
 
-static int
-is_blank(const char *s)
-{
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n')
-			return 0;
-	return 1;
-}
-
 static const struct opt *
 opt_by_code(int code)
 {
@@ -194,214 +186,6 @@ unknown_option(const char *label, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-/* A count given in a config file (verbose, dump-filter): 0..3. */
-static int
-parse_count(const char *label, const char *val, int *out, char *err, size_t errlen)
-{
-	uint64_t v;
-	int rc = lc_parse_u64(label, val, 0, 3, "count", &v, err, errlen);
-
-	if (rc == 0)
-		*out = (int)v;
-	return rc;
-}
-
-/* A flag (val NULL: given on the command line, counted) or its count in a config file (yes,
- * true, on: 1; no, false, off: 0). */
-static int
-count_flag(int *n, const char *val, const char *label, char *err, size_t errlen)
-{
-	static const char *const yes[] = { "yes", "true", "on" }, *const no[] = { "no", "false",
-										  "off" };
-
-	for (size_t i = 0; val != NULL && i < RTE_DIM(yes); i++) {
-		if (strcasecmp(val, yes[i]) == 0 || strcasecmp(val, no[i]) == 0) {
-			*n = strcasecmp(val, yes[i]) == 0;
-			return 0;
-		}
-	}
-	if (val != NULL)
-		return parse_count(label, val, n, err, errlen);
-	(*n)++;
-	return 0;
-}
-
-/* An unsigned int in [min, max]. */
-static int
-parse_uint(const char *label, const char *val, unsigned int min, unsigned int max,
-	   const char *what, unsigned int *out, char *err, size_t errlen)
-{
-	uint64_t v;
-	int rc = lc_parse_u64(label, val, min, max, what, &v, err, errlen);
-
-	if (rc == 0)
-		*out = (unsigned int)v;
-	return rc;
-}
-
-/* Seconds, decimals allowed, more than 0 and at most max, as milliseconds (at least 1). */
-static int
-parse_ms(const char *label, const char *val, double max, uint64_t *ms, char *err,
-	 size_t errlen)
-{
-	double d;
-	int rc = lc_parse_decimal(label, val, max, &d, err, errlen);
-
-	if (rc == 0)
-		*ms = RTE_MAX((uint64_t)(d * 1000.0 + 0.5), (uint64_t)1);
-	return rc;
-}
-
-/* A text value that must not be empty (a device, a path, a user): *dst = val, or an error
- * "label: what must not be empty". */
-static int
-set_text(const char **dst, const char *val, const char *label, const char *what, char *err,
-	 size_t errlen)
-{
-	if (val[0] == '\0') {
-		snprintf(err, errlen, "%s: %s must not be empty", label, what);
-		return -EINVAL;
-	}
-	*dst = val;
-	return 0;
-}
-
-/* One of the words in choices (NULL-terminated); "label val: must be " then what. */
-static int
-set_choice(const char **dst, const char *val, const char *const *choices, const char *what,
-	   const char *label, char *err, size_t errlen)
-{
-	for (; *choices != NULL; choices++)
-		if (strcmp(val, *choices) == 0) {
-			*dst = val;
-			return 0;
-		}
-	snprintf(err, errlen, "%s %s: must be %s", label, val, what);
-	return -EINVAL;
-}
-
-/* -z: a command whose program resolves now to an executable (lc_command_resolve): a typo
- * is refused before any port is touched, not found at the first closed file. */
-static int
-set_command(const char **dst, const char *val, const char *label, char *err, size_t errlen)
-{
-	char prog[4096];
-	char **argv;
-	int rc = lc_command_split(val, label, &argv, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	rc = lc_command_resolve(argv[0], prog, sizeof(prog));
-	if (rc == -ENOENT)
-		snprintf(err, errlen, "%s '%s': %s: %s%s", label, val, argv[0],
-			 strchr(argv[0], '/') ? "no such file" : "not found in PATH",
-			 argv[1] != NULL ? " (the command is split on blanks: no shell, no quoting)" :
-			 "");
-	else if (rc < 0)
-		snprintf(err, errlen, "%s '%s': %s: %s", label, val, prog,
-			 rc == -EACCES ? "not an executable file" : strerror(-rc));
-	free(argv);
-	if (rc < 0)
-		return -EINVAL;
-	*dst = val;
-	return 0;
-}
-
-/* -s: 64..262144, or 0 for the most. */
-static int
-parse_snaplen(struct lc_config *cfg, const char *val, const char *label, char *err,
-	      size_t errlen)
-{
-	uint64_t v = 0;
-	int rc = lc_parse_u64(label, val, 0, UINT32_MAX, "snaplen", &v, err, errlen);
-
-	if (rc == 0 && v != 0 && (v < LC_SNAPLEN_MIN || v > LC_SNAPLEN_MAX))
-		rc = -EINVAL;
-	if (rc < 0 && strstr(err, "whole number") == NULL)
-		snprintf(err, errlen, "%s %s: snaplen must be between %u and %u (or 0 for %u)",
-			 label, val, LC_SNAPLEN_MIN, LC_SNAPLEN_MAX, LC_SNAPLEN_MAX);
-	if (rc == 0)
-		cfg->snaplen = v == 0 ? LC_SNAPLEN_MAX : (uint32_t)v;
-	cfg->snaplen_set = rc == 0;
-	return rc;
-}
-
-/* The filter expression of a config file (blank: none). */
-static int
-set_filter(struct lc_config *cfg, const char *val, char *err, size_t errlen)
-{
-	free(cfg->filter);
-	cfg->filter = is_blank(val) ? NULL : strdup(val);
-	if (!is_blank(val) && cfg->filter == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* -C: millions of bytes, decimals allowed, at least 4096 bytes. */
-static int
-parse_file_size(struct lc_config *cfg, const char *val, const char *label, char *err,
-		size_t errlen)
-{
-	double d;
-	int rc = lc_parse_decimal(label, val, 1e9, &d, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	cfg->file_bytes = (uint64_t)(d * 1e6);
-	if (cfg->file_bytes < 4096) {
-		snprintf(err, errlen, "%s %s: files must hold at least 4096 bytes "
-			 "(0.004096 million)", label, val);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* --feed, repeatable: each spec checked now (linecap/feed.h), kept as given. */
-static int
-add_feed(struct lc_config *cfg, const char *val, const char *label, char *err, size_t errlen)
-{
-	struct lc_feed_spec spec;
-	int rc = lc_feed_spec_parse(val, label, &spec, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	if (cfg->nfeeds == LC_FEEDS_MAX) {
-		snprintf(err, errlen, "%s %s: at most %u feeds", label, val, LC_FEEDS_MAX);
-		return -EINVAL;
-	}
-	for (unsigned int i = 0; i < cfg->nfeeds; i++) {
-		struct lc_feed_spec o;
-
-		if (lc_feed_spec_parse(cfg->feed[i], label, &o, err, errlen) == 0 &&
-		    !o.connect && !spec.connect && o.port == spec.port) {
-			snprintf(err, errlen, "%s %s: port %u is already a feed's (%s)", label,
-				 val, spec.port, cfg->feed[i]);
-			return -EINVAL;
-		}
-	}
-	cfg->feed[cfg->nfeeds++] = val;
-	return 0;
-}
-
-/* --retain-bytes: a size, at least LC_RETAIN_MIN_BYTES. */
-static int
-parse_retain(struct lc_config *cfg, const char *val, const char *label, char *err,
-	     size_t errlen)
-{
-	int rc = lc_parse_size(label, val, &cfg->retain_bytes, err, errlen);
-
-	/* A bound below one file deletes every file as soon as it closes. */
-	if (rc == 0 && cfg->retain_bytes != 0 && cfg->retain_bytes < LC_RETAIN_MIN_BYTES) {
-		snprintf(err, errlen, "%s %s: must be at least %llu bytes (1Mi): a smaller bound "
-			 "would delete every file the capture writes", label, val,
-			 (unsigned long long)LC_RETAIN_MIN_BYTES);
-		rc = -EINVAL;
-	}
-	return rc;
-}
-
 /*
  * The options of each section ([capture] [output] [tuning] [log], then the command line's
  * own), one function each: apply the option code to cfg. label names it in messages ("-s"
@@ -419,19 +203,19 @@ apply_capture(struct lc_config *cfg, int code, const char *val, const char *labe
 
 	switch (code) {
 	case 'i':
-		return set_text(&cfg->interface, val, label, "device", err, errlen);
+		return lc_cfg_set_text(&cfg->interface, val, label, "device", err, errlen);
 	case OPT_QUEUES:
-		return parse_uint(label, val, 1, LC_QUEUES_MAX, "queues", &cfg->queues, err,
+		return lc_cfg_parse_uint(label, val, 1, LC_QUEUES_MAX, "queues", &cfg->queues, err,
 				  errlen);
 	case 's':
-		return parse_snaplen(cfg, val, label, err, errlen);
+		return lc_cfg_parse_snaplen(cfg, val, label, err, errlen);
 	case 'c':
 		return lc_parse_u64(label, val, 1, UINT64_MAX >> 2, "count", &cfg->count, err,
 				    errlen);
 	case OPT_DURATION:
-		return parse_ms(label, val, 315360000.0, &cfg->duration_ms, err, errlen);
+		return lc_cfg_parse_ms(label, val, 315360000.0, &cfg->duration_ms, err, errlen);
 	case OPT_FILTER:
-		return set_filter(cfg, val, err, errlen);
+		return lc_cfg_set_filter(cfg, val, err, errlen);
 	case 'F':
 		cfg->filter_file = val;
 		return 0;
@@ -439,12 +223,12 @@ apply_capture(struct lc_config *cfg, int code, const char *val, const char *labe
 		cfg->filter_engine = val;
 		return 0;
 	case 'Z':
-		return set_text(&cfg->user, val, label, "user", err, errlen);
+		return lc_cfg_set_text(&cfg->user, val, label, "user", err, errlen);
 	case OPT_TIMESTAMPS:
-		return set_choice(&cfg->timestamps, val, stamps, "auto, tsc or hw", label, err,
+		return lc_cfg_set_choice(&cfg->timestamps, val, stamps, "auto, tsc or hw", label, err,
 				  errlen);
 	case 'p':
-		return count_flag(&cfg->no_promisc, val, label, err, errlen);
+		return lc_cfg_count_flag(&cfg->no_promisc, val, label, err, errlen);
 	}
 	return unknown_option(label, err, errlen);
 }
@@ -457,34 +241,34 @@ apply_output(struct lc_config *cfg, int code, const char *val, const char *label
 
 	switch (code) {
 	case 'w':
-		return set_text(&cfg->write_path, val, label, "path", err, errlen);
+		return lc_cfg_set_text(&cfg->write_path, val, label, "path", err, errlen);
 	case OPT_FORMAT:
-		return set_choice(&cfg->format, val, formats, "pcap or pcapng", label, err,
+		return lc_cfg_set_choice(&cfg->format, val, formats, "pcap or pcapng", label, err,
 				  errlen);
 	case OPT_NO_INDEX:
-		return count_flag(&cfg->no_index, val, label, err, errlen);
+		return lc_cfg_count_flag(&cfg->no_index, val, label, err, errlen);
 	case OPT_FEED:
-		return add_feed(cfg, val, label, err, errlen);
+		return lc_cfg_add_feed(cfg, val, label, err, errlen);
 	case 'C':
-		return parse_file_size(cfg, val, label, err, errlen);
+		return lc_cfg_parse_file_size(cfg, val, label, err, errlen);
 	case 'G':
 		return lc_parse_u64(label, val, 1, 366 * 86400, "rotation period",
 				    &cfg->rotate_secs, err, errlen);
 	case 'W':
-		return parse_uint(label, val, 1, 1000000, "file count", &cfg->max_files, err,
+		return lc_cfg_parse_uint(label, val, 1, 1000000, "file count", &cfg->max_files, err,
 				  errlen);
 	case OPT_RETAIN_BYTES:
-		return parse_retain(cfg, val, label, err, errlen);
+		return lc_cfg_parse_retain(cfg, val, label, err, errlen);
 	case OPT_FSYNC_INTERVAL:
-		return parse_ms(label, val, 86400, &cfg->fsync_ms, err, errlen);
+		return lc_cfg_parse_ms(label, val, 86400, &cfg->fsync_ms, err, errlen);
 	case OPT_STATS_FILE:
-		return set_text(&cfg->stats_file, val, label, "path", err, errlen);
+		return lc_cfg_set_text(&cfg->stats_file, val, label, "path", err, errlen);
 	case 'z':
-		return set_command(&cfg->postrotate_cmd, val, label, err, errlen);
+		return lc_cfg_set_command(&cfg->postrotate_cmd, val, label, err, errlen);
 	case OPT_POSTROTATE_JOBS:
-		return parse_uint(label, val, 1, 64, "jobs", &cfg->postrotate_jobs, err, errlen);
+		return lc_cfg_parse_uint(label, val, 1, 64, "jobs", &cfg->postrotate_jobs, err, errlen);
 	case OPT_POSTROTATE_TIMEOUT:
-		return parse_uint(label, val, 0, 7 * 86400, "timeout", &cfg->postrotate_timeout,
+		return lc_cfg_parse_uint(label, val, 0, 7 * 86400, "timeout", &cfg->postrotate_timeout,
 				  err, errlen);
 	}
 	return unknown_option(label, err, errlen);
@@ -496,13 +280,13 @@ apply_tuning(struct lc_config *cfg, int code, const char *val, const char *label
 {
 	switch (code) {
 	case OPT_WRITERS:
-		return parse_uint(label, val, 1, LC_WRITERS_MAX, "writers", &cfg->writers, err,
+		return lc_cfg_parse_uint(label, val, 1, LC_WRITERS_MAX, "writers", &cfg->writers, err,
 				  errlen);
 	case 'B':
 		return lc_parse_kib(label, val, LC_BUFFER_MIN, LC_BUFFER_MAX, LC_BUFFER_ROUND,
 				    &cfg->buffer_bytes, err, errlen);
 	case OPT_MBUFS:
-		return parse_uint(label, val, 1024, LC_MBUFS_MAX, "mbufs", &cfg->mbufs, err,
+		return lc_cfg_parse_uint(label, val, 1024, LC_MBUFS_MAX, "mbufs", &cfg->mbufs, err,
 				  errlen);
 	case OPT_EAL:
 		cfg->eal_args = val;
@@ -517,32 +301,15 @@ apply_log(struct lc_config *cfg, int code, const char *val, const char *label, c
 {
 	switch (code) {
 	case 'v':
-		return count_flag(&cfg->verbose, val, label, err, errlen);
+		return lc_cfg_count_flag(&cfg->verbose, val, label, err, errlen);
 	case OPT_STATUS_INTERVAL:
-		return parse_uint(label, val, 0, 86400, "status interval", &cfg->status_secs, err,
+		return lc_cfg_parse_uint(label, val, 0, 86400, "status interval", &cfg->status_secs, err,
 				  errlen);
 	case OPT_PROMETHEUS:
 		cfg->prometheus = val;
 		return 0;
 	}
 	return unknown_option(label, err, errlen);
-}
-
-/* -r, repeatable: files (or directories of them) read in the order given. */
-static int
-add_read(struct lc_config *cfg, const char *val, const char *label, char *err, size_t errlen)
-{
-	if (*val == '\0') {
-		snprintf(err, errlen, "%s: give a capture file or a directory", label);
-		return -EINVAL;
-	}
-	if (cfg->nread == LC_READ_MAX) {
-		snprintf(err, errlen, "%s %s: at most %u -r (give a directory instead)", label, val,
-			 LC_READ_MAX);
-		return -EINVAL;
-	}
-	cfg->read[cfg->nread++] = val;
-	return 0;
 }
 
 /* Options of the command line only. */
@@ -552,11 +319,11 @@ apply_cli(struct lc_config *cfg, int code, const char *val, const char *label, c
 {
 	switch (code) {
 	case 'r':
-		return add_read(cfg, val, label, err, errlen);
+		return lc_cfg_add_read(cfg, val, label, err, errlen);
 	case 'd':
-		return count_flag(&cfg->dump, val, label, err, errlen);
+		return lc_cfg_count_flag(&cfg->dump, val, label, err, errlen);
 	case OPT_CONFIG:
-		return set_text(&cfg->config_file, val, label, "path", err, errlen);
+		return lc_cfg_set_text(&cfg->config_file, val, label, "path", err, errlen);
 	case 'h':
 		cfg->help = true;
 		return 0;
@@ -859,7 +626,7 @@ trailing_filter(struct lc_config *cfg, int argc, char **argv, bool *on_cli, char
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	cfg->filter = is_blank(joined) ? NULL : joined;
+	cfg->filter = lc_cfg_is_blank(joined) ? NULL : joined;
 	if (cfg->filter == NULL)
 		free(joined);
 	on_cli[f] = true;

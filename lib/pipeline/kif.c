@@ -68,30 +68,36 @@ count_prefixed(const char *dir, const char *prefix)
 	return n;
 }
 
-/* The PCI address of the interface's device, when it is on the PCI bus. */
+/* The last component of where the sysfs link /sys/class/net/IFNAME/what leads, into buf
+ * ("" when it is no link). */
 static void
-pci_of(const char *ifname, char *buf, size_t len)
+link_base(const char *ifname, const char *what, char *buf, size_t len)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	const char *base;
 	ssize_t n;
 
 	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/sys/class/net/%s/device/subsystem", ifname);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	if (strcmp(base ? base + 1 : target, "pci") != 0)
-		return;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, what);
 	n = readlink(path, target, sizeof(target) - 1);
 	if (n <= 0)
 		return;
 	target[n] = '\0';
 	base = strrchr(target, '/');
 	snprintf(buf, len, "%s", base ? base + 1 : target);
+}
+
+/* The PCI address of the interface's device, when it is on the PCI bus. */
+static void
+pci_of(const char *ifname, char *buf, size_t len)
+{
+	char bus[64];
+
+	link_base(ifname, "device/subsystem", bus, sizeof(bus));
+	if (strcmp(bus, "pci") == 0)
+		link_base(ifname, "device", buf, len);
+	else
+		buf[0] = '\0';
 }
 
 /*
